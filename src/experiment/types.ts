@@ -1,0 +1,39 @@
+import type { ChatModel } from '../models/types.ts';
+import type { Scorer } from '../metrics/types.ts';
+import type { PromptProgram, Spent } from '../prompting/types.ts';
+import type { TrainingView } from '../task/types.ts';
+
+/** What an arm produces and what evaluation consumes. */
+export interface Predictor {
+  model: ChatModel;
+  prompt: PromptProgram;
+  /** what it cost to prepare (optimizer calls, training time) */
+  spent: Spent;
+  /** training cost and time for fine-tuned arms, shown in the report */
+  training?: { seconds: number; costUsd: number; modelId: string; details?: Record<string, unknown> };
+  notes?: Record<string, unknown>;
+}
+
+export interface ArmContext {
+  /** train and dev only: arms never see the test split */
+  data: TrainingView;
+  scorer: Scorer;
+  /** resolve a model id from config (or a path such as local:...) to a ChatModel */
+  model(id: string): ChatModel;
+  seed: number;
+  /** per-arm scratch folder under the run's output dir (fine-tuned weights, frozen prompts) */
+  workDir: string;
+  /** input field names from the task */
+  inputFields: string[];
+  /** label set for classification tasks */
+  labels?: string[];
+  log(message: string): void;
+  signal?: AbortSignal;
+}
+
+/** An arm is a recipe. */
+export interface Arm {
+  name: string;
+  kind: string;
+  prepare(ctx: ArmContext): Promise<Predictor>;
+}

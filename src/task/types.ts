@@ -1,0 +1,26 @@
+/** One labeled example. `input` holds the mapped input fields; `expected` the expected output as text. */
+export interface Example {
+  /** Stable id: from the data (an `id` field) or `<file>:<line>` / `<builtin>:<n>`. */
+  id: string;
+  input: Record<string, unknown>;
+  expected: string;
+  /** Where it came from, for error messages: file and 1-based line (or record index). */
+  source?: { file: string; line: number };
+}
+
+export interface Split {
+  train: Example[];
+  dev: Example[];
+  test: Example[];
+}
+
+/** The splits an optimizer or trainer may see. The test split is deliberately absent. */
+export type TrainingView = Pick<Split, 'train' | 'dev'>;
+
+/** Thrown for any bad user input. `where` names the file:line, config path or request. CLI maps it to exit code 2. */
+export class InputError extends Error {
+  constructor(public where: string, message: string) {
+    super(`${where}: ${message}`);
+    this.name = 'InputError';
+  }
+}
