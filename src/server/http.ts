@@ -1,0 +1,381 @@
+// OpenAI-compatible HTTP server over tunelab's local engine (node:http, busboy for multipart).
+// Routes: /v1/models, /v1/chat/completions (SSE streaming), /v1/files, /v1/fine_tuning/jobs
+// (create, list, retrieve, cancel, events, checkpoints). Errors use OpenAI's error shape.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import busboy from 'busboy';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse } from '../models/types.ts';
+import { ApiError, badRequest, notFound } from './errors.ts';
+import type { FileRecord, ServerStore } from './store.ts';
+import { JobManager, type JobManagerOptions } from './jobs.ts';
+
+/** A ChatModel that can also stream text deltas (the local model does). */
+export interface StreamingChatModel extends ChatModel {
+  completeStream(request: ChatRequest, onDelta: (text: string) => void, options?: { signal?: AbortSignal }): Promise<ChatResponse & { finishReason?: 'stop' | 'length' }>;
+}
+
+export interface ServerOptions extends Omit<JobManagerOptions, 'store'> {
+  store: ServerStore;
+  /** base models offered at /v1/models (fine-tuned models are added from succeeded jobs) */
+  models: string[];
+  /** resolve a model id (a listed id or a job's result id such as local:/path) to a ChatModel */
+  resolveModel(id: string): ChatModel | Promise<ChatModel>;
+  /** when set, every request needs `Authorization: Bearer <apiKey>` */
+  apiKey?: string;
+  host?: string;
+  port?: number;
+  /** limit for JSON request bodies (default 1 MiB) */
+  maxJsonBytes?: number;
+  /** limit for uploaded files (default 64 MiB) */
+  maxUploadBytes?: number;
+  log?(message: string): void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  server: Server;
+  jobs: JobManager;
+  close(): Promise<void>;
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+export const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString('hex')}`;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
+  res.end(data);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new ApiError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      n += c.length;
+      if (n > limit) {
+        failed = true;
+        reject(new ApiError(413, `request body exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('error', (e) => { if (!failed) reject(e); });
+  });
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<any> {
+  const body = await readBody(req, limit);
+  if (!body.length) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw badRequest(`could not parse the JSON body of your request (${(e as Error).message})`);
+  }
+}
+
+function readMultipart(req: IncomingMessage, limit: number): Promise<{ fields: Record<string, string>; file?: { name: string; data: Buffer; field: string } }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit + 64 * 1024) {
+      req.resume();
+      reject(new ApiError(413, `upload of ${declared} bytes exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'));
+      return;
+    }
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: limit, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+    } catch (e) {
+      reject(badRequest(`expected a multipart/form-data body (${(e as Error).message})`));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: { name: string; data: Buffer; field: string } | undefined;
+    let failed = false;
+    const fail = (e: ApiError) => { if (!failed) { failed = true; reject(e); req.unpipe(bb); req.resume(); } };
+    bb.on('field', (name, value) => { fields[name] = value; });
+    bb.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => fail(new ApiError(413, `uploaded file exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'file_too_large')));
+      stream.on('end', () => { if (!failed) file = { name: info.filename || 'upload', data: Buffer.concat(chunks), field }; });
+    });
+    bb.on('error', (e) => fail(badRequest(`malformed multipart body (${(e as Error).message})`)));
+    bb.on('close', () => { if (!failed) resolve({ fields, file }); });
+    req.pipe(bb);
+  });
+}
+
+function fileObject(f: FileRecord) {
+  return { id: f.id, object: 'file', bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed', status_details: null, expires_at: null };
+}
+
+function parseChatRequest(body: any): { model: string; req: ChatRequest; stream: boolean; includeUsage: boolean; n: number } {
+  if (!body || typeof body !== 'object') throw badRequest('request body must be a JSON object');
+  if (typeof body.model !== 'string' || !body.model) throw badRequest('you must provide a model parameter', 'model', 'missing_required_parameter');
+  if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest("'messages' must be a non-empty array", 'messages');
+  const messages: ChatMessage[] = body.messages.map((m: any, i: number) => {
+    let role = m?.role;
+    if (role === 'developer') role = 'system';
+    if (role !== 'system' && role !== 'user' && role !== 'assistant') throw badRequest(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`);
+    let content = m.content;
+    if (Array.isArray(content)) content = content.map((p: any) => (p?.type === 'text' ? String(p.text ?? '') : '')).join('');
+    if (typeof content !== 'string') throw badRequest(`messages[${i}].content must be a string or text parts`, `messages[${i}].content`);
+    return { role, content };
+  });
+  const num = (v: unknown, name: string, lo: number, hi: number): number | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw badRequest(`${name} must be a number between ${lo} and ${hi}`, name);
+    return v;
+  };
+  const maxTokens = num(body.max_completion_tokens ?? body.max_tokens, 'max_tokens', 1, 1 << 20);
+  let stop: string[] | undefined;
+  if (typeof body.stop === 'string') stop = [body.stop];
+  else if (Array.isArray(body.stop)) stop = body.stop.filter((s: unknown) => typeof s === 'string');
+  const n = num(body.n, 'n', 1, 1) ?? 1;
+  return {
+    model: body.model,
+    req: {
+      messages,
+      temperature: num(body.temperature, 'temperature', 0, 2),
+      topP: num(body.top_p, 'top_p', 0, 1),
+      maxTokens: maxTokens === undefined ? undefined : Math.floor(maxTokens),
+      seed: num(body.seed, 'seed', -(2 ** 53), 2 ** 53),
+      stop,
+    },
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+    n,
+  };
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const store = opts.store;
+  const log = opts.log ?? (() => {});
+  const maxJson = opts.maxJsonBytes ?? 1 << 20;
+  const maxUpload = opts.maxUploadBytes ?? 64 << 20;
+  const jobs = new JobManager({ ...opts, store });
+  jobs.recover();
+  const keyHash = opts.apiKey ? createHash('sha256').update(opts.apiKey).digest() : undefined;
+  const modelCreated = nowSec();
+
+  function checkAuth(req: IncomingMessage): void {
+    if (!keyHash) return;
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    const given = m ? createHash('sha256').update(m[1].trim()).digest() : undefined;
+    if (!given || !timingSafeEqual(given, keyHash)) {
+      throw new ApiError(401, m ? 'Incorrect API key provided.' : "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", 'invalid_request_error', 'invalid_api_key');
+    }
+  }
+
+  function modelList() {
+    const data = opts.models.map((id) => ({ id, object: 'model', created: modelCreated, owned_by: 'tunelab' }));
+    for (const j of store.listJobs()) {
+      if (j.status === 'succeeded' && j.fineTunedModel) data.push({ id: j.fineTunedModel, object: 'model', created: j.finishedAt ?? j.createdAt, owned_by: 'user' });
+    }
+    return data;
+  }
+
+  async function resolve(id: string): Promise<ChatModel> {
+    const job = store.listJobs().find((j) => j.fineTunedModel === id && j.status === 'succeeded' && j.resultModelId);
+    const target = job?.resultModelId ?? (opts.models.includes(id) || id.startsWith('local:') ? id : undefined);
+    if (!target) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
+    return opts.resolveModel(target);
+  }
+
+  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req, maxJson);
+    const { model: modelName, req: chatReq, stream, includeUsage } = parseChatRequest(body);
+    const model = await resolve(modelName);
+    const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+    const created = nowSec();
+    const ac = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+    if (!stream) {
+      const r = await model.complete(chatReq, { signal: ac.signal });
+      const finish = (r as any).finishReason ?? 'stop';
+      send(res, 200, {
+        id, object: 'chat.completion', created, model: modelName, system_fingerprint: null,
+        choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null, finish_reason: finish }],
+        usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output },
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunk = (delta: Record<string, unknown>, finish: string | null, usage: unknown = undefined) => {
+      const o: any = { id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+      if (includeUsage) o.usage = usage ?? null;
+      res.write(`data: ${JSON.stringify(o)}\n\n`);
+    };
+    chunk({ role: 'assistant', content: '' }, null);
+    try {
+      let r: ChatResponse & { finishReason?: string };
+      const sm = model as Partial<StreamingChatModel>;
+      if (typeof sm.completeStream === 'function') {
+        r = await sm.completeStream(chatReq, (t) => { if (t) chunk({ content: t }, null); }, { signal: ac.signal });
+      } else {
+        r = await model.complete(chatReq, { signal: ac.signal });
+        if (r.text) chunk({ content: r.text }, null);
+      }
+      chunk({}, r.finishReason ?? 'stop');
+      if (includeUsage) {
+        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [], usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output } })}\n\n`);
+      }
+      res.write('data: [DONE]\n\n');
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, (e as Error).message, 'server_error');
+      res.write(`data: ${JSON.stringify(err.body())}\n\n`);
+    }
+    res.end();
+  }
+
+  async function uploadFile(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ct = req.headers['content-type'] ?? '';
+    if (!ct.startsWith('multipart/form-data')) throw badRequest('expected a multipart/form-data body with fields "file" and "purpose"');
+    const { fields, file } = await readMultipart(req, maxUpload);
+    if (!file) throw badRequest("missing the 'file' field", 'file', 'missing_required_parameter');
+    const purpose = fields.purpose;
+    if (!purpose) throw badRequest("missing the 'purpose' field", 'purpose', 'missing_required_parameter');
+    const allowed = ['fine-tune', 'assistants', 'batch', 'user_data', 'evals', 'vision'];
+    if (!allowed.includes(purpose)) throw badRequest(`'purpose' must be one of ${allowed.join(', ')}`, 'purpose');
+    if (purpose === 'fine-tune') jobs.checkTrainingFile(file.data, file.name);
+    const rec: FileRecord = { id: newId('file'), filename: file.name, purpose, bytes: file.data.length, createdAt: nowSec() };
+    store.putFile(rec, file.data);
+    log(`file ${rec.id} ${rec.filename} (${rec.bytes} bytes)`);
+    send(res, 200, fileObject(rec));
+  }
+
+  function page<T extends { id: string }>(items: T[], url: URL, map: (t: T) => unknown) {
+    const limitRaw = url.searchParams.get('limit');
+    const limit = limitRaw ? Math.max(1, Math.min(100, Number(limitRaw) || 20)) : 20;
+    const after = url.searchParams.get('after');
+    let start = 0;
+    if (after) { const i = items.findIndex((x) => x.id === after); start = i < 0 ? items.length : i + 1; }
+    const slice = items.slice(start, start + limit);
+    const data = slice.map(map) as any[];
+    return { object: 'list', data, has_more: start + limit < items.length, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '');
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && (path === '' || path === '/health' || path === '/v1/health')) return send(res, 200, { status: 'ok' });
+    checkAuth(req);
+    const seg = path.split('/').filter(Boolean);
+    if (seg[0] !== 'v1') throw notFound(`Unknown request URL: ${method} ${url.pathname}`);
+    const [, a, b, c, d] = seg;
+
+    if (a === 'models') {
+      if (method !== 'GET') throw methodNotAllowed(method, url);
+      const list = modelList();
+      if (!b) return send(res, 200, { object: 'list', data: list });
+      const id = decodeURIComponent(seg.slice(2).join('/'));
+      const m = list.find((x) => x.id === id);
+      if (!m) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
+      return send(res, 200, m);
+    }
+    if (a === 'chat' && b === 'completions' && !c) {
+      if (method !== 'POST') throw methodNotAllowed(method, url);
+      return chat(req, res);
+    }
+    if (a === 'files') {
+      if (!b) {
+        if (method === 'POST') return uploadFile(req, res);
+        if (method === 'GET') {
+          let files = store.listFiles();
+          const purpose = url.searchParams.get('purpose');
+          if (purpose) files = files.filter((f) => f.purpose === purpose);
+          return send(res, 200, page(files, url, fileObject));
+        }
+        throw methodNotAllowed(method, url);
+      }
+      const f = store.getFile(b);
+      if (!f) throw notFound(`No such File object: ${b}`, 'id');
+      if (!c) {
+        if (method === 'GET') return send(res, 200, fileObject(f));
+        if (method === 'DELETE') { store.deleteFile(b); return send(res, 200, { id: b, object: 'file', deleted: true }); }
+        throw methodNotAllowed(method, url);
+      }
+      if (c === 'content' && method === 'GET') {
+        const data = store.fileContent(b) ?? Buffer.alloc(0);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
+        res.end(data);
+        return;
+      }
+      throw notFound(`Unknown request URL: ${method} ${url.pathname}`);
+    }
+    if (a === 'fine_tuning' && b === 'jobs') {
+      if (!c) {
+        if (method === 'POST') return send(res, 200, jobs.toApi(await jobs.create(await readJson(req, maxJson))));
+        if (method === 'GET') return send(res, 200, page(store.listJobs(), url, (j) => jobs.toApi(j)));
+        throw methodNotAllowed(method, url);
+      }
+      const job = store.getJob(c);
+      if (!job) throw notFound(`Could not find fine-tuning job ${c}`, 'fine_tuning_job_id');
+      if (!d) { if (method !== 'GET') throw methodNotAllowed(method, url); return send(res, 200, jobs.toApi(job)); }
+      if (d === 'cancel') { if (method !== 'POST') throw methodNotAllowed(method, url); return send(res, 200, jobs.toApi(await jobs.cancel(c))); }
+      if (d === 'events' && method === 'GET') {
+        const evs = [...job.events].reverse();
+        return send(res, 200, page(evs, url, (e) => ({ object: 'fine_tuning.job.event', id: e.id, created_at: e.createdAt, level: e.level, message: e.message, data: e.data, type: e.type })));
+      }
+      if (d === 'checkpoints' && method === 'GET') {
+        const cps = [...job.checkpoints].reverse();
+        return send(res, 200, page(cps, url, (cp) => ({
+          object: 'fine_tuning.job.checkpoint', id: cp.id, created_at: cp.createdAt, fine_tuned_model_checkpoint: cp.modelId,
+          fine_tuning_job_id: job.id, step_number: cp.step, metrics: cp.metrics,
+        })));
+      }
+      throw notFound(`Unknown request URL: ${method} ${url.pathname}`);
+    }
+    throw notFound(`Unknown request URL: ${method} ${url.pathname}. Please check the URL for typos.`);
+  }
+
+  const server = createHttpServer((req, res) => {
+    route(req, res).catch((e) => {
+      const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error)?.message ?? e}`, 'server_error');
+      if (!(e instanceof ApiError)) log(`error: ${(e as Error)?.stack ?? e}`);
+      if (res.headersSent) { res.end(); return; }
+      if (err.status === 413) res.setHeader('connection', 'close');
+      send(res, err.status, err.body());
+    });
+  });
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, host, () => { server.off('error', reject); resolveListen(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}/v1`,
+    port,
+    host,
+    server,
+    jobs,
+    async close() {
+      await jobs.shutdown();
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+      store.close?.();
+    },
+  };
+}
+
+function methodNotAllowed(method: string, url: URL) {
+  return new ApiError(405, `Method ${method} not allowed on ${url.pathname}`, 'invalid_request_error', 'method_not_allowed');
+}
