@@ -1,2 +1,3 @@
 // Each arm kind registers itself on import. Add one line per arm module.
 export { registerArmKind, armKind, armKinds, type ArmKind } from './registry.ts';
+import './prompt.ts';

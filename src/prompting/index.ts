@@ -1,0 +1,22 @@
+// Public entry of the prompting module: templates, prompt files, output formats, few-shot selection,
+// metering, evaluation, variant search and optimizers.
+export type { PromptTemplate, FrozenPrompt, Spent, PromptProgram } from './types.ts';
+export { canonicalJson, sha256, Rng, mapLimit, approxTokens } from './util.ts';
+export { renderText, checkTemplate, templateVariables, resolveIncludes, resolveMessageIncludes } from './template.ts';
+export {
+  type FormatSpec, type OutputFormat, formatSchema, formatObjectSchema, normalizeFormat, createFormat, extractAnswer, findLabel, extractJson,
+} from './format.ts';
+export {
+  type Demo, type DemoSelector, type RequestOptions, type ProgramSpec, TemplateProgram, defaultMessages, demoOf, promptHash, promptContent,
+} from './program.ts';
+export {
+  type PromptFile, loadPromptFile, freezeProgram, programFromFrozen, writeFrozenPrompt, readFrozenPrompt, messageSchema, demoSchema,
+} from './files.ts';
+export {
+  type SelectionSpec, type SelectionStrategy, selectionSchema, selectStatic, Bm25Selector, EmbeddingSelector, isDynamic, mmr, cosine, tokenCounter,
+} from './select.ts';
+export { DynamicDemoModel } from './dynamic.ts';
+export { type Budget, BudgetExceeded, Meter, MeteredModel, zeroSpent, addSpent } from './meter.ts';
+export {
+  type PromptConfig, type BuildContext, promptFields, preloadPrompt, baseProgram, applySelection, requestOptions, onlyOneOf, onlyOneOfMessage,
+} from './build.ts';
