@@ -12,6 +12,11 @@ export interface Predictor {
   /** training cost and time for fine-tuned arms, shown in the report */
   training?: { seconds: number; costUsd: number; modelId: string; details?: Record<string, unknown> };
   notes?: Record<string, unknown>;
+  /**
+   * JSON-serializable record of what prepare() produced (a frozen prompt, a fine-tuned model id...).
+   * The runner stores it; on resume it hands it to `Arm.restore` instead of preparing again.
+   */
+  artifact?: unknown;
 }
 
 export interface ArmContext {
@@ -36,4 +41,10 @@ export interface Arm {
   name: string;
   kind: string;
   prepare(ctx: ArmContext): Promise<Predictor>;
+  /**
+   * Optional: rebuild the predictor from the `artifact` a previous prepare() returned (a resumed run),
+   * without repeating its calls or training. Arms without it are prepared again (their calls come from
+   * the response cache).
+   */
+  restore?(ctx: ArmContext, artifact: unknown): Promise<Predictor>;
 }
