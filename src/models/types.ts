@@ -23,7 +23,11 @@ export interface ChatResponse {
   raw?: unknown;
 }
 
-export interface CompleteOptions { signal?: AbortSignal }
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  /** passed through to createModel's onCall records (e.g. run, arm, example id) so the store can attribute calls */
+  meta?: Record<string, unknown>;
+}
 
 /** Every provider, the local engine included, is one of these. */
 export interface ChatModel {

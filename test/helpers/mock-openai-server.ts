@@ -34,7 +34,8 @@ import type { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
 export interface MockServerOptions {
-  respond?: (req: { model: string; messages: { role: string; content: string }[]; body: any }) => string | Promise<string>;
+  /** the answer text; may throw (the server then answers HTTP 500 with the error's message). `headers` are the request's. */
+  respond?: (req: { model: string; messages: { role: string; content: string }[]; body: any; headers?: Record<string, string | string[] | undefined> }) => string | Promise<string>;
   latencyMs?: number;
   apiKey?: string;
   /** default 0 (any free port); the CLI entry passes --port */
@@ -169,7 +170,7 @@ export async function startMockOpenAI(opts: MockServerOptions = {}): Promise<Moc
         promptChars += sys.length;
       }
       if (opts.latencyMs && opts.latencyMs > 0) await new Promise((r) => setTimeout(r, opts.latencyMs));
-      const text = await respond({ model, messages, body });
+      const text = await respond({ model, messages, body, headers: req.headers });
       if (res.destroyed) return;
       const usage = { in: tokens(promptChars), out: Math.max(1, tokens(text.length)) };
       const id = ++seq;

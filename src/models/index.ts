@@ -1,0 +1,20 @@
+export * from './types.ts';
+export { modelConfigSchema, priceSchema, MODEL_DEFAULTS, DEFAULT_KEY_ENV, type ModelConfig, type PriceConfig } from './config.ts';
+export { ModelConfigError, ModelCallError, AttemptError, type CallErrorKind } from './errors.ts';
+export { canonicalJson, requestHash } from './hash.ts';
+export { BUILTIN_PRICES, priceFor, costOf } from './prices.ts';
+export { Semaphore } from './limiter.ts';
+export { backoffDelay, parseRetryAfter, retryDelay, type BackoffOptions } from './retry.ts';
+export type { ProviderDeps, ProviderFactory, ProviderModel, ResolvedModelConfig } from './providers/common.ts';
+export { resolveApiKey } from './providers/common.ts';
+export { OPENAI_COMPATIBLE_BASE_URLS } from './providers/openai.ts';
+export { ANTHROPIC_BASE_URL, ANTHROPIC_DEFAULT_MAX_TOKENS } from './providers/anthropic.ts';
+export {
+  createModel,
+  registerProvider,
+  providerNames,
+  type ResponseCache,
+  type CallRecord,
+  type CreateModelDeps,
+  type TunelabModel,
+} from './registry.ts';

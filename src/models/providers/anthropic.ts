@@ -1,0 +1,55 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { AttemptError } from '../errors.ts';
+import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
+import { estimateTokens, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory } from './common.ts';
+
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+/** Anthropic's Messages API requires max_tokens: used when neither the request nor the config sets one. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
+
+/**
+ * Anthropic's Messages API (POST {baseURL}/v1/messages) through the official `@anthropic-ai/sdk`, SDK
+ * retries off. `baseURL` is the API root as the SDK expects it (default https://api.anthropic.com); a
+ * trailing `/v1` is dropped so an OpenAI-style base URL works too. System messages become `system`.
+ */
+export const anthropicProvider: ProviderFactory = (cfg, deps) => {
+  const baseURL = (cfg.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
+  const apiKey = resolveApiKey(cfg, deps, true)!;
+  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs + 5_000 });
+  return {
+    id: cfg.id,
+    endpoint: baseURL,
+    secrets: [apiKey],
+    async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
+      const { system, turns } = systemAndTurns(req.messages);
+      const body: Record<string, unknown> = {
+        ...(cfg.options ?? {}),
+        model: cfg.model,
+        max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+        messages: turns.map((m) => ({ role: m.role, content: m.content })),
+      };
+      if (system != null) body.system = system;
+      if (req.temperature != null) body.temperature = Math.min(1, req.temperature); // Anthropic's range is 0..1
+      if (req.topP != null) body.top_p = req.topP;
+      if (req.stop?.length) body.stop_sequences = req.stop;
+      const t0 = performance.now();
+      let r: any;
+      try {
+        r = await client.messages.create(body as any, { signal: opts?.signal });
+      } catch (e) {
+        throw sdkAttemptError(e, baseURL);
+      }
+      if (!r || !Array.isArray(r.content)) throw new AttemptError('malformed', 'malformed response (no content array)', true);
+      const text = r.content
+        .filter((b: any) => b?.type === 'text' && typeof b.text === 'string')
+        .map((b: any) => b.text)
+        .join('');
+      const u = r.usage;
+      const usage = {
+        input: Number.isFinite(u?.input_tokens) ? u.input_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+        output: Number.isFinite(u?.output_tokens) ? u.output_tokens : estimateTokens(text.length),
+      };
+      return { text, usage, latencyMs: performance.now() - t0, costUsd: 0 };
+    },
+  };
+};

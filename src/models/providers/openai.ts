@@ -1,0 +1,80 @@
+import OpenAI from 'openai';
+import { AttemptError, ModelConfigError } from '../errors.ts';
+import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
+import { estimateTokens, resolveApiKey, sdkAttemptError, type ProviderFactory } from './common.ts';
+
+/** Default base URLs of the OpenAI-compatible providers tunelab knows by name. */
+export const OPENAI_COMPATIBLE_BASE_URLS: Record<string, string> = {
+  openai: 'https://api.openai.com/v1',
+  ollama: 'http://127.0.0.1:11434/v1',
+  vllm: 'http://127.0.0.1:8000/v1',
+  llamacpp: 'http://127.0.0.1:8080/v1',
+  lmstudio: 'http://127.0.0.1:1234/v1',
+  together: 'https://api.together.xyz/v1',
+  groq: 'https://api.groq.com/openai/v1',
+};
+
+/** Providers whose key is required (hosted). The others send a key only when apiKeyEnv names one. */
+const HOSTED = new Set(['openai', 'together', 'groq']);
+
+/**
+ * OpenAI chat completions through the official `openai` SDK, for OpenAI and every server that speaks
+ * its API (Ollama, vLLM, llama.cpp server, LM Studio, Together, Groq, ...). The SDK's own retries are
+ * off: createModel's wrapper retries.
+ */
+export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
+  const baseURL = cfg.baseURL ?? OPENAI_COMPATIBLE_BASE_URLS[cfg.provider];
+  if (!baseURL) throw new ModelConfigError(`${deps.where}.baseURL`, `required for provider ${cfg.provider}`);
+  const apiKey = resolveApiKey(cfg, deps, HOSTED.has(cfg.provider));
+  const client = new OpenAI({
+    apiKey: apiKey ?? 'none',
+    baseURL,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: cfg.timeoutMs + 5_000, // the wrapper's AbortSignal fires first
+  });
+  const useCompletionTokens = cfg.provider === 'openai';
+  return {
+    id: cfg.id,
+    endpoint: baseURL,
+    secrets: apiKey ? [apiKey] : [],
+    async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
+      const body: Record<string, unknown> = { ...(cfg.options ?? {}), model: cfg.model, messages: req.messages };
+      if (req.temperature != null) body.temperature = req.temperature;
+      if (req.topP != null) body.top_p = req.topP;
+      if (req.stop?.length) body.stop = req.stop;
+      if (req.seed != null) body.seed = req.seed;
+      if (req.maxTokens != null) body[useCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = req.maxTokens;
+      const t0 = performance.now();
+      let r: any;
+      try {
+        r = await client.chat.completions.create(body as any, { signal: opts?.signal });
+      } catch (e) {
+        throw sdkAttemptError(e, baseURL);
+      }
+      const text = r?.choices?.[0]?.message?.content;
+      if (typeof text !== 'string') {
+        if (r?.choices?.[0]?.message && text == null) {
+          // a refusal or tool call without text content: an empty answer, not a transport fault
+        } else throw new AttemptError('malformed', 'malformed response (no choices[0].message.content)', true);
+      }
+      const out = typeof text === 'string' ? text : '';
+      const u = r.usage;
+      const usage = {
+        input: Number.isFinite(u?.prompt_tokens) ? u.prompt_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+        output: Number.isFinite(u?.completion_tokens) ? u.completion_tokens : estimateTokens(out.length),
+      };
+      return { text: out, usage, latencyMs: performance.now() - t0, costUsd: 0 };
+    },
+    async embed(texts: string[]): Promise<number[][]> {
+      try {
+        const model = typeof cfg.options?.embeddingModel === 'string' ? cfg.options.embeddingModel : cfg.model;
+        const r = await client.embeddings.create({ model, input: texts });
+        return r.data.sort((a, b) => a.index - b.index).map((d) => d.embedding as number[]);
+      } catch (e) {
+        throw sdkAttemptError(e, baseURL);
+      }
+    },
+  };
+};

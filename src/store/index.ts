@@ -1,0 +1,23 @@
+export {
+  openStore,
+  secretsFromEnv,
+  StoreError,
+  type Store,
+  type OpenStoreOptions,
+  type RunStatus,
+  type ArmStatus,
+  type RunRow,
+  type ArmInput,
+  type ArmRow,
+  type CallInput,
+  type CallRow,
+  type CallStats,
+  type ResultInput,
+  type ResultRow,
+  type CachedResponse,
+  type JobInput,
+  type JobRow,
+  type FileInput,
+  type FileRow,
+} from './store.ts';
+export { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';

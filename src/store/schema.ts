@@ -1,0 +1,111 @@
+/**
+ * Schema migrations, applied in order; PRAGMA user_version holds how many have run.
+ * Never edit a released migration: append a new one.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: the first schema
+  `
+  CREATE TABLE experiments (
+    id          TEXT PRIMARY KEY,
+    created_at  INTEGER NOT NULL,
+    meta        TEXT
+  ) STRICT;
+
+  CREATE TABLE runs (
+    id          TEXT PRIMARY KEY,
+    experiment  TEXT NOT NULL REFERENCES experiments(id),
+    config      TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('running','done','failed','interrupted')),
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    meta        TEXT
+  ) STRICT;
+  CREATE INDEX runs_by_experiment ON runs(experiment, created_at);
+  CREATE INDEX runs_by_created ON runs(created_at);
+
+  CREATE TABLE arms (
+    run         TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    predictor   TEXT,
+    spent       TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('pending','preparing','evaluating','done','failed')),
+    error       TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (run, name)
+  ) STRICT;
+
+  CREATE TABLE calls (
+    id           INTEGER PRIMARY KEY,
+    run          TEXT REFERENCES runs(id) ON DELETE CASCADE,
+    arm          TEXT,
+    example_id   TEXT,
+    model_id     TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    request      TEXT NOT NULL,
+    response     TEXT,
+    usage_in     INTEGER NOT NULL,
+    usage_out    INTEGER NOT NULL,
+    latency_ms   REAL NOT NULL,
+    cost_usd     REAL NOT NULL,
+    error        TEXT,
+    error_kind   TEXT,
+    status       INTEGER,
+    attempt      INTEGER NOT NULL,
+    cached       INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX calls_by_run_arm ON calls(run, arm);
+  CREATE INDEX calls_by_hash ON calls(request_hash);
+
+  CREATE TABLE results (
+    id          INTEGER PRIMARY KEY,
+    run         TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    arm         TEXT NOT NULL,
+    example_id  TEXT NOT NULL,
+    output      TEXT NOT NULL,
+    score       REAL NOT NULL,
+    pass        INTEGER NOT NULL CHECK (pass IN (0,1)),
+    extracted   TEXT,
+    expected    TEXT NOT NULL,
+    latency_ms  REAL NOT NULL,
+    cost_usd    REAL NOT NULL,
+    tokens_in   INTEGER NOT NULL,
+    tokens_out  INTEGER NOT NULL,
+    cached      INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (run, arm, example_id)
+  ) STRICT;
+
+  CREATE TABLE cache (
+    hash        TEXT PRIMARY KEY,
+    model_id    TEXT NOT NULL,
+    response    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE jobs (
+    id          TEXT PRIMARY KEY,
+    backend     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    options     TEXT NOT NULL,
+    state       TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX jobs_by_created ON jobs(created_at);
+
+  CREATE TABLE files (
+    id          TEXT PRIMARY KEY,
+    filename    TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    path        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
