@@ -1,0 +1,17 @@
+// Public entry of the engine: graphs, autodiff, ONNX execution, Llama model, training and generation.
+export type { LlamaConfig, HostTensor, Weights, LoraAdapter, Tokenizer } from './types.ts';
+export { Graph, Value, OPS, type DType, type Node } from './graph.ts';
+export { emitOnnx, OPSET } from './onnx.ts';
+export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSessionCache, runGraph, Compiled, type HostArray, type RuntimeSettings } from './runtime.ts';
+export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck.ts';
+export { Rng } from './rng.ts';
+export {
+  LORA_TARGETS, type LoraTarget, type LoraSpec, resolveConfig, headDim, paramShapes, countParams, initWeights, checkWeights,
+  loraModules, initLora, mergeLora, ropeInvFreq, ropeTables, buildLossGraph, buildDecodeGraph, llamaForward, rmsNorm,
+} from './llama.ts';
+export { adamwUpdate, scheduleLr, sumSquares, type AdamWOptions, type ScheduleKind } from './optim.ts';
+export { writeCheckpoint, readCheckpoint, type CheckpointData } from './checkpoint.ts';
+export {
+  createModel, Trainer, train, makeBatch, epochPlan,
+  type LlamaModel, type TrainExample, type TrainerOptions, type StepResult, type TrainOptions, type TrainProgress, type TrainResult, type TrainerState,
+} from './train.ts';

@@ -1,0 +1,394 @@
+/**
+ * Llama-family causal LM (Hugging Face LlamaForCausalLM semantics) as graphs:
+ * RMSNorm, rotary embeddings (rotate_half convention), SwiGLU MLP, grouped-query attention,
+ * causal and padding masks, tied embeddings, optional LoRA on q/k/v/o/gate/up/down.
+ */
+import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
+import { Graph, type DType, type Value } from './graph.ts';
+import { Rng } from './rng.ts';
+
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+/** Fill defaults the way transformers' LlamaConfig does, and check consistency. */
+export function resolveConfig(c: Partial<LlamaConfig> & { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; vocab_size: number }): LlamaConfig {
+  const cfg: LlamaConfig = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    intermediate_size: c.intermediate_size ?? 4 * c.hidden_size,
+    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
+    rms_norm_eps: c.rms_norm_eps ?? 1e-6,
+    rope_theta: c.rope_theta ?? 10000,
+    max_position_embeddings: c.max_position_embeddings ?? 2048,
+    tie_word_embeddings: c.tie_word_embeddings ?? false,
+    ...c,
+  } as LlamaConfig;
+  const hd = headDim(cfg);
+  if (!Number.isInteger(hd) || hd % 2 !== 0) throw new Error(`head_dim must be an even integer (got ${hd})`);
+  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
+  for (const k of ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'vocab_size'] as const) {
+    if (!Number.isInteger(cfg[k]) || (cfg[k] as number) < 1) throw new Error(`config.${k} must be a positive integer`);
+  }
+  return cfg;
+}
+
+export function headDim(cfg: LlamaConfig): number {
+  return cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
+}
+
+/** Parameter names (HF) and shapes ([out, in] for linear layers), in a fixed order. */
+export function paramShapes(cfg: LlamaConfig): [string, number[]][] {
+  const D = cfg.hidden_size, I = cfg.intermediate_size, hd = headDim(cfg);
+  const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, V = cfg.vocab_size;
+  const out: [string, number[]][] = [['model.embed_tokens.weight', [V, D]]];
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    const p = `model.layers.${l}`;
+    out.push(
+      [`${p}.input_layernorm.weight`, [D]],
+      [`${p}.self_attn.q_proj.weight`, [H * hd, D]],
+      [`${p}.self_attn.k_proj.weight`, [KV * hd, D]],
+      [`${p}.self_attn.v_proj.weight`, [KV * hd, D]],
+      [`${p}.self_attn.o_proj.weight`, [D, H * hd]],
+      [`${p}.post_attention_layernorm.weight`, [D]],
+      [`${p}.mlp.gate_proj.weight`, [I, D]],
+      [`${p}.mlp.up_proj.weight`, [I, D]],
+      [`${p}.mlp.down_proj.weight`, [D, I]],
+    );
+  }
+  out.push(['model.norm.weight', [D]]);
+  if (!cfg.tie_word_embeddings) out.push(['lm_head.weight', [V, D]]);
+  return out;
+}
+
+export function countParams(cfg: LlamaConfig): number {
+  return paramShapes(cfg).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
+}
+
+/** HF initialisation: normal(0, initializer_range) for linear and embedding weights, ones for norms. */
+export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_range as number | undefined) ?? 0.02): Weights {
+  const rng = new Rng(seed);
+  const w: Weights = new Map();
+  for (const [name, shape] of paramShapes(cfg)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith('norm.weight')) data.fill(1);
+    else for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+    w.set(name, { shape, data });
+  }
+  return w;
+}
+
+/** Check that weights match the config (names and shapes); throws naming the first problem. */
+export function checkWeights(cfg: LlamaConfig, w: Weights): void {
+  for (const [name, shape] of paramShapes(cfg)) {
+    const t = w.get(name);
+    if (!t) throw new Error(`missing weight ${name}`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`weight ${name} has ${t.data.length} elements, want [${shape}]`);
+  }
+}
+
+/** Module names (HF, without .weight) a LoRA target list expands to. */
+export function loraModules(cfg: LlamaConfig, targets: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new Error(`unknown LoRA target module ${t} (use ${LORA_TARGETS.join(', ')})`);
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    for (const t of LORA_TARGETS) {
+      if (!targets.includes(t)) continue;
+      const sub = t.endsWith('_proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(t) ? 'mlp' : 'self_attn';
+      out.push(`model.layers.${l}.${sub}.${t}`);
+    }
+  }
+  return out;
+}
+
+export interface LoraSpec { rank: number; alpha: number; dropout?: number; targetModules: string[] }
+
+/** PEFT initialisation: A kaiming-uniform (bound 1/sqrt(in)), B zeros. */
+export function initLora(cfg: LlamaConfig, base: Weights, spec: LoraSpec, seed = 0): LoraAdapter {
+  const rng = new Rng(seed ^ 0x5f3759df);
+  const weights = new Map<string, { A: HostTensor; B: HostTensor }>();
+  for (const m of loraModules(cfg, spec.targetModules)) {
+    const [out, inp] = base.get(`${m}.weight`)!.shape;
+    const bound = 1 / Math.sqrt(inp);
+    const A = new Float32Array(spec.rank * inp);
+    for (let i = 0; i < A.length; i++) A[i] = rng.uniform(-bound, bound);
+    weights.set(m, { A: { shape: [spec.rank, inp], data: A }, B: { shape: [out, spec.rank], data: new Float32Array(out * spec.rank) } });
+  }
+  return { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout ?? 0, targetModules: [...spec.targetModules], weights };
+}
+
+/** W + (alpha/r) B A for every adapted module; returns new Weights sharing untouched tensors. */
+export function mergeLora(base: Weights, adapter: LoraAdapter): Weights {
+  const out: Weights = new Map(base);
+  const scale = adapter.alpha / adapter.rank;
+  for (const [m, { A, B }] of adapter.weights) {
+    const w = base.get(`${m}.weight`);
+    if (!w) throw new Error(`adapter module ${m} not in the base weights`);
+    const [o, i] = w.shape, r = adapter.rank;
+    const data = Float32Array.from(w.data);
+    for (let a = 0; a < o; a++) {
+      for (let k = 0; k < r; k++) {
+        const b = B.data[a * r + k] * scale;
+        if (b === 0) continue;
+        const row = a * i, arow = k * i;
+        for (let c = 0; c < i; c++) data[row + c] += b * A.data[arow + c];
+      }
+    }
+    out.set(`${m}.weight`, { shape: w.shape, data });
+  }
+  return out;
+}
+
+/** inv_freq of the rotary embedding, with HF's rope_scaling (linear, llama3) applied. */
+export function ropeInvFreq(cfg: LlamaConfig): Float64Array {
+  const hd = headDim(cfg);
+  const f = new Float64Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) f[i] = 1 / Math.pow(cfg.rope_theta, (2 * i) / hd);
+  const rs = cfg.rope_scaling as { rope_type?: string; type?: string; factor?: number; low_freq_factor?: number; high_freq_factor?: number; original_max_position_embeddings?: number } | null | undefined;
+  const kind = rs?.rope_type ?? rs?.type;
+  if (rs && kind === 'linear') for (let i = 0; i < f.length; i++) f[i] /= rs.factor ?? 1;
+  else if (rs && kind === 'llama3') {
+    const factor = rs.factor ?? 8, lo = rs.low_freq_factor ?? 1, hi = rs.high_freq_factor ?? 4, old = rs.original_max_position_embeddings ?? 8192;
+    const loWave = old / lo, hiWave = old / hi;
+    for (let i = 0; i < f.length; i++) {
+      const wave = (2 * Math.PI) / f[i];
+      if (wave < hiWave) continue;
+      if (wave > loWave) f[i] /= factor;
+      else { const s = (old / wave - lo) / (hi - lo); f[i] = (1 - s) * (f[i] / factor) + s * f[i]; }
+    }
+  } else if (rs && kind && kind !== 'default') throw new Error(`rope_scaling type ${kind} is not supported`);
+  return f;
+}
+
+/**
+ * cos and signed sin tables for positions [rows][S] -> arrays of shape [rows, S, 1, hd].
+ * Signed sin folds rotate_half's minus sign: rotate_half(x) * sin == swap_halves(x) * sinSigned.
+ */
+export function ropeTables(cfg: LlamaConfig, positions: number[][], dtype: DType = 'float32'): { cos: Float32Array | Float64Array; sin: Float32Array | Float64Array } {
+  const hd = headDim(cfg), half = hd / 2;
+  const inv = ropeInvFreq(cfg);
+  const rows = positions.length, S = positions[0].length;
+  const Arr = dtype === 'float64' ? Float64Array : Float32Array;
+  const cos = new Arr(rows * S * hd), sin = new Arr(rows * S * hd);
+  for (let r = 0; r < rows; r++) for (let s = 0; s < S; s++) {
+    const p = positions[r][s], o = (r * S + s) * hd;
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(p * Math.fround(inv[i]));
+      const c = Math.cos(a), sn = Math.sin(a);
+      cos[o + i] = c; cos[o + half + i] = c;
+      sin[o + i] = -sn; sin[o + half + i] = sn;
+    }
+  }
+  return { cos, sin };
+}
+
+/** Graph values of the model parameters (inputs named by their HF names). */
+export type ParamValues = Map<string, Value>;
+
+export function addParamInputs(g: Graph, cfg: LlamaConfig): ParamValues {
+  const p: ParamValues = new Map();
+  for (const [name, shape] of paramShapes(cfg)) p.set(name, g.input(name, shape));
+  return p;
+}
+
+export interface LoraValues { scale: number; modules: Map<string, { A: Value; B: Value; dropMask?: Value }> }
+
+export function addLoraInputs(g: Graph, cfg: LlamaConfig, spec: LoraSpec, dropoutRows?: number): LoraValues {
+  const modules = new Map<string, { A: Value; B: Value; dropMask?: Value }>();
+  const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, hd = headDim(cfg), D = cfg.hidden_size, I = cfg.intermediate_size;
+  const dims: Record<string, [number, number]> = {
+    q_proj: [H * hd, D], k_proj: [KV * hd, D], v_proj: [KV * hd, D], o_proj: [D, H * hd], gate_proj: [I, D], up_proj: [I, D], down_proj: [D, I],
+  };
+  for (const m of loraModules(cfg, spec.targetModules)) {
+    const [out, inp] = dims[m.split('.').pop()!];
+    const A = g.input(`${m}.lora_A.weight`, [spec.rank, inp]);
+    const B = g.input(`${m}.lora_B.weight`, [out, spec.rank]);
+    const dropMask = dropoutRows && (spec.dropout ?? 0) > 0 ? g.input(`${m}.lora_dropout_mask`, [dropoutRows, inp]) : undefined;
+    modules.set(m, { A, B, dropMask });
+  }
+  return { scale: spec.alpha / spec.rank, modules };
+}
+
+export interface ForwardInputs {
+  /** token ids [B, S] (int64) */
+  tokens: Value;
+  /** rotary tables [B|1, S, 1, hd] */
+  cos: Value;
+  sin: Value;
+  /** additive attention mask [B|1, 1, 1, S, C+S] */
+  mask: Value;
+  /** KV cache per layer, [B, kvh, C, hd] each */
+  pastK?: Value[];
+  pastV?: Value[];
+}
+
+export interface ForwardResult {
+  /** final normed hidden states [B*S, D] */
+  hidden: Value;
+  /** keys and values of the new tokens per layer, [B, kvh, S, hd] */
+  newK: Value[];
+  newV: Value[];
+}
+
+export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
+  const ms = g.reduceMean(g.mul(x, x), [-1], true);
+  return g.mul(g.mul(x, g.rsqrt(g.add(ms, eps))), w);
+}
+
+function rope(g: Graph, x: Value, cos: Value, sin: Value): Value {
+  const hd = x.shape[x.rank - 1], half = hd / 2;
+  const swapped = g.concat([g.slice(x, -1, half, hd), g.slice(x, -1, 0, half)], -1);
+  return g.add(g.mul(x, cos), g.mul(swapped, sin));
+}
+
+/** The decoder stack. Returns final normed hidden states and the new keys/values. */
+export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: ForwardInputs, lora?: LoraValues): ForwardResult {
+  const [B, S] = inp.tokens.shape;
+  const D = cfg.hidden_size, H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, hd = headDim(cfg), grp = H / KV;
+  const eps = cfg.rms_norm_eps;
+  const proj = (x: Value, module: string) => {
+    let y = g.linear(x, P.get(`${module}.weight`)!);
+    const lm = lora?.modules.get(module);
+    if (lm) {
+      const xin = lm.dropMask ? g.mul(x, lm.dropMask) : x;
+      y = g.add(y, g.mul(g.linear(g.linear(xin, lm.A), lm.B), lora!.scale));
+    }
+    return y;
+  };
+  let x = g.reshape(g.gather(P.get('model.embed_tokens.weight')!, inp.tokens), [B * S, D]);
+  const newK: Value[] = [], newV: Value[] = [];
+  const scale = 1 / Math.sqrt(hd);
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    const p = `model.layers.${l}`;
+    const h = rmsNorm(g, x, P.get(`${p}.input_layernorm.weight`)!, eps);
+    let q = g.reshape(proj(h, `${p}.self_attn.q_proj`), [B, S, H, hd]);
+    let k = g.reshape(proj(h, `${p}.self_attn.k_proj`), [B, S, KV, hd]);
+    const v0 = g.reshape(proj(h, `${p}.self_attn.v_proj`), [B, S, KV, hd]);
+    q = rope(g, q, inp.cos, inp.sin);
+    k = rope(g, k, inp.cos, inp.sin);
+    const q5 = g.transpose(g.reshape(g.mul(q, scale), [B, S, KV, grp, hd]), [0, 2, 3, 1, 4]); // [B,KV,grp,S,hd]
+    let kt = g.transpose(k, [0, 2, 1, 3]); // [B,KV,S,hd]
+    let vt = g.transpose(v0, [0, 2, 1, 3]);
+    newK.push(kt); newV.push(vt);
+    if (inp.pastK) { kt = g.concat([inp.pastK[l], kt], 2); vt = g.concat([inp.pastV![l], vt], 2); }
+    const T = kt.shape[2];
+    const k5 = g.transposeLast2(g.reshape(kt, [B, KV, 1, T, hd])); // [B,KV,1,hd,T]
+    const v5 = g.reshape(vt, [B, KV, 1, T, hd]);
+    const scores = g.add(g.matmul(q5, k5), inp.mask); // [B,KV,grp,S,T]
+    const probs = g.softmax(scores, -1);
+    const o = g.reshape(g.transpose(g.matmul(probs, v5), [0, 3, 1, 2, 4]), [B * S, H * hd]);
+    x = g.add(x, proj(o, `${p}.self_attn.o_proj`));
+    const h2 = rmsNorm(g, x, P.get(`${p}.post_attention_layernorm.weight`)!, eps);
+    const gate = proj(h2, `${p}.mlp.gate_proj`);
+    const up = proj(h2, `${p}.mlp.up_proj`);
+    x = g.add(x, proj(g.mul(g.silu(gate), up), `${p}.mlp.down_proj`));
+  }
+  const hidden = rmsNorm(g, x, P.get('model.norm.weight')!, eps);
+  return { hidden, newK, newV };
+}
+
+export function lmHead(g: Graph, cfg: LlamaConfig, P: ParamValues, hidden: Value): Value {
+  return g.linear(hidden, P.get(cfg.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight')!);
+}
+
+/** Additive causal mask [1,1,1,T,T] (0 on and below the diagonal, -1e9 above). */
+export function causalMask(T: number, dtype: DType = 'float32'): Float32Array | Float64Array {
+  const m = dtype === 'float64' ? new Float64Array(T * T) : new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return m;
+}
+
+export interface TrainGraphSpec {
+  cfg: LlamaConfig;
+  batch: number;
+  seqLen: number;
+  /** undefined: full fine-tuning (gradients of every weight) */
+  lora?: LoraSpec;
+  /** false: loss only (validation) */
+  withGrads: boolean;
+  dtype?: DType;
+}
+
+/**
+ * Loss graph: inputs weights (HF names), LoRA weights, `tokens` [B,T] int64, `targets` [B*T] int64,
+ * `loss_weights` [B*T] (per-token weight, e.g. mask / number of target tokens), `rope_cos`, `rope_sin`
+ * [1,T,1,hd], `attn_mask` [1,1,1,T,T]. Outputs `loss` = -sum(w * log p(target)) and `grad:<name>` per trainable.
+ */
+export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable: string[] } {
+  const { cfg, batch: B, seqLen: T } = spec;
+  const g = new Graph(spec.dtype ?? 'float32');
+  const P = addParamInputs(g, cfg);
+  const lora = spec.lora ? addLoraInputs(g, cfg, spec.lora, spec.withGrads ? B * T : undefined) : undefined;
+  const hd = headDim(cfg);
+  const tokens = g.input('tokens', [B, T], 'int64');
+  const targets = g.input('targets', [B * T], 'int64');
+  const w = g.input('loss_weights', [B * T]);
+  const cos = g.input('rope_cos', [1, T, 1, hd]);
+  const sin = g.input('rope_sin', [1, T, 1, hd]);
+  const mask = g.input('attn_mask', [1, 1, 1, T, T]);
+  const { hidden } = llamaForward(g, cfg, P, { tokens, cos, sin, mask }, lora);
+  const logits = lmHead(g, cfg, P, hidden);
+  const V = cfg.vocab_size;
+  const logp = g.logSoftmax(logits, -1);
+  const range = g.constant([...Array(V).keys()], [1, V], 'int64');
+  const onehot = g.cast(g.equal(g.reshape(targets, [B * T, 1]), range), g.dtype);
+  const picked = g.reduceSum(g.mul(logp, onehot), [1], false);
+  const loss = g.neg(g.reduceSum(g.mul(picked, w), [0], false));
+  g.output('loss', loss);
+  const trainable: string[] = [];
+  if (spec.withGrads) {
+    const vals: Value[] = [];
+    if (lora) for (const [m, { A, B: Bv }] of lora.modules) { trainable.push(`${m}.lora_A.weight`, `${m}.lora_B.weight`); vals.push(A, Bv); }
+    else for (const [name, v] of P) { trainable.push(name); vals.push(v); }
+    const grads = g.grad(loss, vals);
+    grads.forEach((gr, i) => g.output(`grad:${trainable[i]}`, gr));
+  }
+  return { graph: g, trainable };
+}
+
+export interface DecodeGraphSpec {
+  cfg: LlamaConfig;
+  batch: number;
+  /** new tokens per row */
+  seqLen: number;
+  /** KV cache capacity fed in (0: no cache inputs) */
+  past: number;
+  /** 'last': logits at `last_index` per row [B,V]; 'all': logits for every position [B*S,V] */
+  logits: 'last' | 'all';
+  dtype?: DType;
+}
+
+/**
+ * Inference graph: inputs weights, `tokens` [B,S], `rope_cos`/`rope_sin` [B,S,1,hd], `attn_mask` [B,1,1,S,C+S],
+ * `past_k.{l}`/`past_v.{l}` [B,kvh,C,hd] when C>0, `last_index` [B] (row-flat index b*S+s) for 'last'.
+ * Outputs `logits` and `new_k.{l}`/`new_v.{l}` [B,kvh,S,hd].
+ */
+export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
+  const { cfg, batch: B, seqLen: S, past: C } = spec;
+  const g = new Graph(spec.dtype ?? 'float32');
+  const P = addParamInputs(g, cfg);
+  const hd = headDim(cfg), KV = cfg.num_key_value_heads;
+  const tokens = g.input('tokens', [B, S], 'int64');
+  const cos = g.input('rope_cos', [B, S, 1, hd]);
+  const sin = g.input('rope_sin', [B, S, 1, hd]);
+  const mask = g.input('attn_mask', [B, 1, 1, S, C + S]);
+  let pastK: Value[] | undefined, pastV: Value[] | undefined;
+  if (C > 0) {
+    pastK = []; pastV = [];
+    for (let l = 0; l < cfg.num_hidden_layers; l++) {
+      pastK.push(g.input(`past_k.${l}`, [B, KV, C, hd]));
+      pastV.push(g.input(`past_v.${l}`, [B, KV, C, hd]));
+    }
+  }
+  const { hidden, newK, newV } = llamaForward(g, cfg, P, { tokens, cos, sin, mask, pastK, pastV });
+  let h = hidden;
+  if (spec.logits === 'last') h = g.gather(hidden, g.input('last_index', [B], 'int64'));
+  g.output('logits', lmHead(g, cfg, P, h));
+  for (let l = 0; l < cfg.num_hidden_layers; l++) { g.output(`new_k.${l}`, newK[l]); g.output(`new_v.${l}`, newV[l]); }
+  return g;
+}
+
+export function configKey(cfg: LlamaConfig): string {
+  const rs = cfg.rope_scaling ? JSON.stringify(cfg.rope_scaling) : '';
+  return [cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_key_value_heads, headDim(cfg), cfg.rms_norm_eps, cfg.tie_word_embeddings ? 1 : 0, rs].join(',');
+}

@@ -1,0 +1,108 @@
+/** Execution of graphs through cached onnxruntime-node sessions. */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { DType, Graph, Value } from './graph.ts';
+import { emitOnnx } from './onnx.ts';
+
+export type HostArray = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+
+export interface RuntimeSettings {
+  /** intra-op threads per session (default: all cores) */
+  threads: number;
+  /** let onnxruntime's pool spin between ops (faster, burns idle CPU) */
+  spinning: boolean;
+  /** sessions kept in the cache before the least recently used is released */
+  maxSessions: number;
+}
+
+const settings: RuntimeSettings = { threads: availableParallelism(), spinning: true, maxSessions: 48 };
+
+/** Change runtime settings (threads, spinning, cache size). Sessions already built keep their threads. */
+export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
+  if (s.threads !== undefined) {
+    if (!Number.isInteger(s.threads) || s.threads < 1) throw new Error('threads must be a positive integer');
+    if (s.threads !== settings.threads) clearSessionCache();
+  }
+  if (s.spinning !== undefined && s.spinning !== settings.spinning) clearSessionCache();
+  Object.assign(settings, s);
+  return { ...settings };
+}
+export function runtimeSettings(): RuntimeSettings { return { ...settings }; }
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', bool: 'bool' };
+
+/** A graph compiled to an onnxruntime session. */
+export class Compiled {
+  readonly inputShapes = new Map<string, { shape: number[]; dtype: DType }>();
+  readonly outputNames: string[];
+  constructor(readonly session: ort.InferenceSession, g: Graph) {
+    for (const v of g.inputs) this.inputShapes.set(v.name, { shape: v.shape, dtype: v.dtype });
+    this.outputNames = g.outputs.map((o) => o.name);
+  }
+
+  /** Run with host arrays fed in place; returns host arrays of the outputs (fresh buffers). */
+  async run(feeds: Record<string, HostArray>, fetch?: string[]): Promise<Record<string, HostArray>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, info] of this.inputShapes) {
+      const data = feeds[name];
+      if (!data) throw new Error(`missing feed ${name}`);
+      const want = info.shape.reduce((a, b) => a * b, 1);
+      if (data.length !== want) throw new Error(`feed ${name}: ${data.length} elements, want ${want} [${info.shape}]`);
+      ortFeeds[name] = new ort.Tensor(ORT_TYPE[info.dtype], data as any, info.shape);
+    }
+    const res = await this.session.run(ortFeeds, fetch ?? this.outputNames);
+    const out: Record<string, HostArray> = {};
+    for (const k of Object.keys(res)) out[k] = res[k].data as HostArray;
+    return out;
+  }
+}
+
+const cache = new Map<string, Promise<Compiled>>();
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' } } },
+  };
+}
+
+/** Compile a graph (no caching). */
+export async function compileGraph(g: Graph): Promise<Compiled> {
+  const bytes = emitOnnx(g);
+  const session = await ort.InferenceSession.create(bytes, sessionOptions());
+  return new Compiled(session, g);
+}
+
+/** Compile through a cache keyed by `key`; `build` is called only on a miss. */
+export function compileCached(key: string, build: () => Graph): Promise<Compiled> {
+  const hit = cache.get(key);
+  if (hit) { cache.delete(key); cache.set(key, hit); return hit; }
+  const p = compileGraph(build());
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  while (cache.size > settings.maxSessions) {
+    const oldest = cache.keys().next().value as string;
+    const old = cache.get(oldest)!;
+    cache.delete(oldest);
+    old.then((c) => c.session.release()).catch(() => {});
+  }
+  return p;
+}
+
+export function clearSessionCache(): void {
+  for (const p of cache.values()) p.then((c) => c.session.release()).catch(() => {});
+  cache.clear();
+}
+
+export function sessionCacheSize(): number { return cache.size; }
+
+/** Convenience: compile once and run with the given feeds (for tests and one-off graphs). */
+export async function runGraph(g: Graph, feeds: Record<string, HostArray>): Promise<Record<string, HostArray>> {
+  const c = await compileGraph(g);
+  try { return await c.run(feeds); } finally { await c.session.release(); }
+}
+
+export type { Value };
