@@ -1,0 +1,24 @@
+// Public entry of the experiment module: config, runner (resumable), report building, assertions.
+export type { Arm, ArmContext, Predictor } from './types.ts';
+export { registerArmKind, armKind, armKinds, type ArmKind } from './arms/index.ts';
+export {
+  loadConfig,
+  parseConfig,
+  assertSchema,
+  stableStringify,
+  hashOf,
+  formatPath,
+  describeIssue,
+  type LoadedConfig,
+  type ExperimentConfig,
+  type ArmConfig,
+  type AssertConfig,
+} from './config.ts';
+export type { RunEvent } from './events.ts';
+export { prepareExperiment, executeExperiment, newRunId, type RunOptions, type RunOutcome, type Prepared } from './runner.ts';
+export { modelFactory, preflightModels, checkReachable, modelConfigFor, modelsOfArm, type ModelFactory, type ModelDeps } from './models.ts';
+export { buildRunReport, reportFrom } from './report.ts';
+export { checkAssertions, DEFAULT_MAX_ERROR_RATE, type AssertionResult } from './assertions.ts';
+export { runExperiment, storePath, type ExperimentResult } from './experiment.ts';
+export { openRunStore, type ExperimentStore } from './store-adapter.ts';
+export type { RunStore, RunRecord, ArmRecord, ResultRecord, RunMeta, RunStatus, ArmStatus } from './persist.ts';

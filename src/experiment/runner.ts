@@ -1,0 +1,369 @@
+// The resumable experiment runner:
+//   load task → seeded split → for each arm: prepare(train+dev only) → evaluate on test (bounded
+//   concurrency) → results written in batched transactions.
+// Resume: a run of the same config and data that did not finish is continued: examples already stored
+// are skipped, prepared arms are restored from their stored artifact, and the response cache serves any
+// call that completed but whose result was not yet written. Nothing is written before every input check
+// (config, data, split, models, endpoints) has passed.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { InputError, loadTask, splitExamples, type Example, type Split } from '../task/index.ts';
+import { createScorer } from '../metrics/index.ts';
+import type { ChatModel } from '../models/types.ts';
+import type { Scorer } from '../metrics/types.ts';
+import type { Spent } from '../prompting/types.ts';
+import type { Arm, ArmContext, Predictor } from './types.ts';
+import { armKind } from './arms/index.ts';
+import type { LoadedConfig, ArmConfig } from './config.ts';
+import type { RunEvent } from './events.ts';
+import type { ArmRecord, ResultRecord, RunRecord, RunStore } from './persist.ts';
+import type { ModelFactory } from './models.ts';
+
+export interface RunOptions {
+  /** use the response cache (default true); `--no-cache` turns it off */
+  cache?: boolean;
+  /** run only these arms */
+  arms?: string[];
+  /** start a new run even if one of the same config is unfinished */
+  fresh?: boolean;
+  onEvent?: (e: RunEvent) => void;
+  signal?: AbortSignal;
+  /** results per write transaction (default 512) */
+  batchSize?: number;
+  /** longest a finished result waits before it is written, ms (default 250) */
+  flushMs?: number;
+}
+
+export interface Prepared {
+  loaded: LoadedConfig;
+  split: Split;
+  labels?: string[];
+  scorer: Scorer;
+  arms: { config: ArmConfig; arm: Arm }[];
+  warnings: string[];
+  dataHash: string;
+  runKey: string;
+  dataName: string;
+}
+
+export interface RunOutcome {
+  runId: string;
+  resumed: boolean;
+  interrupted: boolean;
+  store: RunStore;
+  /** per arm: what this session did */
+  arms: { name: string; status: string; done: number; total: number; cached: number; calls: number; errors: number; error?: string }[];
+}
+
+const ZERO: Spent = { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 };
+
+/** Everything that can fail on bad input, done before anything is written. */
+export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: string[] } = {}): Promise<Prepared> {
+  const { config, baseDir } = loaded;
+  const task = await loadTask(config.task, baseDir);
+  if (!task.examples.length) throw new InputError('task.data', 'the data set has no examples');
+  const splitCfg = { ...(config.split ?? {}), seed: config.split?.seed ?? config.seed };
+  const { split, report } = splitExamples(task.examples, splitCfg, { expectedField: config.task.expected });
+  if (!split.test.length) {
+    throw new InputError('split.test', `the test split is empty (${task.examples.length} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`);
+  }
+  const scorer = await createScorer(config.task.metric, { baseDir, labels: task.labels });
+  const warnings = [...report.warnings];
+  if (report.duplicatesRemoved) warnings.push(`${report.duplicatesRemoved} exact duplicate example(s) removed before splitting`);
+  if (report.leakage.length) warnings.push(`${report.leakage.length} train/dev example(s) matched a test example after normalization${config.split?.leakage === 'report' ? ' (kept: leakage: report)' : ' and were removed'}`);
+
+  let armCfgs = config.arms;
+  if (opts.arms?.length) {
+    const names = new Set(config.arms.map((a) => a.name));
+    for (const n of opts.arms) if (!names.has(n)) throw new InputError('--arm', `no arm named '${n}' (arms: ${[...names].join(', ')})`);
+    armCfgs = config.arms.filter((a) => opts.arms!.includes(a.name));
+  }
+  const arms = armCfgs.map((c, i) => {
+    const k = armKind(c.kind);
+    if (!k) throw new InputError(`arms[${i}].kind`, `unknown arm kind '${c.kind}'`);
+    return { config: c, arm: k.create(c) };
+  });
+  const dataHash = hashSplit(split);
+  const d = config.task.data;
+  const dataName = typeof d === 'string' ? d : 'path' in d ? d.path : `builtin:${d.builtin}`;
+  return { loaded, split, labels: scorer.labels ?? task.labels, scorer, arms, warnings, dataHash, runKey: `${loaded.hash}-${dataHash}`, dataName };
+}
+
+function hashSplit(split: Split): string {
+  const h = createHash('sha256');
+  for (const part of ['train', 'dev', 'test'] as const) {
+    h.update(`#${part}\n`);
+    for (const e of split[part]) h.update(`${e.id}\u0000${JSON.stringify(e.input)}\u0000${e.expected}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+export function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Run (or resume) an experiment whose inputs were checked by prepareExperiment.
+ * `models` builds ChatModels bound to the store (cache, call records); see models.ts.
+ */
+export async function executeExperiment(p: Prepared, store: RunStore, models: ModelFactory, opts: RunOptions = {}): Promise<RunOutcome> {
+  const { loaded, split, scorer } = p;
+  const { config } = loaded;
+  const emit = opts.onEvent ?? (() => {});
+  const batchSize = opts.batchSize ?? Number(process.env.TUNELAB_RESULT_BATCH ?? 512);
+  const flushMs = opts.flushMs ?? Number(process.env.TUNELAB_FLUSH_MS ?? 250);
+
+  let run: RunRecord | undefined = opts.fresh ? undefined : store.findResumable(config.experiment!, p.runKey);
+  const resumed = Boolean(run);
+  const meta = {
+    seed: config.seed,
+    sizes: { train: split.train.length, dev: split.dev.length, test: split.test.length },
+    metric: { name: scorer.name, labels: scorer.labels ?? p.labels, type: config.task.metric.type },
+    data: p.dataName,
+    baseline: config.baseline ?? config.arms[0]?.name,
+    arms: config.arms.map((a) => a.name),
+    warnings: p.warnings,
+    testIds: split.test.map((e) => e.id),
+    config: config,
+  };
+  if (!run) {
+    run = store.createRun({ id: newRunId(), experiment: config.experiment!, configHash: p.runKey, status: 'running', createdAt: Date.now(), meta });
+  } else {
+    store.updateRun(run.id, { status: 'running' });
+  }
+  const runId = run.id;
+  const runDir = join(loaded.outputDir, 'runs', runId);
+  emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
+
+  const outcome: RunOutcome = { runId, resumed, interrupted: false, store, arms: [] };
+  const training = { train: split.train, dev: split.dev };
+  try {
+    for (const { config: armCfg, arm } of p.arms) {
+      if (opts.signal?.aborted) break;
+      const r = await runArm({ runId, runDir, arm, armCfg, store, models, test: split.test, training, scorer, p, opts, emit, batchSize, flushMs });
+      outcome.arms.push(r);
+      if (r.status === 'interrupted') break;
+    }
+  } finally {
+    const aborted = Boolean(opts.signal?.aborted);
+    outcome.interrupted = aborted;
+    const arms = store.listArms(runId);
+    const allDone = p.arms.every((a) => arms.find((x) => x.name === a.config.name)?.status === 'done' || arms.find((x) => x.name === a.config.name)?.status === 'failed');
+    store.updateRun(runId, aborted || !allDone ? { status: 'interrupted' } : { status: 'done', finishedAt: Date.now() });
+    emit({ type: 'run-end', runId });
+  }
+  return outcome;
+}
+
+interface ArmRun {
+  runId: string;
+  runDir: string;
+  arm: Arm;
+  armCfg: ArmConfig;
+  store: RunStore;
+  models: ModelFactory;
+  test: Example[];
+  training: { train: Example[]; dev: Example[] };
+  scorer: Scorer;
+  p: Prepared;
+  opts: RunOptions;
+  emit: (e: RunEvent) => void;
+  batchSize: number;
+  flushMs: number;
+}
+
+async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
+  const { runId, arm, armCfg, store, test, scorer, emit } = a;
+  const name = armCfg.name;
+  const total = test.length;
+  const existing = store.getArm(runId, name);
+  const done = store.doneIds(runId, name);
+  const summary = { name, status: 'done', done: done.size, total, cached: 0, calls: 0, errors: 0 } as RunOutcome['arms'][number];
+  if (existing?.status === 'done' && done.size >= total) {
+    emit({ type: 'arm-end', arm: name, status: 'done', done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
+    return summary;
+  }
+  const workDir = join(a.runDir, 'arms', safeName(name));
+  mkdirSync(workDir, { recursive: true });
+  const bound = a.models.forArm(runId, name, { cache: a.opts.cache !== false });
+  const ctx: ArmContext = {
+    data: a.training,
+    scorer,
+    model: (id: string) => bound.model(id),
+    seed: a.p.loaded.config.seed,
+    workDir,
+    inputFields: a.p.loaded.config.task.input ? (Array.isArray(a.p.loaded.config.task.input) ? a.p.loaded.config.task.input : Object.keys(a.p.loaded.config.task.input)) : ['text'],
+    labels: a.p.labels,
+    log: (message: string) => emit({ type: 'log', arm: name, message }),
+    signal: a.opts.signal,
+  };
+
+  // Prepare, or restore what a previous session prepared.
+  let predictor: Predictor;
+  let restored = false;
+  let armRec: ArmRecord = existing ?? { run: runId, name, kind: arm.kind, status: 'pending' };
+  try {
+    emit({ type: 'arm-prepare', arm: name, kind: arm.kind });
+    if (existing && existing.status !== 'pending' && existing.artifact !== undefined && arm.restore) {
+      predictor = await arm.restore(ctx, existing.artifact);
+      restored = true;
+      if (existing.spent) predictor.spent = existing.spent;
+      if (existing.training && !predictor.training) predictor.training = existing.training;
+    } else {
+      const t0 = performance.now();
+      predictor = await arm.prepare(ctx);
+      if (!predictor.spent) predictor.spent = { ...ZERO, ms: performance.now() - t0 };
+    }
+    armRec = {
+      ...armRec,
+      kind: arm.kind,
+      status: 'prepared',
+      modelId: predictor.model.id,
+      promptHash: predictor.prompt.hash,
+      artifact: predictor.artifact ?? existing?.artifact,
+      spent: predictor.spent,
+      training: predictor.training,
+      notes: predictor.notes,
+      error: undefined,
+    };
+    store.putArm(armRec);
+    emit({ type: 'arm-prepared', arm: name, restored, spent: predictor.spent });
+  } catch (err) {
+    if (a.opts.signal?.aborted) return { ...summary, status: 'interrupted' };
+    if (isBadInput(err)) throw err;
+    const msg = oneLine(err);
+    store.putArm({ ...armRec, kind: arm.kind, status: 'failed', error: msg });
+    emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
+    return { ...summary, status: 'failed', error: msg };
+  }
+
+  // Evaluate the test split.
+  const pending: number[] = [];
+  for (let i = 0; i < test.length; i++) if (!done.has(test[i].id)) pending.push(i);
+  emit({ type: 'arm-start', arm: name, total, done: done.size });
+  const conc = Math.max(1, Math.min(a.p.loaded.config.concurrency, pending.length));
+  const startDone = done.size;
+  const t0 = performance.now();
+  let batch: ResultRecord[] = [];
+  let stored = done.size;
+  let finished = done.size;
+  let cost = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let fatal: unknown;
+  let consecutiveErrors = 0;
+  const flush = () => {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    if (!batch.length) return;
+    const rows = batch;
+    batch = [];
+    store.putResults(runId, name, rows);
+    stored += rows.length;
+  };
+  const progress = () =>
+    emit({ type: 'progress', arm: name, done: finished, total, startDone, calls: summary.calls, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs: performance.now() - t0 });
+  const ticker = setInterval(progress, 100);
+  ticker.unref?.();
+  const signal = a.opts.signal;
+  const model = predictor.model;
+  const prompt = predictor.prompt;
+  const callOpts = signal ? { signal } : undefined;
+  let next = 0;
+
+  const worker = async () => {
+    while (next < pending.length && !fatal && !signal?.aborted) {
+      const idx = pending[next++];
+      const ex = test[idx];
+      let row: ResultRecord;
+      try {
+        const req = prompt.render(ex);
+        const res = await model.complete(req, callOpts);
+        const output = res.text;
+        const answer = prompt.parse ? prompt.parse(output) : output;
+        const sr = await scorer.score(answer, ex);
+        row = {
+          exampleId: ex.id,
+          idx,
+          expected: ex.expected,
+          output,
+          extracted: sr.extracted ?? (prompt.parse ? answer : undefined),
+          score: sr.score,
+          pass: sr.pass,
+          tokensIn: res.usage.input,
+          tokensOut: res.usage.output,
+          latencyMs: res.latencyMs,
+          costUsd: res.costUsd,
+          cached: Boolean(res.cached),
+        };
+        summary.calls++;
+        if (res.cached) summary.cached++;
+        cost += res.costUsd;
+        consecutiveErrors = 0;
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (isBadInput(err) || isUnreachable(err)) {
+          fatal ??= err;
+          return;
+        }
+        summary.errors++;
+        consecutiveErrors++;
+        row = { exampleId: ex.id, idx, expected: ex.expected, output: '', score: 0, pass: false, error: oneLine(err), tokensIn: 0, tokensOut: 0, latencyMs: 0, costUsd: 0, cached: false };
+        // An endpoint that fails every call (wrong model name, bad key) stops the arm instead of failing every example.
+        if (consecutiveErrors >= 25 && finished - startDone < 50) {
+          fatal ??= new Error(`every call failed (${consecutiveErrors} in a row); last error: ${row.error}`);
+        }
+      }
+      finished++;
+      batch.push(row);
+      if (batch.length >= a.batchSize) flush();
+      else if (!flushTimer) {
+        flushTimer = setTimeout(flush, a.flushMs);
+        flushTimer.unref?.();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: conc }, worker));
+  } finally {
+    clearInterval(ticker);
+    flush();
+  }
+  const elapsedMs = performance.now() - t0;
+  if (signal?.aborted) {
+    emit({ type: 'arm-end', arm: name, status: 'partial', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+    return { ...summary, done: stored, status: 'interrupted' };
+  }
+  if (fatal) {
+    if (isBadInput(fatal) || isUnreachable(fatal)) throw fatal;
+    const msg = oneLine(fatal);
+    store.putArm({ ...armRec, status: 'failed', error: msg });
+    emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+    return { ...summary, done: stored, status: 'failed', error: msg };
+  }
+  progress();
+  store.putArm({ ...armRec, status: 'done' });
+  emit({ type: 'arm-end', arm: name, status: 'done', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+  return { ...summary, done: stored };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'arm';
+}
+
+export function oneLine(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.replace(/\s*\n\s*/g, ' ').slice(0, 500);
+}
+
+export function isBadInput(err: unknown): boolean {
+  const n = (err as Error)?.name;
+  return n === 'InputError' || n === 'ModelConfigError';
+}
+
+export function isUnreachable(err: unknown): boolean {
+  return (err as Error)?.name === 'ModelCallError' && (err as { kind?: string }).kind === 'unreachable';
+}
