@@ -353,8 +353,9 @@ export interface DecodeGraphSpec {
   seqLen: number;
   /** KV cache capacity fed in (0: no cache inputs) */
   past: number;
-  /** 'last': logits at `last_index` per row [B,V]; 'all': logits for every position [B*S,V] */
-  logits: 'last' | 'all';
+  /** 'last': logits at `last_index` per row [B,V]; 'all': logits for every position [B*S,V];
+   * 'score': `token_logprobs` [B*S] = log p(targets[i]) at every position (input `targets` [B*S]) */
+  logits: 'last' | 'all' | 'score';
   dtype?: DType;
 }
 
@@ -383,7 +384,14 @@ export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
   const { hidden, newK, newV } = llamaForward(g, cfg, P, { tokens, cos, sin, mask, pastK, pastV });
   let h = hidden;
   if (spec.logits === 'last') h = g.gather(hidden, g.input('last_index', [B], 'int64'));
-  g.output('logits', lmHead(g, cfg, P, h));
+  const logits = lmHead(g, cfg, P, h);
+  if (spec.logits === 'score') {
+    const V = cfg.vocab_size;
+    const targets = g.input('targets', [B * S], 'int64');
+    const range = g.constant([...Array(V).keys()], [1, V], 'int64');
+    const onehot = g.cast(g.equal(g.reshape(targets, [B * S, 1]), range), g.dtype);
+    g.output('token_logprobs', g.reduceSum(g.mul(g.logSoftmax(logits, -1), onehot), [1], false));
+  } else g.output('logits', logits);
   for (let l = 0; l < cfg.num_hidden_layers; l++) { g.output(`new_k.${l}`, newK[l]); g.output(`new_v.${l}`, newV[l]); }
   return g;
 }

@@ -1,0 +1,301 @@
+/**
+ * Generation with a KV cache: batched prefill, incremental decoding, greedy / temperature / top-k / top-p
+ * sampling (seeded), stop sequences on decoded text, EOS, max tokens, per-token top log-probs;
+ * log-likelihood scoring of candidate continuations.
+ */
+import type { LoraAdapter, Tokenizer, Weights } from './types.ts';
+import type { LlamaModel } from './train.ts';
+import { buildDecodeGraph, checkWeights, configKey, headDim, mergeLora, ropeTables } from './llama.ts';
+import { compileCached, type HostArray } from './runtime.ts';
+import { Rng } from './rng.ts';
+
+export interface GenerateOptions {
+  /** new tokens at most (default 64) */
+  maxTokens?: number;
+  /** 0 (default): greedy */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** stop strings, matched on decoded text (needs `tokenizer`) */
+  stop?: string[];
+  tokenizer?: Tokenizer;
+  /** end-of-sequence ids (default: config.eos_token_id); [] for none */
+  eosTokenId?: number | number[];
+  /** return log-probs of each generated token and its `topLogprobs` best alternatives */
+  logprobs?: boolean;
+  topLogprobs?: number;
+  /** called with each row's new token (streaming) */
+  onToken?: (row: number, token: number) => void;
+}
+
+export interface TokenLogprob { token: number; logprob: number; top: { token: number; logprob: number }[] }
+
+export interface Generation {
+  /** generated tokens (the EOS token excluded) */
+  tokens: number[];
+  /** decoded text, when a tokenizer was given (cut before a stop sequence) */
+  text?: string;
+  finishReason: 'stop' | 'eos' | 'length';
+  logprobs?: TokenLogprob[];
+  promptTokens: number;
+}
+
+export interface CandidateScore {
+  /** sum of log p over the candidate's tokens */
+  logprob: number;
+  /** mean log p per token */
+  mean: number;
+  tokens: number;
+}
+
+export interface GeneratorOptions {
+  /** LoRA adapter merged into the weights for inference */
+  adapter?: LoraAdapter;
+  /** KV capacity grows in multiples of this (default 64) */
+  capStep?: number;
+  /** prompt lengths are padded to a multiple of this (default 16) */
+  padMultiple?: number;
+  /** rows per forward pass when scoring (default 8) */
+  scoreBatch?: number;
+}
+
+const NEG = -1e9;
+
+export function logSoftmaxRow(logits: Float32Array, off: number, V: number, out?: Float64Array): Float64Array {
+  const r = out ?? new Float64Array(V);
+  let mx = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[off + i] > mx) mx = logits[off + i];
+  let s = 0;
+  for (let i = 0; i < V; i++) s += Math.exp(logits[off + i] - mx);
+  const lse = mx + Math.log(s);
+  for (let i = 0; i < V; i++) r[i] = logits[off + i] - lse;
+  return r;
+}
+
+function topN(lp: Float64Array, n: number): { token: number; logprob: number }[] {
+  const idx: number[] = [];
+  for (let i = 0; i < lp.length; i++) {
+    if (idx.length < n) { idx.push(i); idx.sort((a, b) => lp[b] - lp[a]); }
+    else if (lp[i] > lp[idx[n - 1]]) { idx[n - 1] = i; idx.sort((a, b) => lp[b] - lp[a]); }
+  }
+  return idx.map((i) => ({ token: i, logprob: lp[i] }));
+}
+
+/** Pick the next token from one row of logits. */
+export function sampleToken(logits: Float32Array, off: number, V: number, o: { temperature: number; topK?: number; topP?: number }, rng: Rng): number {
+  if (!o.temperature || o.temperature <= 0) {
+    let best = 0, bv = -Infinity;
+    for (let i = 0; i < V; i++) if (logits[off + i] > bv) { bv = logits[off + i]; best = i; }
+    return best;
+  }
+  const t = o.temperature;
+  let cand = [...Array(V).keys()];
+  cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
+  if (o.topK && o.topK > 0 && o.topK < V) cand = cand.slice(0, o.topK);
+  const mx = logits[off + cand[0]] / t;
+  let probs = cand.map((i) => Math.exp(logits[off + i] / t - mx));
+  let sum = probs.reduce((a, b) => a + b, 0);
+  if (o.topP !== undefined && o.topP < 1) {
+    let acc = 0, k = 0;
+    while (k < probs.length) { acc += probs[k] / sum; k++; if (acc >= o.topP) break; }
+    cand = cand.slice(0, k); probs = probs.slice(0, k); sum = probs.reduce((a, b) => a + b, 0);
+  }
+  let u = rng.next() * sum;
+  for (let j = 0; j < cand.length; j++) { u -= probs[j]; if (u <= 0) return cand[j]; }
+  return cand[cand.length - 1];
+}
+
+/** Inference over a model (weights fed in place; an adapter is merged once). */
+export class Generator {
+  readonly model: LlamaModel;
+  private weights: Weights;
+  private o: Required<Omit<GeneratorOptions, 'adapter'>>;
+  private key: string;
+
+  constructor(model: LlamaModel, opts: GeneratorOptions = {}) {
+    this.model = model;
+    checkWeights(model.config, model.weights);
+    this.weights = opts.adapter ? mergeLora(model.weights, opts.adapter) : model.weights;
+    this.o = { capStep: opts.capStep ?? 64, padMultiple: opts.padMultiple ?? 16, scoreBatch: opts.scoreBatch ?? 8 };
+    this.key = configKey(model.config);
+  }
+
+  private session(B: number, S: number, C: number, logits: 'last' | 'all' | 'score') {
+    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits }));
+  }
+
+  private baseFeeds(): Record<string, HostArray> {
+    const f: Record<string, HostArray> = {};
+    for (const [n, t] of this.weights) f[n] = t.data;
+    return f;
+  }
+
+  /** Full-recompute forward over right-padded sequences; feeds shared by logits() and score(). */
+  private async fullForward(seqs: number[][], mode: 'all' | 'score', targets?: BigInt64Array) {
+    const cfg = this.model.config;
+    const B = seqs.length;
+    const maxLen = Math.max(1, ...seqs.map((s) => s.length));
+    const S = Math.ceil(maxLen / this.o.padMultiple) * this.o.padMultiple;
+    const tokens = new BigInt64Array(B * S);
+    seqs.forEach((s, b) => s.forEach((t, i) => { tokens[b * S + i] = BigInt(t); }));
+    const pos = Array.from({ length: B }, () => [...Array(S).keys()]);
+    const { cos, sin } = ropeTables(cfg, pos);
+    const mask = new Float32Array(B * S * S);
+    for (let b = 0; b < B; b++) for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) mask[(b * S + i) * S + j] = NEG;
+    const f = this.baseFeeds();
+    Object.assign(f, { tokens, rope_cos: cos, rope_sin: sin, attn_mask: mask });
+    if (targets) f.targets = targets;
+    const sess = await this.session(B, S, 0, mode);
+    const out = await sess.run(f, [mode === 'all' ? 'logits' : 'token_logprobs']);
+    return { S, out };
+  }
+
+  /** Logits for every position of each sequence (full recompute, no cache): [len × vocab] per sequence. */
+  async logits(seqs: number[][]): Promise<Float32Array[]> {
+    const V = this.model.config.vocab_size;
+    const { S, out } = await this.fullForward(seqs, 'all');
+    const all = out.logits as Float32Array;
+    return seqs.map((s, b) => all.slice(b * S * V, (b * S + s.length) * V));
+  }
+
+  /**
+   * Log-likelihood of each candidate continuation after each prompt: result[p][c].
+   * Token-level: log p(cand tokens | prompt tokens), summed and averaged.
+   */
+  async scoreCandidates(prompts: number[][], candidates: number[][] | number[][][]): Promise<CandidateScore[][]> {
+    const pairs: { p: number; c: number; seq: number[]; start: number }[] = [];
+    prompts.forEach((prompt, p) => {
+      const cands = (Array.isArray(candidates[0]?.[0]) ? (candidates as number[][][])[p] : (candidates as number[][]));
+      cands.forEach((cand, c) => {
+        if (prompt.length === 0) throw new Error('scoring needs a non-empty prompt');
+        pairs.push({ p, c, seq: [...prompt, ...cand], start: prompt.length });
+      });
+    });
+    const res: CandidateScore[][] = prompts.map(() => []);
+    const order = pairs.map((_, i) => i).sort((a, b) => pairs[a].seq.length - pairs[b].seq.length);
+    for (let i = 0; i < order.length; i += this.o.scoreBatch) {
+      const chunk = order.slice(i, i + this.o.scoreBatch).map((k) => pairs[k]);
+      const maxLen = Math.max(...chunk.map((x) => x.seq.length));
+      const S = Math.ceil(maxLen / this.o.padMultiple) * this.o.padMultiple;
+      const targets = new BigInt64Array(chunk.length * S);
+      chunk.forEach((x, b) => { for (let t = 0; t + 1 < x.seq.length; t++) targets[b * S + t] = BigInt(x.seq[t + 1]); });
+      const { out } = await this.fullForward(chunk.map((x) => x.seq), 'score', targets);
+      const lp = out.token_logprobs as Float32Array;
+      chunk.forEach((x, b) => {
+        let s = 0; const n = x.seq.length - x.start;
+        for (let t = x.start - 1; t < x.seq.length - 1; t++) s += lp[b * S + t];
+        res[x.p][x.c] = { logprob: s, mean: n ? s / n : 0, tokens: n };
+      });
+    }
+    return res;
+  }
+
+  /** Generate continuations of a batch of prompts (token ids). */
+  async generate(prompts: number[][], opts: GenerateOptions = {}): Promise<Generation[]> {
+    const cfg = this.model.config;
+    const B = prompts.length;
+    if (B === 0) return [];
+    if (prompts.some((p) => p.length === 0)) throw new Error('prompts must be non-empty (add a BOS token)');
+    if (opts.stop?.length && !opts.tokenizer) throw new Error('stop sequences need a tokenizer');
+    const V = cfg.vocab_size, L = cfg.num_hidden_layers, KV = cfg.num_key_value_heads, hd = headDim(cfg);
+    const maxTokens = opts.maxTokens ?? 64;
+    const eosRaw = opts.eosTokenId ?? cfg.eos_token_id;
+    const eos = new Set(eosRaw === undefined ? [] : Array.isArray(eosRaw) ? eosRaw : [eosRaw]);
+    const rng = new Rng(opts.seed ?? 0);
+    const samp = { temperature: opts.temperature ?? 0, topK: opts.topK, topP: opts.topP };
+    const nTop = opts.topLogprobs ?? 0;
+    const wantLp = opts.logprobs || nTop > 0;
+
+    const lens = prompts.map((p) => p.length);
+    const maxPrompt = Math.max(...lens);
+    const S0 = Math.ceil(maxPrompt / this.o.padMultiple) * this.o.padMultiple;
+    const capFor = (n: number) => Math.ceil(n / this.o.capStep) * this.o.capStep;
+    let C = capFor(maxPrompt + 1);
+    let kc: Float32Array[] = [], vc: Float32Array[] = [];
+    for (let l = 0; l < L; l++) { kc.push(new Float32Array(B * KV * C * hd)); vc.push(new Float32Array(B * KV * C * hd)); }
+    const writeKV = (out: Record<string, HostArray>, S: number, rows: { b: number; from: number; count: number; at: number }[]) => {
+      for (let l = 0; l < L; l++) {
+        const nk = out[`new_k.${l}`] as Float32Array, nv = out[`new_v.${l}`] as Float32Array;
+        for (const r of rows) for (let h = 0; h < KV; h++) {
+          const src = ((r.b * KV + h) * S + r.from) * hd, dst = ((r.b * KV + h) * C + r.at) * hd;
+          kc[l].set(nk.subarray(src, src + r.count * hd), dst);
+          vc[l].set(nv.subarray(src, src + r.count * hd), dst);
+        }
+      }
+    };
+    const grow = (need: number) => {
+      if (need <= C) return;
+      const NC = capFor(need);
+      for (let l = 0; l < L; l++) {
+        const nk = new Float32Array(B * KV * NC * hd), nv = new Float32Array(B * KV * NC * hd);
+        for (let bh = 0; bh < B * KV; bh++) { nk.set(kc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd); nv.set(vc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd); }
+        kc[l] = nk; vc[l] = nv;
+      }
+      C = NC;
+    };
+
+    // prefill (no cache inputs): right-padded prompts, causal mask
+    const tokens0 = new BigInt64Array(B * S0);
+    prompts.forEach((p, b) => p.forEach((t, i) => { tokens0[b * S0 + i] = BigInt(t); }));
+    const pos0 = Array.from({ length: B }, () => [...Array(S0).keys()]);
+    const rt0 = ropeTables(cfg, pos0);
+    const mask0 = new Float32Array(B * S0 * S0);
+    for (let b = 0; b < B; b++) for (let i = 0; i < S0; i++) for (let j = i + 1; j < S0; j++) mask0[(b * S0 + i) * S0 + j] = NEG;
+    const last0 = BigInt64Array.from(lens.map((n, b) => BigInt(b * S0 + n - 1)));
+    const f0 = this.baseFeeds();
+    Object.assign(f0, { tokens: tokens0, rope_cos: rt0.cos, rope_sin: rt0.sin, attn_mask: mask0, last_index: last0 });
+    let out = await (await this.session(B, S0, 0, 'last')).run(f0);
+    writeKV(out, S0, lens.map((n, b) => ({ b, from: 0, count: n, at: 0 })));
+    const cur = lens.slice();
+
+    const res: Generation[] = prompts.map((p) => ({ tokens: [], finishReason: 'length', promptTokens: p.length, ...(wantLp ? { logprobs: [] } : {}), ...(opts.tokenizer ? { text: '' } : {}) }));
+    const done = new Array(B).fill(false);
+    const lpBuf = new Float64Array(V);
+    const maxStop = Math.max(0, ...(opts.stop ?? []).map((s) => s.length));
+    const step = (logits: Float32Array) => {
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) { next.push(0); continue; }
+        const tok = sampleToken(logits, b * V, V, samp, rng);
+        next.push(tok);
+        if (eos.has(tok)) { done[b] = true; res[b].finishReason = 'eos'; continue; }
+        const r = res[b];
+        r.tokens.push(tok);
+        opts.onToken?.(b, tok);
+        if (wantLp) {
+          const lp = logSoftmaxRow(logits, b * V, V, lpBuf);
+          r.logprobs!.push({ token: tok, logprob: lp[tok], top: nTop > 0 ? topN(lp, nTop) : [] });
+        }
+        if (opts.tokenizer) {
+          const prev = r.text!.length;
+          r.text = opts.tokenizer.decode(r.tokens, { skipSpecialTokens: true });
+          if (opts.stop?.length) {
+            const from = Math.max(0, prev - maxStop);
+            let cut = -1;
+            for (const s of opts.stop) { const k = r.text.indexOf(s, from); if (k >= 0 && (cut < 0 || k < cut)) cut = k; }
+            if (cut >= 0) { r.text = r.text.slice(0, cut); r.finishReason = 'stop'; done[b] = true; continue; }
+          }
+        }
+        if (r.tokens.length >= maxTokens) done[b] = true;
+      }
+      return next;
+    };
+    let next = step(out.logits as Float32Array);
+    while (!done.every(Boolean)) {
+      grow(Math.max(...cur) + 1);
+      const tokens = BigInt64Array.from(next.map((t) => BigInt(t)));
+      const rt = ropeTables(cfg, cur.map((c) => [c]));
+      const mask = new Float32Array(B * (C + 1));
+      for (let b = 0; b < B; b++) for (let j = cur[b]; j < C; j++) mask[b * (C + 1) + j] = NEG;
+      const f = this.baseFeeds();
+      Object.assign(f, { tokens, rope_cos: rt.cos, rope_sin: rt.sin, attn_mask: mask, last_index: BigInt64Array.from({ length: B }, (_, b) => BigInt(b)) });
+      for (let l = 0; l < L; l++) { f[`past_k.${l}`] = kc[l]; f[`past_v.${l}`] = vc[l]; }
+      out = await (await this.session(B, 1, C, 'last')).run(f);
+      writeKV(out, 1, cur.map((c, b) => ({ b, from: 0, count: 1, at: c })));
+      for (let b = 0; b < B; b++) cur[b]++;
+      next = step(out.logits as Float32Array);
+    }
+    return res;
+  }
+}
