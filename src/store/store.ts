@@ -262,18 +262,21 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
   try {
     if (!opts.readonly) mkdirSync(dirname(abs), { recursive: true });
     db = new Database(abs, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
-    db.pragma('busy_timeout = 5000');
-    if (!opts.readonly) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
   } catch (e) {
     throw new StoreError(abs, `cannot open the store (${(e as Error).message})`);
   }
   try {
-    migrate(db, abs, !!opts.readonly);
+    db.pragma('busy_timeout = 5000');
+    // look before changing anything: a foreign or newer file must stay byte-for-byte as it was
+    const version = checkVersion(db, abs, !!opts.readonly);
+    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    if (version < SCHEMA_VERSION) migrate(db, version);
   } catch (e) {
     db.close();
-    throw e;
+    if (e instanceof StoreError) throw e;
+    throw new StoreError(abs, `cannot open the store (${(e as Error).message})`);
   }
 
   let secrets = [...new Set([...(opts.secrets ?? []), ...secretsFromEnv(opts.env ?? process.env)])].filter((s) => s.length >= 4);
@@ -693,18 +696,22 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
   return store;
 }
 
-function migrate(db: Database.Database, where: string, readonly: boolean) {
+function checkVersion(db: Database.Database, where: string, readonly: boolean): number {
   const v = db.pragma('user_version', { simple: true }) as number;
   if (v > SCHEMA_VERSION) throw new StoreError(where, `store schema version ${v} is newer than this tunelab understands (${SCHEMA_VERSION}); upgrade tunelab`);
-  if (v === SCHEMA_VERSION) return;
+  if (v === SCHEMA_VERSION) return v;
   if (readonly) throw new StoreError(where, `store schema version ${v} needs migrating to ${SCHEMA_VERSION}; open it read-write once`);
   if (v === 0) {
     // a non-empty database that is not a tunelab store must not be touched
     const n = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get() as number;
     if (n > 0) throw new StoreError(where, 'this SQLite file is not a tunelab store (it has tables but no tunelab schema version)');
   }
+  return v;
+}
+
+function migrate(db: Database.Database, from: number) {
   db.transaction(() => {
-    for (let i = v; i < SCHEMA_VERSION; i++) {
+    for (let i = from; i < SCHEMA_VERSION; i++) {
       db.exec(MIGRATIONS[i]);
       db.pragma(`user_version = ${i + 1}`);
     }
