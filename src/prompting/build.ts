@@ -101,3 +101,10 @@ export async function applySelection(program: TemplateProgram, sel: SelectionSpe
   const marked = program.with({ selector: { select: () => [], describe: () => es.describe() } });
   return { program: marked, model: new DynamicDemoModel(model, es, marked) };
 }
+
+/** `budget:` in arm configs: hard limits on the calls, cost and tokens spent preparing the arm. */
+export const budgetSchema = z.strictObject({
+  calls: z.number().int().positive().optional(),
+  costUsd: z.number().positive().optional(),
+  tokens: z.number().int().positive().optional(),
+});

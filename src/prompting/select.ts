@@ -20,7 +20,7 @@ export interface SelectionSpec {
   /** max marginal relevance: lambda in [0,1] (1 = relevance only, lower = more diverse); kNN strategies */
   mmr?: number;
   /** token budget for all demonstrations together (approx. chars/4, or the model's countTokens when it has one) */
-  maxTokens?: number;
+  tokenBudget?: number;
   /** input fields matched for bm25 (default: all input fields) */
   fields?: string[];
 }
@@ -31,7 +31,7 @@ export const selectionSchema = z.strictObject({
   ids: z.array(z.string()).min(1).optional(),
   order: z.enum(['random', 'similar-last', 'as-selected']).optional(),
   mmr: z.number().min(0).max(1).optional(),
-  maxTokens: z.number().int().positive().optional(),
+  tokenBudget: z.number().int().positive().optional(),
   fields: z.array(z.string()).min(1).optional(),
 }).refine((s) => s.strategy !== 'fixed' || (s.ids && s.ids.length > 0), { message: 'strategy fixed needs ids', path: ['ids'] });
 
@@ -104,7 +104,7 @@ export function selectStatic(pool: readonly Example[], spec: SelectionSpec, seed
   }
   let demos = picked.map((e) => demoOf(e));
   if (spec.order === 'random') demos = rng.shuffle(demos);
-  return fitBudget(demos, opts.program, spec.maxTokens, opts.count ?? approxTokens);
+  return fitBudget(demos, opts.program, spec.tokenBudget, opts.count ?? approxTokens);
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -199,10 +199,10 @@ export class Bm25Selector implements DemoSelector {
   }
   select(example: Example): Demo[] {
     const ranked = this.rank(example).map((c) => demoOf(this.pool[c.item]));
-    return orderDemos(fitBudget(ranked, this.program, this.spec.maxTokens, this.count), this.spec, this.seed, example.id);
+    return orderDemos(fitBudget(ranked, this.program, this.spec.tokenBudget, this.count), this.spec, this.seed, example.id);
   }
   describe(): unknown {
-    return { strategy: 'bm25', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, maxTokens: this.spec.maxTokens, fields: this.spec.fields, pool: this.pool.map((e) => e.id) };
+    return { strategy: 'bm25', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, tokenBudget: this.spec.tokenBudget, fields: this.spec.fields, pool: this.pool.map((e) => e.id) };
   }
 }
 
@@ -240,9 +240,9 @@ export class EmbeddingSelector {
     let cands = scored.slice(0, this.spec.mmr !== undefined ? this.k * 5 : this.k);
     if (this.spec.mmr !== undefined) cands = mmr(cands, this.k, this.spec.mmr, (a, b) => cosine(this.vecs[a], this.vecs[b]));
     const ranked = cands.map((c) => demoOf(this.pool[c.item]));
-    return orderDemos(fitBudget(ranked, this.program, this.spec.maxTokens, this.count), this.spec, this.seed, text);
+    return orderDemos(fitBudget(ranked, this.program, this.spec.tokenBudget, this.count), this.spec, this.seed, text);
   }
   describe(): unknown {
-    return { strategy: 'embedding', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, maxTokens: this.spec.maxTokens, embedder: this.embedder.id, pool: this.pool.map((e) => e.id) };
+    return { strategy: 'embedding', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, tokenBudget: this.spec.tokenBudget, embedder: this.embedder.id, pool: this.pool.map((e) => e.id) };
   }
 }

@@ -88,7 +88,7 @@ test('static selection: seeded random, stratified, fixed ids, token budget', () 
   assert.deepEqual(selectStatic(pool, { strategy: 'fixed', ids: ['ex3', 'ex1'] }, 0).map((d) => d.id), ['ex3', 'ex1']);
   assert.throws(() => selectStatic(pool, { strategy: 'fixed', ids: ['nope'] }, 0), InputError);
   const p = new TemplateProgram({ messages: [{ role: 'user', content: '{{text}}' }], labels: ['spam', 'ham'] });
-  const budgeted = selectStatic(pool, { strategy: 'random', k: 10, maxTokens: 40 }, 1, { program: p });
+  const budgeted = selectStatic(pool, { strategy: 'random', k: 10, tokenBudget: 40 }, 1, { program: p });
   const used = budgeted.reduce((n, d) => n + p.renderDemo(d).reduce((m, x) => m + Math.ceil(x.content.length / 4), 0), 0);
   assert.ok(budgeted.length > 0 && budgeted.length < 10 && used <= 40, `${budgeted.length} demos, ${used} tokens`);
 });
