@@ -1,0 +1,449 @@
+#!/usr/bin/env node
+// bench/harness: tunelab vs promptfoo on the same cases, the same local server, the same concurrency.
+//
+//   node bench/harness/run.mjs [--cases 10000] [--concurrency 32] [--only tunelab|promptfoo]
+//                              [--peer-no-write] [--cpu-prof] [--keep] [--json FILE]
+//
+// One run: starts the instant OpenAI-compatible mock server (test/helpers/mock-openai-server.ts) as its
+// own process, so its CPU is not charged to either harness; writes N short spam/ham cases; times
+// `tunelab run` and `promptfoo eval` on them (wall time → cases/s, peak RSS of the process tree, CPU);
+// times `--version` of both; prints both figures and the ratios. promptfoo (bench/harness/peer, its
+// own package.json and lock) runs offline: a preload refuses non-loopback sockets, its telemetry,
+// update check, sharing and remote generation are off, and its home/config/cache live in a scratch dir.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../..');
+const PEER_BIN = join(HERE, 'peer/node_modules/promptfoo/dist/src/entrypoint.js');
+const TUNELAB_BIN = join(ROOT, 'bin/tunelab.mjs');
+const MOCK = join(ROOT, 'test/helpers/mock-openai-server.ts');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+// ---------- arguments ----------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+if (flag('--help') || flag('-h')) {
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+const N = Number(opt('--cases', 10000));
+const C = Number(opt('--concurrency', 32));
+const ONLY = opt('--only', null);
+const CPU_PROF = flag('--cpu-prof');
+const PEER_NO_WRITE = flag('--peer-no-write');
+const KEEP = flag('--keep') || CPU_PROF;
+const JSON_OUT = opt('--json', null);
+if (!Number.isInteger(N) || N < 10) fail('--cases: expected a whole number ≥ 10');
+if (!Number.isInteger(C) || C < 1) fail('--concurrency: expected a whole number ≥ 1');
+if (ONLY && !['tunelab', 'promptfoo'].includes(ONLY)) fail('--only: tunelab or promptfoo');
+
+function fail(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// ---------- scratch ----------
+const scratch = join(HERE, '.scratch', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+mkdirSync(scratch, { recursive: true });
+
+// ---------- cases ----------
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const SPAM = [
+  'WIN a free cruise today, reply YES to claim your prize',
+  'Urgent: your account won a cash reward, click to collect',
+  'Limited offer: earn money from home, click here now',
+  'Congratulations winner! Claim your free gift card',
+  'Get $500 instantly, no credit check, act now',
+  'You have won a prize draw, call now to claim',
+];
+const HAM = [
+  'Can we move our meeting to Thursday afternoon',
+  'The build passed on the release branch, merging now',
+  'Lunch at noon? The new place near the station',
+  'Attached are the notes from the design review',
+  'Reminder: dentist appointment next Tuesday at nine',
+  'Thanks for the feedback, I will update the draft',
+];
+function makeCases(n) {
+  const r = rng(20261201);
+  const cases = [];
+  for (let i = 0; i < n; i++) {
+    const spam = r() < 0.4;
+    const base = (spam ? SPAM : HAM)[Math.floor(r() * 6)];
+    cases.push({ id: `c${i}`, text: `${base} (ref ${i})`, label: spam ? 'spam' : 'ham' });
+  }
+  return cases;
+}
+const csvCell = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+const SYSTEM = 'Classify the message as spam or ham. Answer with one word: spam or ham.';
+
+function writeTunelabConfig(baseURL) {
+  const cfg = `experiment: bench-harness
+task:
+  data: cases.jsonl
+  input: [text]
+  expected: label
+  id: id
+  metric:
+    type: accuracy
+    labels: [spam, ham]
+split:
+  train: 0
+  dev: 0
+  test: 1
+  seed: 1
+  dedupe: false
+models:
+  - id: mock
+    provider: openai-compatible
+    baseURL: ${baseURL}
+    model: mock-model
+    temperature: 0
+    maxTokens: 5
+    concurrency: ${C}
+    retries: 0
+arms:
+  - name: zero-shot
+    kind: prompt
+    model: mock
+    messages:
+      - role: system
+        content: "${SYSTEM}"
+      - role: user
+        content: "{{text}}"
+output: tunelab-out
+concurrency: ${C}
+`;
+  writeFileSync(join(scratch, 'tunelab.yaml'), cfg);
+}
+
+function writePromptfooConfig(baseURL) {
+  const cfg = `description: bench-harness
+prompts:
+  - id: zero-shot
+    raw: |
+      [{"role": "system", "content": "${SYSTEM}"}, {"role": "user", "content": "{{text}}"}]
+providers:
+  - id: openai:chat:mock-model
+    config:
+      apiBaseUrl: ${baseURL}
+      apiKey: bench-not-a-secret
+      temperature: 0
+      max_tokens: 5
+tests: file://cases.csv
+`;
+  writeFileSync(join(scratch, 'promptfooconfig.yaml'), cfg);
+}
+
+// ---------- process measurement ----------
+function childrenOf(pid) {
+  const out = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const s = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (s) out.push(...s.split(/\s+/).map(Number));
+    }
+  } catch {}
+  return out;
+}
+function statusKb(pid, key) {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Run a command, polling its process tree: peak of the tree's summed RSS and the largest VmHWM seen. */
+function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
+  return new Promise((resolvePromise) => {
+    const timeFile = join(scratch, `time-${Date.now()}.txt`);
+    const full = TIME ? [TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const t0 = process.hrtime.bigint();
+    const child = spawn(full[0], full[1], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let peakTreeKb = 0;
+    let peakHwmKb = 0;
+    const poll = () => {
+      const seen = new Set();
+      const stack = [child.pid];
+      let sum = 0;
+      while (stack.length) {
+        const p = stack.pop();
+        if (seen.has(p)) continue;
+        seen.add(p);
+        // the /usr/bin/time wrapper itself is not the harness: skip its own RSS
+        if (!(TIME && p === child.pid)) {
+          sum += statusKb(p, 'VmRSS');
+          peakHwmKb = Math.max(peakHwmKb, statusKb(p, 'VmHWM'));
+        }
+        stack.push(...childrenOf(p));
+      }
+      peakTreeKb = Math.max(peakTreeKb, sum);
+    };
+    const timer = setInterval(poll, 25);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+      let timeStats = null;
+      try {
+        const [e, u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        timeStats = { wallS: e, userS: u, sysS: s, maxRssKb: m };
+      } catch {}
+      if (stdoutFile) writeFileSync(stdoutFile, stdout);
+      resolvePromise({
+        code,
+        wallS,
+        stdout,
+        stderr,
+        peakRssMb: Math.max(peakTreeKb, peakHwmKb, timeStats?.maxRssKb ?? 0) / 1024,
+        cpuS: timeStats ? timeStats.userS + timeStats.sysS : null,
+      });
+    });
+  });
+}
+
+async function startTime(cmd, args, env, runs) {
+  const times = [];
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = await measure(cmd, args, { env, cwd: scratch });
+    if (r.code !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.code}: ${r.stderr.slice(-500)}`);
+    times.push(r.wallS);
+    rss = Math.max(rss, r.peakRssMb);
+  }
+  times.sort((a, b) => a - b);
+  return { medianS: times[Math.floor(times.length / 2)], minS: times[0], peakRssMb: rss, output: '' };
+}
+
+// ---------- mock server ----------
+async function startServer() {
+  if (!existsSync(MOCK)) fail(`the mock server ${MOCK} is missing`);
+  const child = spawn(process.execPath, ['--import', 'tsx', MOCK, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseURL = await new Promise((res, rej) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(buf);
+      if (m) res(m[1]);
+    });
+    child.on('exit', (c) => rej(new Error(`mock server exited ${c}`)));
+    setTimeout(() => rej(new Error('mock server did not start in 30 s')), 30_000);
+  });
+  const stats = async () => (await fetch(baseURL.replace(/\/v1$/, '/__mock/stats'))).json();
+  return { child, baseURL, stats };
+}
+
+// ---------- cpu profile summary ----------
+function summarizeProfiles(dir) {
+  const self = new Map();
+  let total = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const dt = new Map();
+    for (let i = 0; i < p.samples.length; i++) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+    for (const [id, us] of dt) {
+      const n = byId.get(id);
+      const cf = n.callFrame;
+      const where = cf.url ? `${cf.url.replace(/^file:\/\//, '').replace(ROOT + '/', '')}:${cf.lineNumber + 1}` : '';
+      const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
+      self.set(key, (self.get(key) ?? 0) + us);
+      total += us;
+    }
+  }
+  return { totalMs: total / 1000, top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, us]) => ({ fn: k, ms: us / 1000, share: us / total })) };
+}
+
+// ---------- main ----------
+const results = { cases: N, concurrency: C, node: process.version, date: new Date().toISOString(), scratch };
+const cases = makeCases(N);
+writeFileSync(join(scratch, 'cases.jsonl'), cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
+writeFileSync(join(scratch, 'cases.csv'), 'text,__expected\n' + cases.map((c) => `${csvCell(c.text)},${csvCell(c.label)}`).join('\n') + '\n');
+
+const server = await startServer();
+log(`bench: ${N} cases, concurrency ${C}, mock server ${server.baseURL} (separate process)`);
+process.on('exit', () => server.child.kill('SIGTERM'));
+writeTunelabConfig(server.baseURL);
+writePromptfooConfig(server.baseURL);
+
+const baseEnv = { ...process.env };
+delete baseEnv.NODE_OPTIONS;
+
+try {
+  if (ONLY !== 'promptfoo') {
+    if (!existsSync(join(ROOT, 'dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
+    const env = { ...baseEnv, NO_COLOR: '1' };
+    log('bench: tunelab --version ×5');
+    results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
+    results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
+    const profDir = join(scratch, 'prof');
+    const runEnv = CPU_PROF ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : env;
+    const before = await server.stats();
+    log('bench: tunelab run …');
+    const r = await measure(process.execPath, [TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
+      env: runEnv,
+      cwd: scratch,
+      stdoutFile: join(scratch, 'tunelab-stdout.json'),
+    });
+    const after = await server.stats();
+    let summary = null;
+    try {
+      summary = JSON.parse(r.stdout);
+    } catch {}
+    if (r.code !== 0 && r.code !== 1) {
+      log(r.stderr.slice(-3000));
+      throw new Error(`tunelab run exited ${r.code}`);
+    }
+    results.tunelab = {
+      exit: r.code,
+      wallS: r.wallS,
+      casesPerS: N / r.wallS,
+      peakRssMb: r.peakRssMb,
+      cpuS: r.cpuS,
+      cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
+      serverRequests: after.completed - before.completed,
+      accuracy: findAccuracy(summary),
+    };
+    if (CPU_PROF && existsSync(profDir)) results.tunelabProfile = summarizeProfiles(profDir);
+  }
+
+  if (ONLY !== 'tunelab') {
+    if (!existsSync(PEER_BIN)) fail('promptfoo is not installed: (cd bench/harness/peer && npm ci)');
+    const home = join(scratch, 'pf-home');
+    mkdirSync(home, { recursive: true });
+    const env = {
+      ...baseEnv,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      PROMPTFOO_CONFIG_DIR: join(home, 'promptfoo'),
+      PROMPTFOO_CACHE_PATH: join(home, 'cache'),
+      PROMPTFOO_LOG_DIR: join(home, 'logs'),
+      PROMPTFOO_CACHE_ENABLED: 'false',
+      PROMPTFOO_DISABLE_TELEMETRY: '1',
+      PROMPTFOO_DISABLE_UPDATE: '1',
+      PROMPTFOO_DISABLE_SHARING: '1',
+      PROMPTFOO_DISABLE_REMOTE_GENERATION: '1',
+      PROMPTFOO_DISABLE_REDTEAM_REMOTE_GENERATION: '1',
+      PROMPTFOO_DISABLE_SHARE_EMAIL_REQUEST: '1',
+      OPENAI_API_KEY: 'bench-not-a-secret',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+      BENCH_BLOCKED_LOG: join(scratch, 'peer-blocked.log'),
+      NODE_OPTIONS: `--require ${join(HERE, 'block-net.cjs')}`,
+    };
+    log('bench: promptfoo --version ×3');
+    results.promptfooStart = await startTime(process.execPath, [PEER_BIN, '--version'], env, 3);
+    const before = await server.stats();
+    log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''} …`);
+    const args = [PEER_BIN, 'eval', '-c', 'promptfooconfig.yaml', '--no-cache', '-j', String(C), '--no-progress-bar', '--no-table', '--no-share'];
+    if (PEER_NO_WRITE) args.push('--no-write');
+    const r = await measure(process.execPath, args, { env, cwd: scratch, stdoutFile: join(scratch, 'promptfoo-stdout.txt') });
+    const after = await server.stats();
+    if (r.code !== 0 && r.code !== 100) {
+      log(r.stdout.slice(-2000) + r.stderr.slice(-3000));
+      throw new Error(`promptfoo eval exited ${r.code}`);
+    }
+    const text = r.stdout + r.stderr;
+    const passed = Number(/([\d,]+) passed/i.exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+    let blocked = [];
+    try {
+      blocked = readFileSync(join(scratch, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);
+    } catch {}
+    results.promptfoo = {
+      exit: r.code,
+      wallS: r.wallS,
+      casesPerS: N / r.wallS,
+      peakRssMb: r.peakRssMb,
+      cpuS: r.cpuS,
+      cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
+      serverRequests: after.completed - before.completed,
+      accuracy: Number.isFinite(passed) ? passed / N : null,
+      writesDb: !PEER_NO_WRITE,
+      blockedOutsideConnections: [...new Set(blocked.map((l) => l.split(' ')[1]))],
+      blockedCount: blocked.length,
+    };
+  }
+} finally {
+  server.child.kill('SIGTERM');
+}
+
+function findAccuracy(summary) {
+  // `tunelab run --json` prints the run summary; look for the arm's metric value wherever it sits
+  let found = null;
+  const walk = (v) => {
+    if (found !== null || !v || typeof v !== 'object') return;
+    if (v.metric && typeof v.metric === 'object' && typeof v.metric.value === 'number') {
+      found = v.metric.value;
+      return;
+    }
+    if (typeof v.accuracy === 'number') {
+      found = v.accuracy;
+      return;
+    }
+    for (const x of Object.values(v)) walk(x);
+  };
+  walk(summary);
+  return found;
+}
+
+// ---------- print ----------
+const t = results.tunelab;
+const p = results.promptfoo;
+const f = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
+const rows = [
+  ['', 'tunelab', 'promptfoo 0.121.20', 'ratio'],
+  ['cases/s', f(t?.casesPerS, 0), f(p?.casesPerS, 0), t && p ? `${f(t.casesPerS / p.casesPerS)}× faster` : '-'],
+  ['wall time (s)', f(t?.wallS, 2), f(p?.wallS, 2), ''],
+  ['peak RSS (MB)', f(t?.peakRssMb, 0), f(p?.peakRssMb, 0), t && p ? `${f(t.peakRssMb / p.peakRssMb, 2)} of peer` : '-'],
+  ['CPU (ms/case)', f(t?.cpuMsPerCase, 2), f(p?.cpuMsPerCase, 2), t && p && t.cpuMsPerCase ? `${f(p.cpuMsPerCase / t.cpuMsPerCase)}× less` : '-'],
+  ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
+  ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
+  ['--version (s, median)', f(results.tunelabStart?.medianS, 3), f(results.promptfooStart?.medianS, 3), results.tunelabStart && results.promptfooStart ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster` : '-'],
+  ['--help (s, median)', f(results.tunelabHelpStart?.medianS, 3), '', ''],
+];
+const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('   ');
+const out = [`tunelab bench harness: ${N} cases, concurrency ${C}, instant local server, cache off, ${process.version}`, line(rows[0]), ...rows.slice(1).map(line)];
+if (p) out.push(`promptfoo ${p.writesDb ? 'wrote its SQLite results DB (default)' : 'ran with --no-write'}; outside connections refused: ${p.blockedCount}${p.blockedOutsideConnections.length ? ` (${p.blockedOutsideConnections.join(', ')})` : ''}`);
+if (t && p) {
+  const goals = [
+    [`cases/s ≥ 10× promptfoo`, t.casesPerS >= 10 * p.casesPerS],
+    [`peak RSS ≤ 1/3 of promptfoo`, t.peakRssMb <= p.peakRssMb / 3],
+    [`CLI start < 0.3 s`, results.tunelabStart.medianS < 0.3],
+  ];
+  out.push('goals: ' + goals.map(([g, ok]) => `${ok ? 'MET' : 'MISSED'} ${g}`).join(' · '));
+}
+if (results.tunelabProfile) {
+  out.push(`tunelab CPU profile (self time, ${f(results.tunelabProfile.totalMs, 0)} ms sampled):`);
+  for (const x of results.tunelabProfile.top.slice(0, 15)) out.push(`  ${f(x.ms, 0).padStart(7)} ms ${f(x.share * 100).padStart(5)}%  ${x.fn}`);
+}
+process.stdout.write(out.join('\n') + '\n');
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(scratch, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+if (!KEEP) rmSync(scratch, { recursive: true, force: true });
+else log(`bench: kept ${scratch}`);
+process.exit(0);
