@@ -1,5 +1,5 @@
 export * from './types.ts';
 export * from './schema.ts';
-export { createScorer, type ScorerContext } from './scorers.ts';
-export { extractLabel, normalizeText, type NormalizeOptions } from './text.ts';
-export { summarize, classificationReport, type ResultRow, type SummarizeOptions } from './summary.ts';
+export { createScorer, extractNumber, extractJson, type ScorerContext } from './scorers.ts';
+export { extractLabel, canonicalLabel, normalizeLabel, normalizeText, type NormalizeOptions } from './text.ts';
+export { summarize, classificationReport, NO_LABEL, type ResultRow, type SummarizeOptions, type ClassificationReport } from './summary.ts';
