@@ -24,3 +24,12 @@ export {
   type GenerationConfig, type HfModel, type SaveHfModelInput, type SaveHfModelOptions,
   loadHfModel, saveHfModel, normalizeLlamaConfig, normalizeTokenizerConfig, llamaWeightShapes, checkLlamaWeights,
 } from './hf.ts';
+export {
+  type PeftAdapterConfig, type SavePeftOptions, type LoadedPeftAdapter,
+  savePeftAdapter, loadPeftAdapter, mergeLora, peftKeys,
+} from './peft.ts';
+export {
+  type GgufValue, type GgufTensor, type GgufExportInput, type GgufExportOptions,
+  GGUF_ALIGNMENT, GgufType, GgmlType, writeGguf, exportGguf, exportLoraGguf, permuteQK, unpermuteQK,
+  ggufTensorName, ggufPreTokenizer, ggufTokenizerMetadata, ggufModelTensors,
+} from './gguf.ts';
