@@ -13,7 +13,7 @@ import { resolveMessageIncludes } from './template.ts';
 export const promptFields = {
   /** chat messages with {{field}} variables; `{{> file}}` includes */
   messages: z.array(messageSchema).min(1).optional(),
-  /** a prompt file (.md with front matter, .yaml, or a frozen prompt .json), relative to the working directory */
+  /** a prompt file (.md with front matter, .yaml, or a frozen prompt .json), relative to the config file */
   prompt: z.string().min(1).optional(),
   format: formatSchema.optional(),
   temperature: z.number().min(0).max(2).optional(),
@@ -34,6 +34,11 @@ export const onlyOneOf = (c: { messages?: unknown; prompt?: unknown }) => !(c.me
 export const onlyOneOfMessage = { message: 'give either messages or prompt, not both', path: ['prompt'] };
 
 /** What building a program needs from the experiment. */
+/** Second argument of the arm factories: where relative paths in the arm config start. */
+export interface CreateOptions {
+  baseDir?: string;
+}
+
 export interface BuildContext {
   inputFields: string[];
   labels?: string[];
@@ -42,16 +47,17 @@ export interface BuildContext {
 }
 
 /** Read the prompt file now (at config time), so a bad file fails before anything runs. */
-export function preloadPrompt(cfg: PromptConfig, where: string): { file?: PromptFile; messages?: ChatMessage[] } {
+/** `baseDir`: where relative paths start (the config file's folder; default the working directory). */
+export function preloadPrompt(cfg: PromptConfig, where: string, baseDir = process.cwd()): { file?: PromptFile; messages?: ChatMessage[] } {
   if (cfg.prompt !== undefined) {
     try {
-      return { file: loadPromptFile(cfg.prompt) };
+      return { file: loadPromptFile(cfg.prompt, baseDir) };
     } catch (e) {
       if (e instanceof InputError && !e.where.startsWith(where)) throw new InputError(`${where}.prompt: ${e.where}`, e.message.slice(e.where.length + 2));
       throw e;
     }
   }
-  if (cfg.messages) return { messages: resolveMessageIncludes(cfg.messages, process.cwd(), `${where}.messages`) };
+  if (cfg.messages) return { messages: resolveMessageIncludes(cfg.messages, baseDir, `${where}.messages`) };
   return {};
 }
 

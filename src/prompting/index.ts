@@ -18,7 +18,7 @@ export {
 export { DynamicDemoModel } from './dynamic.ts';
 export { type Budget, BudgetExceeded, Meter, MeteredModel, zeroSpent, addSpent } from './meter.ts';
 export {
-  type PromptConfig, type BuildContext, promptFields, budgetSchema, preloadPrompt, baseProgram, applySelection, requestOptions, onlyOneOf, onlyOneOfMessage,
+  type PromptConfig, type BuildContext, type CreateOptions, promptFields, budgetSchema, preloadPrompt, baseProgram, applySelection, requestOptions, onlyOneOf, onlyOneOfMessage,
 } from './build.ts';
 export { type EvalItem, Evaluator, runExample, mean } from './evaluate.ts';
 export { type SearchCandidate, type CandidateScore, type HalvingResult, type HalvingOptions, successiveHalving, planHalving } from './search.ts';

@@ -42,18 +42,20 @@ export interface HalvingOptions {
   eta?: number;
   /** most calls the search may make (default: unlimited, i.e. the full schedule) */
   budgetCalls?: number;
+  /** smallest rung, in dev examples (default 8): fewer candidates are tried rather than scoring on too few */
+  minExamples?: number;
   seed: number;
 }
 
 interface Plan { n: number[]; m: number[]; cost: number }
 
-function plan(N: number, D: number, eta: number, s: number): Plan {
+function plan(N: number, D: number, eta: number, s: number, minM = 1): Plan {
   const R = N > 1 ? Math.ceil(Math.log(N) / Math.log(eta) - 1e-9) : 0;
   const n: number[] = [], m: number[] = [];
   let cost = 0, prev = 0;
   for (let r = 0; r <= R; r++) {
     n.push(Math.max(1, Math.ceil(N / eta ** r - 1e-9)));
-    const mr = Math.max(prev, Math.min(D, Math.max(1, Math.round((D * s) / eta ** (R - r)))));
+    const mr = Math.max(prev, Math.min(D, Math.max(minM, Math.round((D * s) / eta ** (R - r)))));
     m.push(mr);
     cost += n[r] * (mr - prev);
     prev = mr;
@@ -66,18 +68,20 @@ function plan(N: number, D: number, eta: number, s: number): Plan {
  * much of dev as the budget allows (all of it when it suffices); each earlier rung uses 1/eta as many
  * examples with eta times as many candidates. Returns how many candidates fit (at least one call each).
  */
-export function planHalving(N: number, D: number, eta: number, budget = Infinity): Plan & { candidates: number } {
-  const Nf = Math.max(1, Math.min(N, Number.isFinite(budget) ? Math.floor(budget) : N));
+export function planHalving(N: number, D: number, eta: number, budget = Infinity, minExamples = 8): Plan & { candidates: number } {
+  const minM = Math.max(1, Math.min(D, minExamples));
+  const fit = Number.isFinite(budget) ? Math.floor(budget / minM) : N;
+  const Nf = Math.max(1, Math.min(N, fit));
   if (D === 0 || budget < 1) return { n: [Nf], m: [0], cost: 0, candidates: Nf };
-  let p = plan(Nf, D, eta, 1);
+  let p = plan(Nf, D, eta, 1, minM);
   if (p.cost <= budget) return { ...p, candidates: Nf };
   let lo = 0, hi = 1;
   for (let i = 0; i < 40; i++) {
     const mid = (lo + hi) / 2;
-    if (plan(Nf, D, eta, mid).cost <= budget) lo = mid;
+    if (plan(Nf, D, eta, mid, minM).cost <= budget) lo = mid;
     else hi = mid;
   }
-  p = plan(Nf, D, eta, lo);
+  p = plan(Nf, D, eta, lo, minM);
   return { ...p, candidates: Nf };
 }
 
@@ -91,7 +95,7 @@ export async function successiveHalving(cands: SearchCandidate[], dev: readonly 
   const eta = Math.max(2, opts.eta ?? 2);
   const order = new Rng(opts.seed, 'halving:dev').shuffle(dev);
   const budget = opts.budgetCalls ?? Infinity;
-  const p = planHalving(cands.length, order.length, eta, budget);
+  const p = planHalving(cands.length, order.length, eta, budget, opts.minExamples ?? 8);
   const used = cands.slice(0, p.candidates);
   const scores = new Map<string, CandidateScore>();
   for (const c of cands) scores.set(c.id, { id: c.id, label: c.label, hash: c.program.hash, devScore: 0, n: 0, rung: -1, info: c.info });

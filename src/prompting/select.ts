@@ -178,7 +178,11 @@ export class Bm25Selector implements DemoSelector {
     this.index = new MiniSearch({ idField: 'i', fields: ['text'], searchOptions: { combineWith: 'OR', prefix: false, fuzzy: false } });
     const docs = pool.map((e, i) => ({ i, text: textOf(e.input, spec.fields) }));
     this.index.addAll(docs);
-    this.tf = docs.map((d) => terms(d.text));
+    // tf-idf vectors for MMR's redundancy term (words every document shares weigh nothing)
+    const tfs = docs.map((d) => terms(d.text));
+    const df = new Map<string, number>();
+    for (const t of tfs) for (const w of t.keys()) df.set(w, (df.get(w) ?? 0) + 1);
+    this.tf = tfs.map((t) => new Map([...t].map(([w, n]) => [w, n * Math.log((docs.length + 1) / (df.get(w)! + 0.5))] as [string, number])));
   }
   /** Pool examples ranked for a query example (best first), after MMR. */
   rank(example: Example): { item: number; rel: number }[] {

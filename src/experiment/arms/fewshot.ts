@@ -2,7 +2,7 @@
 // (fixed ids, seeded random, stratified, BM25 or embedding nearest neighbours, MMR diversity).
 import { z } from 'zod';
 import {
-  applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type PromptConfig, type SelectionSpec,
+  applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig, type SelectionSpec,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
@@ -33,9 +33,9 @@ export const fewshotArmSchema = z
   .refine(onlyOneOf, onlyOneOfMessage)
   .refine((c) => c.strategy !== 'fixed' || !!c.ids, { message: 'strategy fixed needs ids', path: ['ids'] }) as unknown as z.ZodType<FewshotArmConfig>;
 
-export function createFewshotArm(config: FewshotArmConfig): Arm {
+export function createFewshotArm(config: FewshotArmConfig, opts: CreateOptions = {}): Arm {
   const where = `arms.${config.name}`;
-  const pre = preloadPrompt(config, where);
+  const pre = preloadPrompt(config, where, opts.baseDir);
   return {
     name: config.name,
     kind: 'fewshot',

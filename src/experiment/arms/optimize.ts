@@ -6,7 +6,7 @@ import { z } from 'zod';
 import {
   baseProgram, bootstrapFewShot, budgetSchema, Evaluator, freezeProgram, Meter, MeteredModel, mipro, onlyOneOf, onlyOneOfMessage, preloadPrompt,
   programFromFrozen, promptFields, proposeInstructions, readFrozenPrompt, writeFrozenPrompt,
-  type Budget, type OptimizeContext, type OptimizeResult, type PromptConfig,
+  type Budget, type CreateOptions, type FrozenPrompt, type OptimizeContext, type OptimizeResult, type PromptConfig,
 } from '../../prompting/index.ts';
 import { InputError } from '../../task/types.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
@@ -75,40 +75,52 @@ export const optimizeArmSchema = z
   .refine((c) => (c.optimizer === undefined) !== (c.load === undefined), { message: 'give exactly one of optimizer (bootstrap, instructions, mipro) or load (a frozen prompt file)', path: ['optimizer'] })
   .refine((c) => c.load === undefined || (c.messages === undefined && c.prompt === undefined), { message: 'load: takes the whole prompt from the file; drop messages/prompt', path: ['load'] }) as unknown as z.ZodType<OptimizeArmConfig>;
 
-export function createOptimizeArm(config: OptimizeArmConfig): Arm {
+export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions = {}): Arm {
+  const baseDir = opts.baseDir ?? process.cwd();
   const where = `arms.${config.name}`;
-  const pre = config.load ? {} : preloadPrompt(config, where);
+  const pre = config.load ? {} : preloadPrompt(config, where, baseDir);
   const loaded = config.load
     ? (() => {
         try {
-          return readFrozenPrompt(config.load);
+          return readFrozenPrompt(config.load!, baseDir);
         } catch (e) {
           if (e instanceof InputError) throw new InputError(`${where}.load: ${e.where}`, e.message.slice(e.where.length + 2));
           throw e;
         }
       })()
     : undefined;
+  const fromFrozen = (fp: FrozenPrompt, labels?: string[]) => {
+    const request: Record<string, number> = {};
+    if (config.temperature !== undefined) request.temperature = config.temperature;
+    if (config.maxTokens !== undefined) request.maxTokens = config.maxTokens;
+    if (config.seed !== undefined) request.seed = config.seed;
+    const program = programFromFrozen(fp, { request, labels });
+    return config.format && loaded ? program.with({ format: config.format }) : program;
+  };
   return {
     name: config.name,
     kind: 'optimize',
+    async restore(ctx: ArmContext, artifact: unknown): Promise<Predictor> {
+      const a = artifact as { kind?: string; frozen?: FrozenPrompt; notes?: Record<string, unknown> };
+      if (a?.kind !== 'tunelab.optimize' || !a.frozen) return this.prepare(ctx);
+      const program = fromFrozen(a.frozen, ctx.labels ?? ctx.scorer.labels);
+      if (program.hash !== a.frozen.hash) return this.prepare(ctx);
+      ctx.log(`optimize: restored frozen prompt ${program.hash.slice(0, 12)}`);
+      return { model: ctx.model(config.model), prompt: program, spent: a.frozen.spent ?? { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 }, notes: a.notes, artifact };
+    },
     async prepare(ctx: ArmContext): Promise<Predictor> {
       const t0 = Date.now();
       const seed = config.seed ?? ctx.seed;
       const labels = ctx.labels ?? ctx.scorer.labels;
       const raw = ctx.model(config.model);
       if (loaded) {
-        const request: Record<string, number> = {};
-        if (config.temperature !== undefined) request.temperature = config.temperature;
-        if (config.maxTokens !== undefined) request.maxTokens = config.maxTokens;
-        if (config.seed !== undefined) request.seed = config.seed;
-        let program = programFromFrozen(loaded, { request, labels });
-        if (config.format) program = program.with({ format: config.format });
+        const program = fromFrozen(loaded, labels);
         ctx.log(`optimize: loaded frozen prompt ${program.hash.slice(0, 12)} from ${config.load}`);
         return {
           model: raw,
           prompt: program,
           spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: Date.now() - t0 },
-          notes: { promptHash: program.hash, loadedFrom: resolve(config.load!), frozenHash: loaded.hash, frozenDevScore: loaded.devScore, frozenSpent: loaded.spent },
+          notes: { promptHash: program.hash, loadedFrom: resolve(baseDir, config.load!), frozenHash: loaded.hash, frozenDevScore: loaded.devScore, frozenSpent: loaded.spent },
         };
       }
       const bctx = { inputFields: ctx.inputFields, labels, seed, train: ctx.data.train };
@@ -147,25 +159,21 @@ export function createOptimizeArm(config: OptimizeArmConfig): Arm {
       });
       const frozenPath = join(ctx.workDir, 'frozen-prompt.json');
       writeFrozenPrompt(frozenPath, frozen);
-      if (config.export) writeFrozenPrompt(resolve(config.export), frozen);
+      if (config.export) writeFrozenPrompt(resolve(baseDir, config.export), frozen);
       ctx.log(`optimize ${config.optimizer}: dev ${res.devScore.toFixed(3)} (n=${res.devN}, base ${res.baselineScore?.toFixed(3) ?? '?'}); ${spent.calls} calls, $${spent.costUsd.toFixed(4)}`);
-      return {
-        model: raw,
-        prompt: res.program,
-        spent,
-        notes: {
-          promptHash: res.program.hash,
-          optimizer: config.optimizer,
-          devScore: res.devScore,
-          devN: res.devN,
-          baselineDevScore: res.baselineScore,
-          candidates: res.table.map((r) => ({ id: r.id, label: r.label, hash: r.hash, devScore: r.devScore, devN: r.n, rung: r.rung })),
-          details: res.details,
-          frozenPrompt: frozenPath,
-          exported: config.export ? resolve(config.export) : undefined,
-          budget: meter.budget,
-        },
+      const notes = {
+        promptHash: res.program.hash,
+        optimizer: config.optimizer,
+        devScore: res.devScore,
+        devN: res.devN,
+        baselineDevScore: res.baselineScore,
+        candidates: res.table.map((r) => ({ id: r.id, label: r.label, hash: r.hash, devScore: r.devScore, devN: r.n, rung: r.rung })),
+        details: res.details,
+        frozenPrompt: frozenPath,
+        exported: config.export ? resolve(baseDir, config.export) : undefined,
+        budget: meter.budget,
       };
+      return { model: raw, prompt: res.program, spent, notes, artifact: { kind: 'tunelab.optimize', frozen } };
     },
   };
 }

@@ -1,7 +1,7 @@
 // The `prompt` arm: a chat template (given, from a prompt file, or the default), optional static
 // few-shot demonstrations drawn seeded from train, an output format; no search.
 import { z } from 'zod';
-import { applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type PromptConfig } from '../../prompting/index.ts';
+import { applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
 
@@ -23,8 +23,8 @@ export const promptArmSchema = z
   })
   .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<PromptArmConfig>;
 
-export function createPromptArm(config: PromptArmConfig): Arm {
-  const pre = preloadPrompt(config, `arms.${config.name}`);
+export function createPromptArm(config: PromptArmConfig, opts: CreateOptions = {}): Arm {
+  const pre = preloadPrompt(config, `arms.${config.name}`, opts.baseDir);
   return {
     name: config.name,
     kind: 'prompt',

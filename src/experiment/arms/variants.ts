@@ -5,7 +5,7 @@ import { z } from 'zod';
 import {
   baseProgram, budgetSchema, buildVariant, Evaluator, expandGrid, freezeProgram, Meter, MeteredModel, onlyOneOf, onlyOneOfMessage, preloadPrompt,
   promptFields, selectionSchema, successiveHalving, varySchema, writeFrozenPrompt,
-  type Budget, type PromptConfig, type SearchCandidate, type SelectionSpec, type VaryConfig,
+  type Budget, type CreateOptions, type PromptConfig, type SearchCandidate, type SelectionSpec, type VariantPoint, type VaryConfig,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
@@ -44,22 +44,23 @@ export const variantsArmSchema = z
   })
   .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<VariantsArmConfig>;
 
-export function createVariantsArm(config: VariantsArmConfig): Arm {
+export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions = {}): Arm {
   const where = `arms.${config.name}`;
-  const pre = preloadPrompt(config, where);
+  const pre = preloadPrompt(config, where, opts.baseDir);
+  const setup = (ctx: ArmContext) => {
+    const seed = config.seed ?? ctx.seed;
+    const bctx = { inputFields: ctx.inputFields, labels: ctx.labels ?? ctx.scorer.labels, seed, train: ctx.data.train };
+    return { seed, bctx, base: baseProgram(config, pre, bctx), defaults: { selection: config.selection, shots: config.shots }, embedder: config.embedder ? ctx.model(config.embedder) : undefined };
+  };
   return {
     name: config.name,
     kind: 'variants',
     async prepare(ctx: ArmContext): Promise<Predictor> {
-      const seed = config.seed ?? ctx.seed;
-      const bctx = { inputFields: ctx.inputFields, labels: ctx.labels ?? ctx.scorer.labels, seed, train: ctx.data.train };
-      const base = baseProgram(config, pre, bctx);
+      const { seed, bctx, base, defaults, embedder } = setup(ctx);
       const meter = new Meter(config.budget ?? {});
       const raw = ctx.model(config.model);
       const metered = new MeteredModel(raw, meter);
-      const embedder = config.embedder ? ctx.model(config.embedder) : undefined;
       const points = expandGrid(config.vary, config.maxVariants ?? 64, seed);
-      const defaults = { selection: config.selection, shots: config.shots };
       const cands: SearchCandidate[] = [];
       for (const p of points) {
         const built = await buildVariant(base, p, defaults, bctx, metered, embedder);
@@ -76,18 +77,22 @@ export function createVariantsArm(config: VariantsArmConfig): Arm {
         writeFrozenPrompt(frozenPath, freezeProgram(final.program, { devScore: sh.bestScore, spent, meta: { arm: config.name, variant: bestPoint.label, devN: sh.bestN } }));
       }
       ctx.log(`variants: ${cands.length} variants, best ${bestPoint.label} dev ${sh.bestScore.toFixed(3)} (n=${sh.bestN}); ${spent.calls} calls`);
-      return {
-        model: final.model,
-        prompt: final.program,
-        spent,
-        notes: {
-          promptHash: final.program.hash,
-          best: { id: bestPoint.id, label: bestPoint.label, devScore: sh.bestScore, devN: sh.bestN },
-          variants: sh.table.map((r) => ({ id: r.id, label: r.label, hash: r.hash, devScore: r.devScore, devN: r.n, rung: r.rung })),
-          rungs: sh.rungs,
-          frozenPrompt: frozenPath,
-        },
+      const notes = {
+        promptHash: final.program.hash,
+        best: { id: bestPoint.id, label: bestPoint.label, devScore: sh.bestScore, devN: sh.bestN },
+        variants: sh.table.map((r) => ({ id: r.id, label: r.label, hash: r.hash, devScore: r.devScore, devN: r.n, rung: r.rung })),
+        rungs: sh.rungs,
+        frozenPrompt: frozenPath,
       };
+      return { model: final.model, prompt: final.program, spent, notes, artifact: { kind: 'tunelab.variants', point: bestPoint, hash: final.program.hash, notes } };
+    },
+    async restore(ctx: ArmContext, artifact: unknown): Promise<Predictor> {
+      const a = artifact as { kind?: string; point?: VariantPoint; hash?: string; notes?: Record<string, unknown> };
+      if (a?.kind !== 'tunelab.variants' || !a.point) return this.prepare(ctx);
+      const { bctx, base, defaults, embedder } = setup(ctx);
+      const final = await buildVariant(base, a.point, defaults, bctx, ctx.model(config.model), embedder);
+      if (final.program.hash !== a.hash) return this.prepare(ctx);
+      return { model: final.model, prompt: final.program, spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 }, notes: a.notes, artifact };
     },
   };
 }
