@@ -151,3 +151,12 @@ test('allocate: exact column totals and per-class minimums', () => {
   for (let s = 0; s < 4; s++) assert.equal(a.reduce((x, r) => x + r[s], 0), [21, 21, 63, 0][s]);
   for (const r of a) assert.ok(r[0] >= 1 && r[1] >= 1 && r[2] >= 1);
 });
+
+test('normalizeForLeakage: lowercase, punctuation/symbols/whitespace to one space, Unicode-aware', async () => {
+  const { normalizeForLeakage } = await import('../../src/task/index.ts');
+  assert.equal(normalizeForLeakage('  Hello,   World!! '), 'hello world');
+  assert.equal(normalizeForLeakage('Ça va? Très bien…'), 'ça va très bien');
+  assert.equal(normalizeForLeakage('x😀y 中文，标点。'), 'x y 中文 标点');
+  assert.equal(normalizeForLeakage("don't\tstop\nme"), 'don t stop me');
+  assert.equal(normalizeForLeakage('---'), '');
+});
