@@ -17,3 +17,4 @@ export {
 } from './train.ts';
 export { Generator, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
 export { ByteTokenizer } from './bytetok.ts';
+export * from './io/index.ts';

@@ -9,13 +9,13 @@ export type HostArray = Float32Array | Float64Array | BigInt64Array | Uint8Array
 export interface RuntimeSettings {
   /** intra-op threads per session (default: all cores) */
   threads: number;
-  /** let onnxruntime's pool spin between ops (faster, burns idle CPU) */
+  /** let onnxruntime's pool spin between ops (default false: spinning threads fight for shared or busy cores) */
   spinning: boolean;
   /** sessions kept in the cache before the least recently used is released */
   maxSessions: number;
 }
 
-const settings: RuntimeSettings = { threads: availableParallelism(), spinning: true, maxSessions: 48 };
+const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 48 };
 
 /** Change runtime settings (threads, spinning, cache size). Sessions already built keep their threads. */
 export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
