@@ -79,8 +79,9 @@ program
   .option('--force', 'overwrite existing files')
   .action(lazyCommand('init'));
 
-// Commands owned by other modules (demo, serve, pretrain) parse their own arguments: they get the raw
-// argv after the command name (`--help` included) as `default(argv)`.
+// Commands owned by other modules (demo, serve, pretrain) parse their own arguments. Their module's
+// default export is called as `default(firstPositional, {}, { args })`, where `args` is the raw argv
+// after the command name (`--help` included: these commands print their own help).
 const passthrough: [string, string][] = [
   ['demo', 'run the built-in offline demo: prompt arms vs fine-tuning on the spam task'],
   ['serve', 'OpenAI-compatible HTTP server over the local engine'],
@@ -94,7 +95,12 @@ for (const [name, description] of passthrough) {
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .argument('[args...]')
-    .action(lazyCommand(name, (_args: unknown, _opts: unknown, cmd: Command) => [cmd.args]));
+    .action(
+      lazyCommand(name, (_args: unknown, _opts: unknown, cmd: Command) => {
+        const args = [...cmd.args];
+        return [args.find((a) => !a.startsWith('-')), {}, { args }];
+      }),
+    );
 }
 
 try {
