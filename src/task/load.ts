@@ -216,11 +216,10 @@ function labelText(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** Maps raw records to examples; names file:line and field for a missing field, an empty label or a duplicate id. */
-export function mapRecords(records: Iterable<RawRecord>, mapping: FieldMapping): Example[] {
-  const out: Example[] = [];
+/** A stateful record → example mapper (tracks ids to reject duplicates); names file:line and field on bad input. */
+export function createMapper(mapping: FieldMapping): (r: RawRecord) => Example {
   const seen = new Map<string, string>();
-  for (const r of records) {
+  return (r) => {
     const where = `${r.file}:${r.line}`;
     const input: Record<string, unknown> = {};
     for (const [key, path] of mapping.inputs) {
@@ -242,8 +241,15 @@ export function mapRecords(records: Iterable<RawRecord>, mapping: FieldMapping):
     const prev = seen.get(id);
     if (prev) throw new InputError(where, `duplicate id "${id}" (first at ${prev})`);
     seen.set(id, where);
-    out.push({ id, input, expected, source: { file: r.file, line: r.line } });
-  }
+    return { id, input, expected, source: { file: r.file, line: r.line } };
+  };
+}
+
+/** Maps raw records to examples (see createMapper). */
+export function mapRecords(records: Iterable<RawRecord>, mapping: FieldMapping): Example[] {
+  const map = createMapper(mapping);
+  const out: Example[] = [];
+  for (const r of records) out.push(map(r));
   return out;
 }
 
@@ -289,13 +295,13 @@ export async function loadTask(taskCfg: TaskConfig, baseDir: string): Promise<Lo
   const abs = isAbsolute(fileSrc.path) ? fileSrc.path : resolve(baseDir, fileSrc.path);
   const format = fileSrc.format ?? inferFormat(fileSrc.path);
   const limit = fileSrc.limit ?? Infinity;
-  const raw: RawRecord[] = [];
+  const map = createMapper(mapping);
+  const examples: Example[] = [];
   for await (const r of loadRecords(abs, fileSrc.path, format)) {
-    if (raw.length === 0 && format === 'csv') checkCsvColumns(r, mapping);
-    raw.push(r);
-    if (raw.length >= limit) break;
+    if (examples.length === 0 && format === 'csv') checkCsvColumns(r, mapping);
+    examples.push(map(r));
+    if (examples.length >= limit) break;
   }
-  if (raw.length === 0) throw new InputError(fileSrc.path, 'no records');
-  const examples = mapRecords(raw, mapping);
+  if (examples.length === 0) throw new InputError(fileSrc.path, 'no records');
   return { examples, labels: inferLabels(examples), inputFields };
 }

@@ -135,3 +135,17 @@ test('schemas: strict keys, defaults, fraction/count rules', () => {
   assert.equal(over.success, false);
   assert.match(over.error!.issues[0].message, /sum to 1.2/);
 });
+
+test('the first problem in file order is reported (records are mapped while streaming)', async () => {
+  await rejectsInput(loadTask({ data: 'late-malformed.jsonl', input: ['text'], expected: 'label' }, dir), 'late-malformed.jsonl:2', /missing expected field "label"/);
+});
+
+test('an empty data file is an InputError', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'tl-task-'));
+  writeFileSync(join(d, 'empty.jsonl'), '\n\n');
+  await rejectsInput(loadTask({ data: 'empty.jsonl', input: ['t'], expected: 'y' }, d), 'empty.jsonl', /no records/);
+  writeFileSync(join(d, 'obj.json'), '{"a": 1}');
+  await rejectsInput(loadTask({ data: 'obj.json', input: ['t'], expected: 'y' }, d), 'obj.json', /expected a JSON array/);
+  writeFileSync(join(d, 'arr.jsonl'), '[1,2]\n');
+  await rejectsInput(loadTask({ data: 'arr.jsonl', input: ['t'], expected: 'y' }, d), 'arr.jsonl:1', /expected a JSON object, got an array/);
+});
