@@ -15,7 +15,7 @@ const word = (t: string) => [...COLORS, ...ANIMALS].find((w) => t.includes(` ${w
 
 /** A fake embedding: one dimension per key word, one for the place. */
 function embedText(t: string): number[] {
-  const v = [...COLORS, ...ANIMALS].map((w) => (t.includes(` ${w} `) ? 1 : 0));
+  const v: number[] = [...COLORS, ...ANIMALS].map((w) => (t.includes(` ${w} `) ? 1 : 0));
   v.push(t.length % 7 / 70);
   return v;
 }
