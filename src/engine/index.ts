@@ -18,3 +18,5 @@ export {
 export { Generator, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
 export { ByteTokenizer } from './bytetok.ts';
 export * from './io/index.ts';
+export { EngineWorker, defaultWorkerUrl, type TrainJob, type WorkerTrainResult } from './worker-client.ts';
+export { tokenizerFromJSON } from './worker.ts';
