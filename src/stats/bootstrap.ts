@@ -1,5 +1,3 @@
-import { mulberry32 } from './rng.ts';
-
 export interface BootstrapOptions {
   /** default 2000 */ iterations?: number;
   /** default 0.95 */ level?: number;
@@ -48,23 +46,27 @@ function checkOpts(o: BootstrapOptions): { iterations: number; level: number; se
   return { iterations, level, seed: o.seed ?? 0 };
 }
 
-/** Resampled statistics (length = iterations), the core loop shared by bootstrapCI and pairedBootstrap. */
+/**
+ * Resampled statistics (length = iterations), the core loop shared by bootstrapCI and pairedBootstrap.
+ * The mulberry32 generator is inlined (same stream as rng.ts) to keep the inner loop free of calls.
+ */
 function resampleStats(x: Float64Array, iterations: number, seed: number, statistic?: (s: Float64Array) => number): Float64Array {
   const n = x.length;
   const out = new Float64Array(iterations);
-  const rand = mulberry32(seed);
-  if (!statistic) {
-    for (let it = 0; it < iterations; it++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[(rand() * n) | 0];
-      out[it] = s / n;
+  let a = seed >>> 0;
+  const sample = statistic ? new Float64Array(n) : undefined;
+  for (let it = 0; it < iterations; it++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+      if (sample) sample[i] = x[j];
+      else s += x[j];
     }
-  } else {
-    const sample = new Float64Array(n);
-    for (let it = 0; it < iterations; it++) {
-      for (let i = 0; i < n; i++) sample[i] = x[(rand() * n) | 0];
-      out[it] = statistic(sample);
-    }
+    out[it] = sample ? statistic!(sample) : s / n;
   }
   return out;
 }

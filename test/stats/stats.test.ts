@@ -149,3 +149,22 @@ test('run-to-run consistency: all-agree fraction and mean pairwise agreement', (
   close(r.modalShare, (1 + 2 / 3 + 1 / 3 + 1) / 4, 1e-12);
   assert.deepEqual(r.perExample[1], { allAgree: false, pairwise: 1 / 3, modalShare: 2 / 3 });
 });
+
+test('bootstrap resampling draws the mulberry32 stream (matches a naive reference)', () => {
+  const v = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2];
+  const iterations = 50;
+  const rand = mulberry32(123);
+  const ref: number[] = [];
+  for (let it = 0; it < iterations; it++) {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[Math.floor(rand() * v.length)];
+    ref.push(s / v.length);
+  }
+  ref.sort((a, b) => a - b);
+  const r = bootstrapCI(v, { iterations, seed: 123, level: 0.9 });
+  close(r.ci[0], percentile(ref, 0.05), 1e-12);
+  close(r.ci[1], percentile(ref, 0.95), 1e-12);
+  const viaStat = bootstrapCI(v, { iterations, seed: 123, level: 0.9, statistic: (s) => mean(s) });
+  close(viaStat.ci[0], r.ci[0], 1e-12);
+  close(viaStat.ci[1], r.ci[1], 1e-12);
+});
