@@ -70,7 +70,9 @@ export const CLIENT_JS = String.raw`
     }
   };
 
-  // Point labels for the scatter: the arm name next to its point (canvas text, not HTML).
+  // Point labels for the scatter: the arm name next to its point (canvas text, not HTML), placed
+  // greedily where it overlaps no other label or point; a label with no free place is left out (the
+  // legend, shown then, and the tooltip still name it).
   var pointLabels = {
     id: 'pointLabels',
     afterDatasetsDraw: function (chart) {
@@ -79,19 +81,37 @@ export const CLIENT_JS = String.raw`
       ctx.font = '12px ' + Chart.defaults.font.family;
       ctx.fillStyle = '#0f172a';
       ctx.textBaseline = 'middle';
+      var placed = [], h = 14, skipped = 0;
+      var pts = [];
       chart.data.datasets.forEach(function (ds, di) {
-        if (!ds.pointLabel) return;
         var meta = chart.getDatasetMeta(di);
-        if (meta.hidden) return;
-        meta.data.forEach(function (pt) {
-          var text = ds.pointLabel.length > 28 ? ds.pointLabel.slice(0, 27) + '\u2026' : ds.pointLabel;
-          var w = ctx.measureText(text).width;
-          var right = pt.x + 10 + w < chart.width - 4;
-          ctx.textAlign = right ? 'left' : 'right';
-          ctx.fillText(text, right ? pt.x + 10 : pt.x - 10, pt.y - 10);
-        });
+        if (meta.hidden || !ds.pointLabel) return;
+        meta.data.forEach(function (pt) { pts.push({ x: pt.x, y: pt.y, text: ds.pointLabel }); placed.push({ x: pt.x - 7, y: pt.y - 7, w: 14, h: 14 }); });
+      });
+      function free(r) {
+        if (r.x < 0 || r.x + r.w > chart.width || r.y < chart.chartArea.top - 14 || r.y + r.h > chart.chartArea.bottom) return false;
+        for (var i = 0; i < placed.length; i++) {
+          var q = placed[i];
+          if (r.x < q.x + q.w && r.x + r.w > q.x && r.y < q.y + q.h && r.y + r.h > q.y) return false;
+        }
+        return true;
+      }
+      pts.forEach(function (p) {
+        var text = p.text.length > 28 ? p.text.slice(0, 27) + '\u2026' : p.text;
+        var w = ctx.measureText(text).width + 4;
+        var tries = [[10, -16], [10, 2], [-10 - w, -16], [-10 - w, 2], [10, -30], [-10 - w, -30], [10, 16], [-10 - w, 16], [-w / 2, -30], [-w / 2, 14]];
+        for (var i = 0; i < tries.length; i++) {
+          var r = { x: p.x + tries[i][0], y: p.y + tries[i][1], w: w, h: h };
+          if (free(r)) { placed.push(r); ctx.textAlign = 'left'; ctx.fillText(text, r.x + 2, r.y + h / 2); return; }
+        }
+        skipped++;
       });
       ctx.restore();
+      if (skipped && !chart.options.plugins.legend.display) {
+        chart.options.plugins.legend.display = true;
+        chart.options.plugins.legend.position = 'bottom';
+        setTimeout(function () { chart.update(); }, 0);
+      }
     }
   };
 
@@ -265,6 +285,11 @@ export const CLIENT_JS = String.raw`
   var cmps = data.comparisons || [];
   if (canvas('chart-diff') && cmps.length) {
     var vcol = { better: '#16a34a', worse: '#dc2626', unclear: '#94a3b8' };
+    var dlo = 0, dhi = 0;
+    cmps.forEach(function (c) {
+      [c.diff, c.ci ? c.ci[0] : c.diff, c.ci ? c.ci[1] : c.diff].forEach(function (x) { if (isFinite(x)) { dlo = Math.min(dlo, x); dhi = Math.max(dhi, x); } });
+    });
+    var dpad = Math.max(dhi - dlo, 0.02) * 0.06;
     new Chart(canvas('chart-diff'), {
       type: 'bar',
       data: {
@@ -283,7 +308,7 @@ export const CLIENT_JS = String.raw`
       options: {
         indexAxis: 'y',
         scales: {
-          x: { title: { display: true, text: 'difference in ' + data.metric + ' vs ' + (data.baseline || 'baseline') + ' (95% interval)' },
+          x: { suggestedMin: dlo < 0 ? dlo - dpad : 0, suggestedMax: dhi > 0 ? dhi + dpad : 0, title: { display: true, text: 'difference in ' + data.metric + ' vs ' + (data.baseline || 'baseline') + ' (95% interval)' },
                grid: { color: function (c) { return c.tick && c.tick.value === 0 ? '#0f172a' : 'rgba(148,163,184,0.25)'; } } },
           y: { grid: { display: false } }
         },

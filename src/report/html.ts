@@ -173,7 +173,8 @@ function confusionHtml(a: ArmReport, index: number): string {
       return `<tr><th>${escapeHtml(l)}</th>${cells}<td class="muted num">${fmtInt(rowSums[i])}</td></tr>`;
     })
     .join('');
-  return `<figure class="cm"><figcaption>${swatch(armColor(index))}<b>${escapeHtml(a.name)}</b> <span class="muted">${escapeHtml(a.metric.name)} ${fmtNum(a.metric.value)}</span></figcaption>
+  const wide = cm.labels.length > 6;
+  return `<figure class="cm${wide ? ' wide' : ''}"><figcaption>${swatch(armColor(index))}<b>${escapeHtml(a.name)}</b> <span class="muted">${escapeHtml(a.metric.name)} ${fmtNum(a.metric.value)}</span></figcaption>
 <div class="scroll"><table class="heat"><thead><tr><th class="corner">expected \\ predicted</th>${head}<th class="muted">n</th></tr></thead><tbody>${body}</tbody></table></div></figure>`;
 }
 
@@ -310,6 +311,9 @@ table.heat td,table.heat th{padding:5px 8px;font-size:12.5px;text-align:center;f
 table.heat tbody th{text-align:right;font-weight:500;color:#475569;white-space:nowrap;max-width:180px;overflow:hidden;text-overflow:ellipsis}
 table.heat thead th{font-weight:500;color:#475569;vertical-align:bottom}
 table.heat th.rot{height:auto;max-width:90px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+figure.cm.wide{grid-column:1 / -1}
+figure.cm.wide th.rot{max-width:none}
+figure.cm.wide th.rot span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:140px;overflow:hidden;text-overflow:ellipsis}
 table.heat th.corner{font-size:11px;color:var(--muted);text-align:left}
 table.heat td{min-width:42px;border-radius:4px}
 details.arm{background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:10px}
