@@ -1,5 +1,5 @@
 export * from './types.ts';
 export * from './schema.ts';
-export { createScorer, extractNumber, extractJson, type ScorerContext } from './scorers.ts';
+export { createScorer, validateExpected, extractNumber, extractJson, type ScorerContext } from './scorers.ts';
 export { extractLabel, canonicalLabel, normalizeLabel, normalizeText, type NormalizeOptions } from './text.ts';
 export { summarize, classificationReport, NO_LABEL, type ResultRow, type SummarizeOptions, type ClassificationReport } from './summary.ts';

@@ -16,6 +16,20 @@ export interface ScorerContext {
   where?: string;
 }
 
+/** Per-scorer checks of an example's expected output, run by validateExpected before any model call. */
+const expectedChecks = new WeakMap<Scorer, (e: Example) => void>();
+
+/**
+ * Checks every example's expected output against what the scorer needs (a listed label for accuracy/macro-F1, a number
+ * for numeric, JSON for json-schema with fields) and throws an InputError naming the first bad example's file:line.
+ * Call it on all examples before evaluating, so bad data fails before any model call.
+ */
+export function validateExpected(scorer: Scorer, examples: Iterable<Example>): void {
+  const check = expectedChecks.get(scorer);
+  if (!check) return;
+  for (const e of examples) check(e);
+}
+
 const exWhere = (e: Example) => (e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`);
 const result = (pass: boolean, extracted?: string, detail?: string): ScoreResult => ({ score: pass ? 1 : 0, pass, ...(extracted !== undefined ? { extracted } : {}), ...(detail ? { detail } : {}) });
 
@@ -104,16 +118,22 @@ function classification(cfg: Extract<MetricConfig, { type: 'accuracy' | 'macro-f
   const labels = cfg.labels ?? ctx.labels;
   if (!labels || labels.length < 2) throw new InputError(`${where}.labels`, `${cfg.type} needs a label set: list labels in the metric, or use data whose expected field has a few repeated values`);
   const strict = cfg.strict;
-  return {
+  const wanted = (example: Example) => {
+    const want = canonicalLabel(example.expected, labels);
+    if (want === undefined) throw new InputError(exWhere(example), `expected "${example.expected}" is not one of the labels (${labels.join(', ')})`);
+    return want;
+  };
+  const scorer: Scorer = {
     name: cfg.type,
     labels: [...labels],
     score(output, example) {
-      const want = canonicalLabel(example.expected, labels);
-      if (want === undefined) throw new InputError(exWhere(example), `expected "${example.expected}" is not one of the labels (${labels.join(', ')})`);
+      const want = wanted(example);
       const got = extractLabel(output, labels, strict);
       return result(got === want, got, got === undefined ? 'no label found in the output' : undefined);
     },
   };
+  expectedChecks.set(scorer, (e) => void wanted(e));
+  return scorer;
 }
 
 async function loadSchema(schema: string | Record<string, unknown>, ctx: ScorerContext, where: string): Promise<Record<string, unknown>> {
@@ -150,7 +170,14 @@ async function jsonSchemaScorer(cfg: Extract<MetricConfig, { type: 'json-schema'
     errorsText = (errs) => ajv.errorsText(errs as never);
   }
   const fields = cfg.fields;
-  return {
+  const wantJson = (example: Example): unknown => {
+    try {
+      return JSON.parse(example.expected);
+    } catch {
+      throw new InputError(exWhere(example), `expected output is not JSON (json-schema metric with fields compares against it)`);
+    }
+  };
+  const scorer: Scorer = {
     name: 'json-schema',
     score(output, example) {
       const parsed = extractJson(output);
@@ -158,12 +185,7 @@ async function jsonSchemaScorer(cfg: Extract<MetricConfig, { type: 'json-schema'
       const extracted = JSON.stringify(parsed.value);
       if (!validate(parsed.value)) return result(false, extracted, `schema: ${errorsText(validate.errors)}`);
       if (!fields) return result(true, extracted);
-      let want: unknown;
-      try {
-        want = JSON.parse(example.expected);
-      } catch {
-        throw new InputError(exWhere(example), `expected output is not JSON (json-schema metric with fields compares against it)`);
-      }
+      const want = wantJson(example);
       if (fields === '*') {
         const ok = canonicalJson(parsed.value) === canonicalJson(want);
         return result(ok, extracted, ok ? undefined : 'value differs from expected');
@@ -173,6 +195,8 @@ async function jsonSchemaScorer(cfg: Extract<MetricConfig, { type: 'json-schema'
       return { score, pass: wrong.length === 0, extracted, ...(wrong.length ? { detail: `fields differ: ${wrong.join(', ')}` } : {}) };
     },
   };
+  if (fields) expectedChecks.set(scorer, (e) => void wantJson(e));
+  return scorer;
 }
 
 type CustomFn = (output: string, example: Example) => unknown;
@@ -281,18 +305,24 @@ export async function createScorer(cfgIn: MetricConfigInput | MetricConfig, ctx:
       return jsonSchemaScorer(cfg, ctx, where);
     case 'numeric': {
       const { abs, rel } = cfg;
-      return {
+      const wantNum = (example: Example): number => {
+        const e = Number(example.expected.trim().replace(/,/g, ''));
+        const want = Number.isFinite(e) && example.expected.trim() !== '' ? e : extractNumber(example.expected);
+        if (want === undefined) throw new InputError(exWhere(example), `expected output "${example.expected}" is not a number (numeric metric)`);
+        return want;
+      };
+      const scorer: Scorer = {
         name: 'numeric',
         score: (output, example) => {
-          const e = Number(example.expected.trim().replace(/,/g, ''));
-          const want = Number.isFinite(e) && example.expected.trim() !== '' ? e : extractNumber(example.expected);
-          if (want === undefined) throw new InputError(exWhere(example), `expected output "${example.expected}" is not a number (numeric metric)`);
+          const want = wantNum(example);
           const got = extractNumber(output);
           if (got === undefined) return result(false, undefined, 'no number in the output');
           const tol = Math.max(abs, rel * Math.abs(want)) + 1e-12 * Math.max(1, Math.abs(want));
           return result(Math.abs(got - want) <= tol, String(got));
         },
       };
+      expectedChecks.set(scorer, (e) => void wantNum(e));
+      return scorer;
     }
     case 'custom':
       return customScorer(cfg, ctx, where);

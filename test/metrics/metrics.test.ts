@@ -218,3 +218,18 @@ test('metric schema: discriminated on type, strict keys, defaults; task config c
   assert.equal(taskConfigSchema.safeParse({ data: 'x.jsonl', metric: { type: 'accuracy' }, extra: 1 }).success, false);
   await rejectsInput(createScorer({ type: 'numeric', abs: 'x' } as never, { baseDir }), 'task.metric.abs', /number/);
 });
+
+test('validateExpected checks every expected output before any scoring', async () => {
+  const { validateExpected } = await import('../../src/metrics/index.ts');
+  const acc = await createScorer({ type: 'accuracy', labels: ['ham', 'spam'] }, { baseDir });
+  const good = [ex('ham', 'a'), ex('Spam', 'b')];
+  validateExpected(acc, good);
+  const bad: Example[] = [...good, { id: 'c', input: {}, expected: 'eggs', source: { file: 'd.jsonl', line: 9 } }];
+  await rejectsInput(async () => validateExpected(acc, bad), 'd.jsonl:9', /expected "eggs" is not one of the labels/);
+  const num = await createScorer({ type: 'numeric' }, { baseDir });
+  validateExpected(num, [ex('3.5'), ex('1,000')]);
+  await rejectsInput(async () => validateExpected(num, [ex('three')]), 'd.jsonl:7', /not a number/);
+  const js = await createScorer({ type: 'json-schema', fields: ['a'] }, { baseDir });
+  await rejectsInput(async () => validateExpected(js, [ex('{"a":1}'), ex('{bad')]), 'd.jsonl:7', /not JSON/);
+  validateExpected(await createScorer({ type: 'exact' }, { baseDir }), [ex('anything')]);
+});
