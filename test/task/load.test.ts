@@ -149,3 +149,10 @@ test('an empty data file is an InputError', async () => {
   writeFileSync(join(d, 'arr.jsonl'), '[1,2]\n');
   await rejectsInput(loadTask({ data: 'arr.jsonl', input: ['t'], expected: 'y' }, d), 'arr.jsonl:1', /expected a JSON object, got an array/);
 });
+
+test('UTF-8 BOM and CRLF line endings are handled in CSV and JSONL', async () => {
+  const c = await loadTask({ data: 'bom-crlf.csv', input: ['name'], expected: 'label' }, dir);
+  assert.deepEqual(c.examples.map((e) => [e.input.name, e.expected, e.source!.line]), [['alpha', 'x', 2], ['beta', 'y', 3]]);
+  const j = await loadTask({ data: 'bom-crlf.jsonl', input: ['t'], expected: 'y' }, dir);
+  assert.deepEqual(j.examples.map((e) => [e.input.t, e.expected, e.id]), [['a', 'x', 'bom-crlf.jsonl:1'], ['b', 'y', 'bom-crlf.jsonl:2']]);
+});
