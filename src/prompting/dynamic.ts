@@ -11,8 +11,10 @@ export class DynamicDemoModel implements ChatModel {
   constructor(readonly inner: ChatModel, private selector: EmbeddingSelector, private program: TemplateProgram) {
     this.id = inner.id;
     if (inner.embed) this.embed = (t: string[]) => inner.embed!(t);
+    if (inner.scoreCandidates) this.scoreCandidates = async (req: ChatRequest, cands: string[]) => inner.scoreCandidates!(await this.expand(req), cands);
   }
   embed?: (texts: string[]) => Promise<number[][]>;
+  scoreCandidates?: (request: ChatRequest, candidates: string[]) => Promise<number[]>;
   async expand(request: ChatRequest): Promise<ChatRequest> {
     const last = request.messages.map((m) => m.role).lastIndexOf('user');
     if (last < 0) return request;

@@ -54,7 +54,7 @@ export class Evaluator {
       const left = this.meter.callsLeft();
       if (left < todo.length) allowed = todo.slice(0, left);
     }
-    let stopped = allowed.length < todo.length;
+    let stopped = false;
     let firstError: unknown;
     let errors = 0;
     await mapLimit(allowed, this.opts.concurrency ?? 8, async (e) => {

@@ -28,6 +28,7 @@ export class Meter {
   private inflight = 0;
   private dearest = 0;
   private maxTokensSeen = 0;
+  private waiters: (() => void)[] = [];
   private readonly started = Date.now();
   constructor(readonly budget: Budget = {}) {}
 
@@ -36,22 +37,51 @@ export class Meter {
     return this.budget.calls === undefined ? Infinity : Math.max(0, this.budget.calls - this.spent.calls - this.inflight);
   }
 
-  canCall(): boolean {
+  /** What would stop one more call with `inflight` calls in flight: undefined when it may go. */
+  private blocker(inflight: number): string | undefined {
     const b = this.budget;
-    if (b.calls !== undefined && this.spent.calls + this.inflight + 1 > b.calls) return false;
-    if (b.costUsd !== undefined && this.spent.costUsd + (this.inflight + 1) * this.dearest > b.costUsd + 1e-12) return false;
-    if (b.costUsd !== undefined && this.spent.costUsd >= b.costUsd && this.spent.calls > 0) return false;
-    if (b.tokens !== undefined && this.spent.tokensIn + this.spent.tokensOut + (this.inflight + 1) * this.maxTokensSeen > b.tokens) return false;
-    return true;
+    if (b.calls !== undefined && this.spent.calls + inflight + 1 > b.calls) return `${b.calls} calls`;
+    if (b.costUsd !== undefined) {
+      if (this.spent.calls > 0 && this.spent.costUsd >= b.costUsd) return `$${b.costUsd}`;
+      // the price of a call is unknown until one has come back: one at a time until then
+      if (this.spent.calls === 0 && inflight > 0) return `$${b.costUsd}`;
+      if (this.spent.costUsd + (inflight + 1) * this.dearest > b.costUsd + 1e-12) return `$${b.costUsd}`;
+    }
+    if (b.tokens !== undefined) {
+      if (this.spent.calls === 0 && inflight > 0) return `${b.tokens} tokens`;
+      if (this.spent.tokensIn + this.spent.tokensOut + (inflight + 1) * this.maxTokensSeen > b.tokens) return `${b.tokens} tokens`;
+    }
+    return undefined;
   }
 
+  canCall(): boolean {
+    return this.blocker(this.inflight) === undefined;
+  }
+
+  /** Take a call slot now or throw BudgetExceeded. */
   reserve(): void {
-    if (!this.canCall()) {
-      const b = this.budget;
-      const what = b.calls !== undefined && this.spent.calls + this.inflight + 1 > b.calls ? `${b.calls} calls` : b.costUsd !== undefined ? `$${b.costUsd}` : `${b.tokens} tokens`;
-      throw new BudgetExceeded(what);
-    }
+    const why = this.blocker(this.inflight);
+    if (why) throw new BudgetExceeded(why);
     this.inflight++;
+  }
+
+  /**
+   * Take a call slot; when only the calls in flight stand in the way (their cost is not known yet),
+   * wait for them to settle and decide again. Throws BudgetExceeded when the budget is spent.
+   */
+  async acquire(): Promise<void> {
+    for (;;) {
+      const why = this.blocker(this.inflight);
+      if (!why) {
+        this.inflight++;
+        return;
+      }
+      if (this.inflight > 0 && this.blocker(0) === undefined) {
+        await new Promise<void>((r) => this.waiters.push(r));
+        continue;
+      }
+      throw new BudgetExceeded(why);
+    }
   }
 
   settle(r: ChatResponse | undefined): void {
@@ -64,6 +94,9 @@ export class Meter {
       this.dearest = Math.max(this.dearest, r.costUsd);
       this.maxTokensSeen = Math.max(this.maxTokensSeen, r.usage.input + r.usage.output);
     }
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
   }
 
   /** Spent so far, with ms = time since the meter was created. */
@@ -79,7 +112,7 @@ export class MeteredModel implements ChatModel {
     this.id = inner.id;
   }
   async complete(request: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {
-    this.meter.reserve();
+    await this.meter.acquire();
     let r: ChatResponse | undefined;
     try {
       r = await this.inner.complete(request, options);

@@ -69,7 +69,7 @@ function plan(N: number, D: number, eta: number, s: number, minM = 1): Plan {
  * examples with eta times as many candidates. Returns how many candidates fit (at least one call each).
  */
 export function planHalving(N: number, D: number, eta: number, budget = Infinity, minExamples = 8): Plan & { candidates: number } {
-  const minM = Math.max(1, Math.min(D, minExamples));
+  const minM = Math.max(1, Math.min(D, minExamples, Number.isFinite(budget) ? Math.floor(budget) : D));
   const fit = Number.isFinite(budget) ? Math.floor(budget / minM) : N;
   const Nf = Math.max(1, Math.min(N, fit));
   if (D === 0 || budget < 1) return { n: [Nf], m: [0], cost: 0, candidates: Nf };

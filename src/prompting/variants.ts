@@ -48,6 +48,7 @@ function short(dim: string, v: unknown, i: number): string {
     case 'selection': return `selection=${(v as SelectionSpec).strategy}${(v as SelectionSpec).mmr !== undefined ? `+mmr` : ''}`;
     case 'shots': return `shots=${v}`;
     default: {
+      if (typeof v === 'string') return `format=${v}`;
       const f = v as FormatSpec;
       return `format=${f.type}${f.reasoning ? '+reasoning' : ''}`;
     }
