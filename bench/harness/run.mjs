@@ -300,11 +300,11 @@ try {
     results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
     results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
     const profDir = join(scratch, 'prof');
-    const runEnv = CPU_PROF ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : env;
+    const profArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
     const before = await server.stats();
     log('bench: tunelab run …');
-    const r = await measure(process.execPath, [TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
-      env: runEnv,
+    const r = await measure(process.execPath, [...profArgs, TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
+      env,
       cwd: scratch,
       stdoutFile: join(scratch, 'tunelab-stdout.json'),
     });
@@ -368,7 +368,18 @@ try {
       throw new Error(`promptfoo eval exited ${r.code}`);
     }
     const text = r.stdout + r.stderr;
-    const passed = Number(/([\d,]+) passed/i.exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+    // pass count from promptfoo's own results database (its stdout summary can be cut off at exit)
+    let passed = Number(/([\d,]+) passed/i.exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+    const pfDb = join(home, 'promptfoo', 'promptfoo.db');
+    if (existsSync(pfDb)) {
+      try {
+        const { default: Database } = await import(join(ROOT, 'node_modules/better-sqlite3/lib/index.js'));
+        const db = new Database(pfDb, { readonly: true });
+        const row = db.prepare('SELECT COUNT(*) AS n, SUM(success) AS ok FROM eval_results').get();
+        db.close();
+        if (row && row.n === N) passed = row.ok;
+      } catch {}
+    }
     let blocked = [];
     try {
       blocked = readFileSync(join(scratch, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);

@@ -186,6 +186,7 @@ export const CLIENT_JS = String.raw`
           pointBackgroundColor: colors,
           pointBorderColor: '#ffffff',
           pointBorderWidth: 1.5,
+          clip: 10,
           valueLabels: arms.map(function (a) { return fmt(a.value) + '  ' + ci(a.ci); }),
           labelAt: arms.map(function (a) { return a.ci ? Math.max(a.ci[1], a.value) : a.value; }),
           order: 1
@@ -230,7 +231,8 @@ export const CLIENT_JS = String.raw`
             pointStyle: a.finetuned ? 'rectRot' : 'circle',
             errorBars: [a.ci],
             errorBarColor: a.color,
-            pointLabel: a.name
+            pointLabel: a.name,
+            clip: 10
           };
         })
       },
@@ -245,7 +247,7 @@ export const CLIENT_JS = String.raw`
                  var m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
                  return (Math.abs(m - 1) < 1e-6 || Math.abs(m - 2) < 1e-6 || Math.abs(m - 5) < 1e-6) ? usd(v) : '';
                } } },
-          y: { suggestedMin: ymin - ypad, suggestedMax: ymax + ypad, title: { display: true, text: data.metric } }
+          y: { suggestedMin: ymin - ypad, suggestedMax: ymax + ypad, max: ymin >= 0 && ymax <= 1 && ymax + ypad > 1 ? 1 : undefined, min: ymin >= 0 && ymin - ypad < 0 ? 0 : undefined, title: { display: true, text: data.metric } }
         },
         plugins: {
           legend: { display: false },
