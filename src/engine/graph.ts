@@ -486,3 +486,19 @@ export class Graph {
     return wrt.map((w) => grads.get(w.id) ?? this.zeros(w.shape, w.dtype));
   }
 }
+
+/** Multiply-add FLOPs (2·M·N·K per product) of the Gemm and MatMul nodes of a graph. */
+export function matmulFlops(g: Graph): number {
+  let f = 0;
+  for (const n of g.nodes) {
+    if (n.op === 'Gemm') {
+      const [A] = n.inputs, out = n.outputs[0].shape;
+      const k = n.attrs.transA ? A.shape[0] : A.shape[1];
+      f += 2 * out[0] * out[1] * k;
+    } else if (n.op === 'MatMul') {
+      const out = n.outputs[0];
+      f += 2 * out.size * n.inputs[0].shape[n.inputs[0].rank - 1];
+    }
+  }
+  return f;
+}

@@ -1,6 +1,6 @@
 // Public entry of the engine: graphs, autodiff, ONNX execution, Llama model, training and generation.
 export type { LlamaConfig, HostTensor, Weights, LoraAdapter, Tokenizer } from './types.ts';
-export { Graph, Value, OPS, type DType, type Node } from './graph.ts';
+export { Graph, Value, OPS, matmulFlops, type DType, type Node } from './graph.ts';
 export { emitOnnx, OPSET } from './onnx.ts';
 export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSessionCache, runGraph, Compiled, type HostArray, type RuntimeSettings } from './runtime.ts';
 export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck.ts';

@@ -64,8 +64,8 @@ export class EngineWorker {
     return { id, promise };
   }
 
-  /** Copy a model into the worker under an id. */
-  loadModel(modelId: string, model: LlamaModel): Promise<boolean> { return this.call<boolean>({ op: 'load', modelId, model }).promise; }
+  /** Copy a model into the worker under an id (with `adapter`: merged into the weights once, for inference). */
+  loadModel(modelId: string, model: LlamaModel, adapter?: LoraAdapter): Promise<boolean> { return this.call<boolean>({ op: 'load', modelId, model, adapter }).promise; }
   unloadModel(modelId: string): Promise<boolean> { return this.call<boolean>({ op: 'unload', modelId }).promise; }
 
   /**

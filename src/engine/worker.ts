@@ -8,6 +8,7 @@ import { configureRuntime } from './runtime.ts';
 import { train, type LlamaModel, type TrainOptions } from './train.ts';
 import { Generator, type GenerateOptions } from './generate.ts';
 import { ByteTokenizer } from './bytetok.ts';
+import { mergeLora } from './llama.ts';
 import { loadTokenizer } from './io/index.ts';
 import type { LoraAdapter } from './types.ts';
 
@@ -25,9 +26,12 @@ function cloneModel(m: LlamaModel): LlamaModel {
 
 async function handle(msg: any): Promise<unknown> {
   switch (msg.op) {
-    case 'load':
-      models.set(msg.modelId, msg.model as LlamaModel);
+    case 'load': {
+      const m = msg.model as LlamaModel;
+      // an adapter given at load time is merged once (fast inference under that id)
+      models.set(msg.modelId, msg.adapter ? { config: m.config, weights: mergeLora(m.weights, msg.adapter) } : m);
       return true;
+    }
     case 'unload':
       return models.delete(msg.modelId);
     case 'train': {
