@@ -210,6 +210,9 @@ export class Bm25Selector implements DemoSelector {
   }
 }
 
+/** Embeddings already computed, per embedding model (variants rebuild selectors over the same pool). */
+const embedMemo = new WeakMap<ChatModel, Map<string, number[]>>();
+
 /**
  * Embedding nearest neighbours. Embeddings are async, PromptProgram.render is not: the pool is embedded
  * in `init()`, and the query side runs in a ChatModel wrapper (`DynamicDemoModel`) that embeds the final
@@ -229,9 +232,16 @@ export class EmbeddingSelector {
   }
   async init(): Promise<void> {
     const texts = this.pool.map((e) => this.queryText(e.input, e.id));
-    const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += 64) out.push(...(await this.embedder.embed!(texts.slice(i, i + 64))));
-    this.vecs = out;
+    let memo = embedMemo.get(this.embedder);
+    if (!memo) embedMemo.set(this.embedder, (memo = new Map()));
+    const missing = [...new Set(texts.filter((t) => !memo!.has(t)))];
+    for (let i = 0; i < missing.length; i += 64) {
+      const batch = missing.slice(i, i + 64);
+      const vecs = await this.embedder.embed!(batch);
+      batch.forEach((t, j) => memo!.set(t, vecs[j]));
+    }
+    this.vecs = texts.map((t) => memo!.get(t)!);
+    this.qcache = memo;
   }
   async selectForText(text: string, excludeId?: string): Promise<Demo[]> {
     let q = this.qcache.get(text);
