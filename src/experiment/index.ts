@@ -1,6 +1,6 @@
 // Public entry of the experiment module: config, runner (resumable), report building, assertions.
 export type { Arm, ArmContext, Predictor } from './types.ts';
-export { registerArmKind, armKind, armKinds, type ArmKind } from './arms/index.ts';
+export { registerArmKind, armKind, armKinds, type ArmKind, type ArmCreateOptions } from './arms/index.ts';
 export {
   loadConfig,
   parseConfig,

@@ -6,6 +6,7 @@
 // call that completed but whose result was not yet written. Nothing is written before every input check
 // (config, data, split, models, endpoints) has passed.
 import { mkdirSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { InputError, loadTask, splitExamples, type Example, type Split } from '../task/index.ts';
@@ -82,7 +83,7 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   const arms = armCfgs.map((c, i) => {
     const k = armKind(c.kind);
     if (!k) throw new InputError(`arms[${i}].kind`, `unknown arm kind '${c.kind}'`);
-    return { config: c, arm: k.create(c) };
+    return { config: c, arm: k.create(c, { baseDir }) };
   });
   const dataHash = hashSplit(split);
   const d = config.task.data;
@@ -271,7 +272,7 @@ async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
   const signal = a.opts.signal;
   const model = predictor.model;
   const prompt = predictor.prompt;
-  const callOpts = signal ? { signal } : undefined;
+  if (signal) setMaxListeners(0, signal); // every call in flight listens for the abort
   let next = 0;
 
   const worker = async () => {
@@ -281,7 +282,7 @@ async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
       let row: ResultRecord;
       try {
         const req = prompt.render(ex);
-        const res = await model.complete(req, callOpts);
+        const res = await model.complete(req, { signal, meta: { exampleId: ex.id } });
         const output = res.text;
         const answer = prompt.parse ? prompt.parse(output) : output;
         const sr = await scorer.score(answer, ex);

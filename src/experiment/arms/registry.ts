@@ -8,7 +8,12 @@ import type { Arm } from '../types.ts';
 export interface ArmKind<C extends { name: string; kind: string } = any> {
   kind: string;
   schema: z.ZodType<C>;
-  create(config: C): Arm;
+  /** `opts.baseDir`: the config file's folder (relative paths in the arm config resolve against it) */
+  create(config: C, opts?: ArmCreateOptions): Arm;
+}
+
+export interface ArmCreateOptions {
+  baseDir?: string;
 }
 
 const kinds = new Map<string, ArmKind>();
