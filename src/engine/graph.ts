@@ -286,6 +286,19 @@ export const OPS: Record<string, OpDef> = {
   ScatterAdd: {
     infer: (inputs, a) => [{ shape: a.shape as number[], dtype: inputs[1].dtype }],
   },
+  /**
+   * log p(targets) per row: logits [N, V], targets [N] int64 -> outputs [N] log-probs and [N, V] log-softmax.
+   * Gradient: (onehot(targets) - softmax) * g, built from the saved log-softmax (no one-hot tensor).
+   */
+  TokenLogprobs: {
+    infer: (inputs) => [{ shape: [inputs[0].shape[0]], dtype: inputs[0].dtype }, { shape: inputs[0].shape, dtype: inputs[0].dtype }],
+    grad: (g, n, [go, glp]) => {
+      if (glp) throw new Error('TokenLogprobs: gradient through the log-softmax output is not supported');
+      return [g.op('TokenLogprobsGrad', [n.outputs[1], n.inputs[1], go!])[0], null];
+    },
+  },
+  /** internal: (onehot(targets) - exp(logp)) * g[:, None] */
+  TokenLogprobsGrad: { infer: (inputs) => [{ shape: inputs[0].shape, dtype: inputs[0].dtype }] },
   Softmax: {
     infer: unary,
     grad: (g, n, [go]) => {
@@ -437,6 +450,8 @@ export class Graph {
   scatterAdd(shape: number[], dtype: DType, indices: Value, updates: Value) {
     return this.op('ScatterAdd', [indices, updates], { shape, dtype })[0];
   }
+  /** log p(targets[i]) under softmax(logits[i]) for logits [N, V], targets [N] */
+  tokenLogprobs(logits: Value, targets: Value): Value { return this.op('TokenLogprobs', [logits, targets])[0]; }
   softmax(x: Value, axis = -1) { return this.op('Softmax', [x], { axis: normAxis(axis, x.rank) })[0]; }
   logSoftmax(x: Value, axis = -1) { return this.op('LogSoftmax', [x], { axis: normAxis(axis, x.rank) })[0]; }
 

@@ -328,11 +328,7 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
   const mask = g.input('attn_mask', [1, 1, 1, T, T]);
   const { hidden } = llamaForward(g, cfg, P, { tokens, cos, sin, mask }, lora);
   const logits = lmHead(g, cfg, P, hidden);
-  const V = cfg.vocab_size;
-  const logp = g.logSoftmax(logits, -1);
-  const range = g.constant([...Array(V).keys()], [1, V], 'int64');
-  const onehot = g.cast(g.equal(g.reshape(targets, [B * T, 1]), range), g.dtype);
-  const picked = g.reduceSum(g.mul(logp, onehot), [1], false);
+  const picked = g.tokenLogprobs(logits, targets);
   const loss = g.neg(g.reduceSum(g.mul(picked, w), [0], false));
   g.output('loss', loss);
   const trainable: string[] = [];
@@ -386,11 +382,8 @@ export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
   if (spec.logits === 'last') h = g.gather(hidden, g.input('last_index', [B], 'int64'));
   const logits = lmHead(g, cfg, P, h);
   if (spec.logits === 'score') {
-    const V = cfg.vocab_size;
     const targets = g.input('targets', [B * S], 'int64');
-    const range = g.constant([...Array(V).keys()], [1, V], 'int64');
-    const onehot = g.cast(g.equal(g.reshape(targets, [B * S, 1]), range), g.dtype);
-    g.output('token_logprobs', g.reduceSum(g.mul(g.logSoftmax(logits, -1), onehot), [1], false));
+    g.output('token_logprobs', g.tokenLogprobs(logits, targets));
   } else g.output('logits', logits);
   for (let l = 0; l < cfg.num_hidden_layers; l++) { g.output(`new_k.${l}`, newK[l]); g.output(`new_v.${l}`, newV[l]); }
   return g;

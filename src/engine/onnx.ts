@@ -121,6 +121,27 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         node('ScatterND', [zname, ins[0], ins[1]], outs, [attrStr('reduction', 'add')]);
         break;
       }
+      case 'TokenLogprobs': {
+        const N = n.inputs[0].shape[0];
+        const idx = `t${aux++}`, picked = `t${aux++}`;
+        node('LogSoftmax', [ins[0]], [outs[1]], [attrInt('axis', 1)]);
+        node('Reshape', [ins[1], i64([N, 1])], [idx]);
+        node('GatherElements', [outs[1], idx], [picked], [attrInt('axis', 1)]);
+        node('Reshape', [picked, i64([N])], [outs[0]]);
+        break;
+      }
+      case 'TokenLogprobsGrad': {
+        const N = n.inputs[0].shape[0];
+        const [logp, tgt, gin] = ins;
+        const p = `t${aux++}`, g2 = `t${aux++}`, ng = `t${aux++}`, scaled = `t${aux++}`, idx = `t${aux++}`;
+        node('Exp', [logp], [p]);
+        node('Reshape', [gin, i64([N, 1])], [g2]);
+        node('Neg', [g2], [ng]);
+        node('Mul', [p, ng], [scaled]);
+        node('Reshape', [tgt, i64([N, 1])], [idx]);
+        node('ScatterElements', [scaled, idx, g2], outs, [attrInt('axis', 1), attrStr('reduction', 'add')]);
+        break;
+      }
       case 'Softmax':
       case 'LogSoftmax':
         node(n.op, ins, outs, [attrInt('axis', a.axis)]);

@@ -45,6 +45,7 @@ const cases: Case[] = [
   ['LogSoftmax', (g, [a]) => g.logSoftmax(a, -1), [s(3, 7)]],
   ['Where', (g, [c, a, b]) => g.where(g.cast(c, 'bool'), a, b), [{ shape: [2, 3], dtype: 'int64', data: [1, 0, 1, 0, 0, 1] }, s(2, 3), s(3)]],
   ['Cast (float64 -> float32 -> float64)', (g, [a]) => g.cast(g.mul(g.cast(a, 'float32'), g.scalar(1, 'float32')), 'float64'), [s(2, 3)]],
+  ['TokenLogprobs (fused log-softmax + pick, repeated targets)', (g, [logits, tgt]) => g.tokenLogprobs(logits, tgt), [s(5, 6), { shape: [5], dtype: 'int64', data: [0, 5, 2, 2, 3] }]],
   ['cross-entropy (LogSoftmax + one-hot mask)', (g, [logits, tgt]) => {
     const V = logits.shape[1];
     const range = g.constant([...Array(V).keys()], [1, V], 'int64');
