@@ -15,6 +15,7 @@ export interface RunCommandOptions {
 
 export default async function run(configPath: string, opts: RunCommandOptions): Promise<number> {
   const loaded = loadConfig(configPath);
+  const startDir = process.cwd();
   // Paths inside the config (data, prompt files, custom scorers, output) are relative to its folder.
   process.chdir(loaded.baseDir);
   const progress = await createProgress({ quiet: opts.quiet });
@@ -67,7 +68,7 @@ export default async function run(configPath: string, opts: RunCommandOptions): 
   } else {
     process.stdout.write(render(report, 'table', { color: Boolean(process.stdout.isTTY) }));
     if (!report.arms.length) process.stdout.write('(no arms ran)\n');
-    const rel = (p: string) => relative(process.cwd(), p) || p;
+    const rel = (p: string) => relative(startDir, p) || p;
     process.stdout.write(`\nrun ${result.runId}${result.interrupted ? ' (interrupted: run again to resume)' : ''}\nreports: ${rel(files.html)}  ${rel(files.md)}  ${rel(files.json)}\n`);
   }
   for (const a of failed) process.stderr.write(`tunelab: assertion failed: ${a.message}\n`);
