@@ -39,7 +39,7 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
     const sec = e.elapsedMs / 1000;
     const rate = sec > 0 ? (e.done - e.startDone) / sec : 0;
     const eta = rate > 0 ? (e.total - e.done) / rate : NaN;
-    return { arm: e.arm, rate: rate.toFixed(rate < 10 ? 1 : 0), cost: fmtCost(e.costUsd), eta: fmtEta(eta), errors: e.errors, cached: e.cached };
+    return { arm: e.arm, rate: rate.toFixed(rate < 10 ? 1 : 0), cost: fmtCost(e.costUsd), etaText: fmtEta(eta), errors: e.errors, cached: e.cached };
   };
   const sink = ((e: RunEvent) => {
     switch (e.type) {
@@ -55,14 +55,14 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
       case 'arm-start':
         if (Bar) {
           bar = new Bar({
-            format: `[{arm}] {bar} {value}/{total} | {rate} calls/s | {cost} | ETA {eta}`,
+            format: `[{arm}] {bar} {value}/{total} | {rate} calls/s | {cost} | ETA {etaText}`,
             barsize: 24,
             hideCursor: true,
             clearOnComplete: false,
             stream: out,
             fps: 8,
           });
-          bar.start(e.total, e.done, { arm: e.arm, rate: '0', cost: '$0', eta: '?', errors: 0, cached: 0 });
+          bar.start(e.total, e.done, { arm: e.arm, rate: '0', cost: "$0", etaText: "?", errors: 0, cached: 0 });
         } else if (e.done > 0) {
           write(`[${e.arm}] ${e.done}/${e.total} already stored, continuing`);
         }
