@@ -6,7 +6,7 @@
 import type { LoraAdapter, Tokenizer, Weights } from './types.ts';
 import type { LlamaModel } from './train.ts';
 import { buildDecodeGraph, checkWeights, configKey, headDim, mergeLora, ropeTables } from './llama.ts';
-import { compileCached, type HostArray } from './runtime.ts';
+import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { Rng } from './rng.ts';
 
 export interface GenerateOptions {
@@ -122,7 +122,7 @@ export class Generator {
   }
 
   private session(B: number, S: number, C: number, logits: 'last' | 'all' | 'score') {
-    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits }));
+    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits }), 'decode');
   }
 
   private baseFeeds(): Record<string, HostArray> {
@@ -136,7 +136,7 @@ export class Generator {
     const cfg = this.model.config;
     const B = seqs.length;
     const maxLen = Math.max(1, ...seqs.map((s) => s.length));
-    const S = Math.ceil(maxLen / this.o.padMultiple) * this.o.padMultiple;
+    const S = bucketLength(maxLen, this.o.padMultiple);
     const tokens = new BigInt64Array(B * S);
     seqs.forEach((s, b) => s.forEach((t, i) => { tokens[b * S + i] = BigInt(t); }));
     const pos = Array.from({ length: B }, () => [...Array(S).keys()]);
@@ -177,7 +177,7 @@ export class Generator {
     for (let i = 0; i < order.length; i += this.o.scoreBatch) {
       const chunk = order.slice(i, i + this.o.scoreBatch).map((k) => pairs[k]);
       const maxLen = Math.max(...chunk.map((x) => x.seq.length));
-      const S = Math.ceil(maxLen / this.o.padMultiple) * this.o.padMultiple;
+      const S = bucketLength(maxLen, this.o.padMultiple);
       const targets = new BigInt64Array(chunk.length * S);
       chunk.forEach((x, b) => { for (let t = 0; t + 1 < x.seq.length; t++) targets[b * S + t] = BigInt(x.seq[t + 1]); });
       const { out } = await this.fullForward(chunk.map((x) => x.seq), 'score', targets);
@@ -209,8 +209,8 @@ export class Generator {
 
     const lens = prompts.map((p) => p.length);
     const maxPrompt = Math.max(...lens);
-    const S0 = Math.ceil(maxPrompt / this.o.padMultiple) * this.o.padMultiple;
-    const capFor = (n: number) => Math.ceil(n / this.o.capStep) * this.o.capStep;
+    const S0 = bucketLength(maxPrompt, this.o.padMultiple);
+    const capFor = (n: number) => (n <= 512 ? Math.ceil(n / this.o.capStep) * this.o.capStep : bucketLength(n));
     let C = capFor(maxPrompt + 1);
     let kc: Float32Array[] = [], vc: Float32Array[] = [];
     for (let l = 0; l < L; l++) { kc.push(new Float32Array(B * KV * C * hd)); vc.push(new Float32Array(B * KV * C * hd)); }

@@ -2,7 +2,7 @@
 export type { LlamaConfig, HostTensor, Weights, LoraAdapter, Tokenizer } from './types.ts';
 export { Graph, Value, OPS, matmulFlops, type DType, type Node } from './graph.ts';
 export { emitOnnx, OPSET } from './onnx.ts';
-export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSessionCache, runGraph, Compiled, type HostArray, type RuntimeSettings } from './runtime.ts';
+export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSessionCache, runGraph, Compiled, bucketLength, GROUP_LIMITS, type HostArray, type RuntimeSettings } from './runtime.ts';
 export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck.ts';
 export { Rng } from './rng.ts';
 export {

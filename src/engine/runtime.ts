@@ -58,6 +58,17 @@ export class Compiled {
 }
 
 const cache = new Map<string, Promise<Compiled>>();
+const groupOf = new Map<string, string>();
+
+/** Sessions kept per group before the least recently used of that group is released (training graphs hold big arenas). */
+export const GROUP_LIMITS: Record<string, number> = { train: 4, eval: 4, decode: 24 };
+
+function evict(key: string) {
+  const old = cache.get(key);
+  cache.delete(key);
+  groupOf.delete(key);
+  old?.then((c) => c.session.release()).catch(() => {});
+}
 
 function sessionOptions(): ort.InferenceSession.SessionOptions {
   return {
@@ -76,25 +87,37 @@ export async function compileGraph(g: Graph): Promise<Compiled> {
   return new Compiled(session, g);
 }
 
-/** Compile through a cache keyed by `key`; `build` is called only on a miss. */
-export function compileCached(key: string, build: () => Graph): Promise<Compiled> {
+/**
+ * Compile through a cache keyed by `key`; `build` is called only on a miss. A `group` (see GROUP_LIMITS)
+ * bounds how many sessions of that kind stay alive; all groups together stay under settings.maxSessions.
+ */
+export function compileCached(key: string, build: () => Graph, group = 'default'): Promise<Compiled> {
   const hit = cache.get(key);
   if (hit) { cache.delete(key); cache.set(key, hit); return hit; }
   const p = compileGraph(build());
   cache.set(key, p);
-  p.catch(() => cache.delete(key));
-  while (cache.size > settings.maxSessions) {
-    const oldest = cache.keys().next().value as string;
-    const old = cache.get(oldest)!;
-    cache.delete(oldest);
-    old.then((c) => c.session.release()).catch(() => {});
+  groupOf.set(key, group);
+  p.catch(() => { cache.delete(key); groupOf.delete(key); });
+  const limit = GROUP_LIMITS[group];
+  if (limit !== undefined) {
+    const same = [...cache.keys()].filter((k) => groupOf.get(k) === group);
+    for (let i = 0; i < same.length - limit; i++) evict(same[i]);
   }
+  while (cache.size > settings.maxSessions) evict(cache.keys().next().value as string);
   return p;
+}
+
+/** Padded length for n tokens: multiples of `base` up to 128, of 64 up to 512, then of 128 (few compiled shapes). */
+export function bucketLength(n: number, base = 16): number {
+  if (n <= 128) return Math.ceil(n / base) * base;
+  if (n <= 512) return Math.ceil(n / 64) * 64;
+  return Math.ceil(n / 128) * 128;
 }
 
 export function clearSessionCache(): void {
   for (const p of cache.values()) p.then((c) => c.session.release()).catch(() => {});
   cache.clear();
+  groupOf.clear();
 }
 
 export function sessionCacheSize(): number { return cache.size; }

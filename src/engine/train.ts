@@ -7,7 +7,7 @@ import type { LlamaConfig, LoraAdapter, Weights } from './types.ts';
 import {
   buildLossGraph, causalMask, checkWeights, configKey, headDim, initLora, initWeights, resolveConfig, ropeTables, type LoraSpec,
 } from './llama.ts';
-import { compileCached, type HostArray } from './runtime.ts';
+import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { adamwUpdate, scheduleLr, sumSquares, type ScheduleKind } from './optim.ts';
 import { Rng } from './rng.ts';
 import { readCheckpoint, writeCheckpoint, checkpointExists } from './checkpoint.ts';
@@ -46,6 +46,8 @@ export interface TrainerOptions {
   padMultiple?: number;
   /** token id used for padding (never a target); default 0 */
   padId?: number;
+  /** micro-batches with fewer rows are padded to this many (one compiled shape); default 0 (no padding) */
+  padRowsTo?: number;
 }
 
 export interface StepResult {
@@ -64,11 +66,12 @@ export interface StepResult {
 interface Batch { B: number; T: number; tokens: BigInt64Array; targets: BigInt64Array; weights: Float32Array; nTargets: number }
 
 /** Turn examples into a padded batch; loss weights are mask / `norm` (norm defaults to the batch's target count). */
-export function makeBatch(examples: TrainExample[], o: { maxSeqLen: number; padMultiple: number; padId: number }, norm?: number): Batch {
+export function makeBatch(examples: TrainExample[], o: { maxSeqLen: number; padMultiple: number; padId: number }, norm?: number, rowsTo = 0): Batch {
   const rows = examples.map((e) => truncate(e, o.maxSeqLen));
   const maxLen = Math.max(2, ...rows.map((r) => r.ids.length));
-  const T = Math.min(o.maxSeqLen, Math.ceil(maxLen / o.padMultiple) * o.padMultiple);
-  const B = rows.length;
+  const T = Math.min(o.maxSeqLen, bucketLength(maxLen, o.padMultiple));
+  // rows beyond the examples are padding (zero loss weight): keeps one compiled shape per length
+  const B = Math.max(rows.length, rowsTo);
   const tokens = new BigInt64Array(B * T).fill(BigInt(o.padId));
   const targets = new BigInt64Array(B * T);
   const w = new Float32Array(B * T);
@@ -143,6 +146,7 @@ export class Trainer {
       clipNorm: opts.clipNorm === undefined ? 1 : opts.clipNorm, warmupSteps: opts.warmupSteps ?? 0, totalSteps: opts.totalSteps ?? 1000,
       schedule: opts.schedule ?? 'cosine', minLrRatio: opts.minLrRatio ?? 0, seed: opts.seed ?? 0,
       maxSeqLen: opts.maxSeqLen ?? model.config.max_position_embeddings, padMultiple: opts.padMultiple ?? 16, padId: opts.padId ?? 0,
+      padRowsTo: opts.padRowsTo ?? 0,
     };
     this.rng = new Rng(this.opts.seed ^ 0x2545f491);
     if (opts.lora) {
@@ -169,7 +173,7 @@ export class Trainer {
   }
 
   private async session(B: number, T: number, withGrads: boolean) {
-    return compileCached(this.graphKey(B, T, withGrads), () => buildLossGraph({ cfg: this.model.config, batch: B, seqLen: T, lora: this.loraSpec, withGrads }).graph);
+    return compileCached(this.graphKey(B, T, withGrads), () => buildLossGraph({ cfg: this.model.config, batch: B, seqLen: T, lora: this.loraSpec, withGrads }).graph, withGrads ? 'train' : 'eval');
   }
 
   private feeds(batch: Batch, withGrads: boolean): Record<string, HostArray> {
@@ -204,8 +208,9 @@ export class Trainer {
     if (total === 0) throw new Error('batch has no target tokens');
     let grads: Map<string, Float32Array> | null = null;
     let loss = 0, fed = 0, graphMs = 0;
+    const rowsTo = Math.max(o.padRowsTo, ...micro.map((mb) => mb.length));
     for (const mb of micro) {
-      const b = makeBatch(mb, o, total);
+      const b = makeBatch(mb, o, total, rowsTo);
       fed += b.B * b.T;
       const tg = performance.now();
       const sess = await this.session(b.B, b.T, true);
@@ -246,7 +251,7 @@ export class Trainer {
     let sum = 0, n = 0;
     for (let i = 0; i < sorted.length; i += batchSize) {
       const mb = sorted.slice(i, i + batchSize);
-      const b = makeBatch(mb, o, 1);
+      const b = makeBatch(mb, o, 1, Math.min(batchSize, sorted.length));
       if (b.nTargets === 0) continue;
       const sess = await this.session(b.B, b.T, false);
       const out = await sess.run(this.feeds(b, false));
@@ -369,7 +374,7 @@ export async function train(model: LlamaModel, records: TrainExample[], opts: Tr
   const microPerEpoch = Math.ceil(records.length / bs);
   const stepsPerEpoch = Math.ceil(microPerEpoch / accum);
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * epochs);
-  const trainer = new Trainer(model, { ...opts, totalSteps: opts.totalSteps ?? totalSteps });
+  const trainer = new Trainer(model, { ...opts, totalSteps: opts.totalSteps ?? totalSteps, padRowsTo: opts.padRowsTo ?? Math.min(bs, records.length) });
   const evalEvery = opts.evalEvery ?? stepsPerEpoch;
   const ckPath = opts.checkpointDir ? join(opts.checkpointDir, 'checkpoint.safetensors') : undefined;
   const ckEvery = opts.checkpointEvery ?? evalEvery;
