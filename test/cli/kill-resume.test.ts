@@ -49,7 +49,7 @@ test('SIGKILL mid-run, then resume: no call repeated, results identical to an un
     onRequest = () => {
       if (++received !== 85) return;
       hold = new Promise((r) => (release = r));
-      setTimeout(() => child!.kill('SIGKILL'), 400);
+      setTimeout(() => child!.kill('SIGKILL'), 1000);
     };
     const env = { TUNELAB_RESULT_BATCH: '16', TUNELAB_FLUSH_MS: '60000' };
     const r1 = await cli(['run', '--json'], { cwd: killed, env, onSpawn: (c) => (child = c) });

@@ -189,3 +189,26 @@ test('failed calls become error rows; an endpoint failing every call stops the a
     store.close();
   }
 });
+
+test('runner overhead per example is small (in-process instant model, 5,000 examples)', async () => {
+  const p = prepared('out4');
+  p.split.test = examples(5000, 'big');
+  const store = openRunStore(join(p.loaded.outputDir, 'tunelab.db'), { env: {} });
+  try {
+    let n = 0;
+    const instant = { id: 'm', complete: async () => ({ text: ++n % 3 ? 'ham' : 'spam', usage: { input: 20, output: 1 }, latencyMs: 0.1, costUsd: 0.000001 }) };
+    const models = { forArm: () => ({ model: () => instant }) };
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const o = await executeExperiment(p, store, models, {});
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    const perCase = (cpu.user + cpu.system) / 1000 / 10_000;
+    assert.deepEqual(o.arms.map((a) => a.done), [5000, 5000]);
+    assert.equal(store.results(o.runId, 'b').length, 5000);
+    // measured about 0.04 ms CPU per example (render, score, batched write); the bound leaves room for a busy machine
+    assert.ok(perCase < 0.5, `runner CPU per example ${perCase.toFixed(3)} ms (wall ${wall.toFixed(0)} ms for 10,000)`);
+  } finally {
+    store.close();
+  }
+});
