@@ -5,7 +5,8 @@
  */
 import type { LoraAdapter, Tokenizer, Weights } from './types.ts';
 import type { LlamaModel } from './train.ts';
-import { buildDecodeGraph, checkWeights, configKey, headDim, mergeLora, ropeTables } from './llama.ts';
+import { buildDecodeGraph, buildExportGraph, checkWeights, configKey, headDim, mergeLora, ropeTables } from './llama.ts';
+import { emitOnnx } from './onnx.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { Rng } from './rng.ts';
 
@@ -298,4 +299,10 @@ export class Generator {
     }
     return res;
   }
+}
+
+/** ONNX bytes of the model's inference graph (weights embedded; adapter merged); see buildExportGraph. */
+export function exportOnnx(model: LlamaModel, opts: { batch?: number; seqLen: number; adapter?: LoraAdapter }): Uint8Array {
+  const w = opts.adapter ? mergeLora(model.weights, opts.adapter) : model.weights;
+  return emitOnnx(buildExportGraph(model.config, w, opts.batch ?? 1, opts.seqLen));
 }

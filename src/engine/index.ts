@@ -7,7 +7,7 @@ export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck
 export { Rng } from './rng.ts';
 export {
   LORA_TARGETS, type LoraTarget, type LoraSpec, resolveConfig, headDim, paramShapes, countParams, initWeights, checkWeights,
-  loraModules, initLora, mergeLora, ropeInvFreq, ropeTables, causalMask, configKey, lmHead, addParamInputs, addLoraInputs, buildLossGraph, buildDecodeGraph, llamaForward, rmsNorm,
+  loraModules, initLora, mergeLora, ropeInvFreq, ropeTables, causalMask, configKey, lmHead, buildExportGraph, addParamInputs, addLoraInputs, buildLossGraph, buildDecodeGraph, llamaForward, rmsNorm,
 } from './llama.ts';
 export { adamwUpdate, scheduleLr, sumSquares, type AdamWOptions, type ScheduleKind } from './optim.ts';
 export { writeCheckpoint, readCheckpoint, type CheckpointData } from './checkpoint.ts';
@@ -15,7 +15,7 @@ export {
   createModel, Trainer, train, makeBatch, epochPlan,
   type LlamaModel, type TrainExample, type TrainerOptions, type StepResult, type TrainOptions, type TrainProgress, type TrainResult, type TrainerState,
 } from './train.ts';
-export { Generator, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
+export { Generator, exportOnnx, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
 export { ByteTokenizer } from './bytetok.ts';
 export * from './io/index.ts';
 export { EngineWorker, defaultWorkerUrl, type TrainJob, type WorkerTrainResult } from './worker-client.ts';

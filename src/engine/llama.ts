@@ -393,3 +393,22 @@ export function configKey(cfg: LlamaConfig): string {
   const rs = cfg.rope_scaling ? JSON.stringify(cfg.rope_scaling) : '';
   return [cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_key_value_heads, headDim(cfg), cfg.rms_norm_eps, cfg.tie_word_embeddings ? 1 : 0, rs].join(',');
 }
+
+/**
+ * Self-contained inference graph for export: weights embedded as initializers, input `input_ids` [B,S] int64,
+ * output `logits` [B,S,V] (positions 0..S-1, causal mask; static shapes).
+ */
+export function buildExportGraph(cfg: LlamaConfig, weights: Weights, batch: number, seqLen: number): Graph {
+  const g = new Graph('float32');
+  const P: ParamValues = new Map();
+  for (const [name, shape] of paramShapes(cfg)) P.set(name, g.constant(weights.get(name)!.data, shape));
+  const tokens = g.input('input_ids', [batch, seqLen], 'int64');
+  const hd = headDim(cfg);
+  const { cos, sin } = ropeTables(cfg, [[...Array(seqLen).keys()]]);
+  const { hidden } = llamaForward(g, cfg, P, {
+    tokens, cos: g.constant(cos, [1, seqLen, 1, hd]), sin: g.constant(sin, [1, seqLen, 1, hd]),
+    mask: g.constant(causalMask(seqLen), [1, 1, 1, seqLen, seqLen]),
+  });
+  g.output('logits', g.reshape(lmHead(g, cfg, P, hidden), [batch, seqLen, cfg.vocab_size]));
+  return g;
+}

@@ -28,7 +28,7 @@ export interface TrainJob {
 export class EngineWorker {
   private worker: Worker;
   private nextId = 1;
-  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; progress?: (p: TrainProgress) => void }>();
+  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; progress?: (p: any) => void }>();
   private closed = false;
 
   constructor(opts: { threads?: number; workerUrl?: URL | string } = {}) {
@@ -44,6 +44,7 @@ export class EngineWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       if (m.progress) { p.progress?.(m.progress); return; }
+      if (m.token) { p.progress?.(m.token); return; }
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.value); else p.reject(new Error(m.error));
     });
@@ -56,7 +57,7 @@ export class EngineWorker {
     this.pending.clear();
   }
 
-  private call<T>(msg: Record<string, unknown>, progress?: (p: TrainProgress) => void): { id: number; promise: Promise<T> } {
+  private call<T>(msg: Record<string, unknown>, progress?: (p: any) => void): { id: number; promise: Promise<T> } {
     if (this.closed) throw new Error('engine worker is closed');
     const id = this.nextId++;
     const promise = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve, reject, progress }));
@@ -77,9 +78,11 @@ export class EngineWorker {
     return { result: promise, cancel: () => { if (!this.closed) this.worker.postMessage({ op: 'cancel', target: id }); } };
   }
 
-  generate(modelId: string, prompts: number[][], opts: Omit<GenerateOptions, 'tokenizer' | 'onToken'> & { tokenizer?: Tokenizer } = {}, adapter?: LoraAdapter): Promise<Generation[]> {
-    const { tokenizer, ...rest } = opts;
-    return this.call<Generation[]>({ op: 'generate', modelId, prompts, opts: rest, adapter, tokenizerJson: tokenizer?.toJSON() }).promise;
+  /** Generate in the worker; `opts.onToken` streams each new token (row, token) as it is sampled. */
+  generate(modelId: string, prompts: number[][], opts: GenerateOptions = {}, adapter?: LoraAdapter): Promise<Generation[]> {
+    const { tokenizer, onToken, ...rest } = opts;
+    const cb = onToken ? (t: { row: number; token: number }) => onToken(t.row, t.token) : undefined;
+    return this.call<Generation[]>({ op: 'generate', modelId, prompts, opts: rest, adapter, tokenizerJson: tokenizer?.toJSON(), stream: !!onToken }, cb).promise;
   }
 
   scoreCandidates(modelId: string, prompts: number[][], candidates: number[][] | number[][][], adapter?: LoraAdapter): Promise<CandidateScore[][]> {

@@ -59,6 +59,7 @@ async function handle(msg: any): Promise<unknown> {
       if (msg.op === 'score') return gen.scoreCandidates(msg.prompts, msg.candidates);
       const o = { ...(msg.opts as GenerateOptions) };
       if (msg.tokenizerJson) o.tokenizer = tokenizerFromJSON(msg.tokenizerJson);
+      if (msg.stream) o.onToken = (row, token) => parentPort!.postMessage({ id: msg.id, token: { row, token } });
       return gen.generate(msg.prompts, o);
     }
     default:

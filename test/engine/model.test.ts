@@ -154,3 +154,20 @@ test('candidate scoring equals summed token log-probs from the full forward', as
     assert.equal(scores[p][c].tokens, cands[c].length);
   }
 });
+
+test('exported ONNX inference graph (weights embedded) gives the same logits in a plain onnxruntime session', async () => {
+  const ort = await import('onnxruntime-node');
+  const { exportOnnx } = await import('../../src/engine/index.ts');
+  const m = createModel(genCfg, { seed: 12 });
+  const bytes = exportOnnx(m, { batch: 1, seqLen: 8 });
+  const s = await ort.InferenceSession.create(bytes);
+  const ids = [256, 3, 4, 5, 6, 7, 8, 9];
+  const out = await s.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 8]) });
+  const [want] = await new Generator(m, { padMultiple: 8 }).logits([ids]);
+  const got = out.logits.data as Float32Array;
+  assert.equal(got.length, want.length);
+  let maxd = 0;
+  for (let i = 0; i < got.length; i++) maxd = Math.max(maxd, Math.abs(got[i] - want[i]));
+  assert.ok(maxd < 1e-4, `max diff ${maxd}`);
+  await s.release();
+});

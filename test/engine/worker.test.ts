@@ -25,8 +25,10 @@ test('EngineWorker trains off the main thread (event loop stays responsive), rep
     // the base in the worker is untouched; generation matches an in-process generator on the returned weights
     const ft = { config: model.config, weights: r.weights! };
     const local = await new Generator(ft).generate([[256, 10, 11]], { maxTokens: 8, eosTokenId: [] });
-    const remote = await w.generate('m-ft', [[256, 10, 11]], { maxTokens: 8, eosTokenId: [], tokenizer: tok });
+    const streamed: number[] = [];
+    const remote = await w.generate('m-ft', [[256, 10, 11]], { maxTokens: 8, eosTokenId: [], tokenizer: tok, onToken: (row, t) => { assert.equal(row, 0); streamed.push(t); } });
     assert.deepEqual(remote[0].tokens, local[0].tokens);
+    assert.deepEqual(streamed, local[0].tokens);
     assert.equal(remote[0].text, tok.decode(local[0].tokens));
     // cancel
     const long = w.train('m', recs, { lr: 1e-3, batchSize: 2, maxSteps: 500, seed: 1, lora: { rank: 2, alpha: 4, targetModules: ['q_proj'] } }, (p) => { if (p.step === 3) long.cancel(); });
