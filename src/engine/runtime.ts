@@ -15,7 +15,7 @@ export interface RuntimeSettings {
   maxSessions: number;
 }
 
-const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 48 };
+const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 64 };
 
 /** Change runtime settings (threads, spinning, cache size). Sessions already built keep their threads. */
 export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
@@ -61,7 +61,7 @@ const cache = new Map<string, Promise<Compiled>>();
 const groupOf = new Map<string, string>();
 
 /** Sessions kept per group before the least recently used of that group is released (training graphs hold big arenas). */
-export const GROUP_LIMITS: Record<string, number> = { train: 4, eval: 4, decode: 24 };
+export const GROUP_LIMITS: Record<string, number> = { train: 12, eval: 12, decode: 32 };
 
 function evict(key: string) {
   const old = cache.get(key);
