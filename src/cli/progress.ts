@@ -73,7 +73,7 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
         if (bar) bar.update(e.done, p);
         else if (Date.now() - lastLine >= 2000) {
           lastLine = Date.now();
-          write(`[${e.arm}] ${e.done}/${e.total} ${Math.floor((100 * e.done) / Math.max(1, e.total))}% | ${p.rate} calls/s | ${p.cost} | ETA ${p.eta}`);
+          write(`[${e.arm}] ${e.done}/${e.total} ${Math.floor((100 * e.done) / Math.max(1, e.total))}% | ${p.rate} calls/s | ${p.cost} | ETA ${p.etaText}`);
         }
         break;
       }

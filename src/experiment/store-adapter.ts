@@ -53,10 +53,37 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
     calls = [];
     s.recordCalls(batch);
   };
+  // Cache writes are group-committed: every answer that arrives in one turn of the event loop is
+  // written in one transaction at the next setImmediate (a commit per call costs more than the call).
+  // The window is that of reading the socket, so a crash still repeats only calls in flight.
+  const pending = new Map<string, { modelId: string; resp: Parameters<Store['put']>[2] }>();
+  let scheduled: NodeJS.Immediate | undefined;
+  const flushCache = () => {
+    if (scheduled) {
+      clearImmediate(scheduled);
+      scheduled = undefined;
+    }
+    if (!pending.size) return;
+    const items = [...pending];
+    pending.clear();
+    s.transaction(() => {
+      for (const [k, v] of items) s.put(k, v.modelId, v.resp);
+    });
+  };
+  const cache: ResponseCache = {
+    get(key) {
+      const p = pending.get(key);
+      return p ? { ...p.resp } : s.get(key);
+    },
+    put(key, modelId, resp) {
+      pending.set(key, { modelId, resp: { text: resp.text, usage: resp.usage, latencyMs: resp.latencyMs, costUsd: resp.costUsd } });
+      scheduled ??= setImmediate(flushCache);
+    },
+  };
   const store: ExperimentStore = {
     path: s.path,
     raw: s,
-    cache: s,
+    cache,
     addSecrets: (v) => s.addSecrets(v),
     logCall(c, runId, arm) {
       calls.push({
@@ -133,6 +160,7 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
     },
     putResults(run, arm, rows) {
       s.transaction(() => {
+        flushCache();
         flushCalls();
         s.recordResults(
           rows.map((r) => ({
@@ -175,6 +203,7 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
     },
     close() {
       try {
+        flushCache();
         flushCalls();
       } finally {
         s.close();
