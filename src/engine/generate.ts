@@ -208,6 +208,7 @@ export class Generator {
     const nTop = opts.topLogprobs ?? 0;
     const wantLp = opts.logprobs || nTop > 0;
 
+    if (maxTokens <= 0) return prompts.map((p) => ({ tokens: [], finishReason: 'length' as const, promptTokens: p.length, ...(wantLp ? { logprobs: [] } : {}), ...(opts.tokenizer ? { text: '' } : {}) }));
     const lens = prompts.map((p) => p.length);
     const maxPrompt = Math.max(...lens);
     const S0 = bucketLength(maxPrompt, this.o.padMultiple);

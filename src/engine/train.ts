@@ -3,6 +3,7 @@
  * length bucketing, seeded data order, validation + early stopping, atomic checkpoints and exact resume.
  */
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { LlamaConfig, LoraAdapter, Weights } from './types.ts';
 import {
   buildLossGraph, causalMask, checkWeights, configKey, headDim, initLora, initWeights, resolveConfig, ropeTables, type LoraSpec,
@@ -350,6 +351,12 @@ export interface TrainResult {
   msPerStep: { total: number; graph: number; optimizer: number };
 }
 
+function hashRecords(records: TrainExample[]): string {
+  const h = createHash('sha256');
+  for (const r of records) { h.update(Int32Array.from(r.ids)); h.update(r.mask ? Uint8Array.from(r.mask) : new Uint8Array(0)); h.update('|'); }
+  return h.digest('hex').slice(0, 16);
+}
+
 /** Micro-batches of one epoch: seeded shuffle, length bucketing within chunks, shuffled batch order. */
 export function epochPlan(lengths: number[], batchSize: number, seed: number, epoch: number, bucketChunks = 16): number[][] {
   const rng = new Rng((seed * 1000003 + epoch * 7919) >>> 0);
@@ -363,11 +370,15 @@ export function epochPlan(lengths: number[], batchSize: number, seed: number, ep
   return rng.shuffle(batches);
 }
 
-interface LoopState { epoch: number; pos: number; losses: number[]; valLosses: { step: number; loss: number }[]; best?: number; bestStep?: number; bad: number; tokens: number; elapsedMs: number }
+interface LoopState { dataHash?: string; epoch: number; pos: number; losses: number[]; valLosses: { step: number; loss: number }[]; best?: number; bestStep?: number; bad: number; tokens: number; elapsedMs: number }
 
 /** Train a model on records; calls onProgress after every optimizer step. */
-export async function train(model: LlamaModel, records: TrainExample[], opts: TrainOptions = {}, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
-  if (records.length === 0) throw new Error('no training records');
+export async function train(model: LlamaModel, allRecords: TrainExample[], opts: TrainOptions = {}, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+  const maxLen = opts.maxSeqLen ?? model.config.max_position_embeddings;
+  // records without a target token cannot contribute to the loss
+  const records = allRecords.filter((r) => countTargets(r, maxLen) > 0);
+  if (records.length === 0) throw new Error('no training record has a target token');
+  const dataHash = hashRecords(records);
   const bs = opts.batchSize ?? 8, accum = opts.gradAccum ?? 1, seed = opts.seed ?? 0;
   const epochs = opts.epochs ?? (opts.maxSteps ? Infinity : 1);
   const lengths = records.map((r) => r.ids.length);
@@ -379,11 +390,12 @@ export async function train(model: LlamaModel, records: TrainExample[], opts: Tr
   const ckPath = opts.checkpointDir ? join(opts.checkpointDir, 'checkpoint.safetensors') : undefined;
   const ckEvery = opts.checkpointEvery ?? evalEvery;
   const restoreBest = opts.restoreBest ?? !!opts.valRecords;
-  let st: LoopState = { epoch: 0, pos: 0, losses: [], valLosses: [], bad: 0, tokens: 0, elapsedMs: 0 };
+  let st: LoopState = { dataHash, epoch: 0, pos: 0, losses: [], valLosses: [], bad: 0, tokens: 0, elapsedMs: 0 };
   let bestSnap: Map<string, Float32Array> | undefined;
   if (ckPath && opts.resume !== false && checkpointExists(ckPath)) {
     const ck = readCheckpoint(ckPath);
     st = trainer.restore(ck) as LoopState;
+    if (st.dataHash && st.dataHash !== dataHash) throw new Error(`${ckPath} was written for different training records; remove it or use another checkpointDir`);
     const bestTensors = new Map<string, Float32Array>();
     for (const [k, t] of ck.tensors) if (k.startsWith('best:')) bestTensors.set(k.slice(5), t.data);
     if (bestTensors.size) bestSnap = bestTensors;

@@ -87,7 +87,10 @@ async function resumeCase(lora: boolean) {
     assert.deepEqual(resumed.losses, full.losses, 'resumed losses differ');
     assert.deepEqual(resumed.valLosses, full.valLosses);
     if (lora) assert.deepEqual([...resumed.adapter!.weights.values()].map((x) => [...x.B.data]), [...full.adapter!.weights.values()].map((x) => [...x.B.data]));
-    else assert.equal(hashWeights(resumedModel.weights), hashWeights(full.model.weights));
+    else {
+      assert.equal(hashWeights(resumedModel.weights), hashWeights(full.model.weights));
+      await assert.rejects(train(createModel(cfg, { seed: 4 }), recs.slice(1), { ...opts, checkpointDir: dir }), /different training records/);
+    }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
