@@ -46,6 +46,8 @@ export interface Prepared {
   dataHash: string;
   runKey: string;
   dataName: string;
+  /** input field names (from the task loader) */
+  inputFields: string[];
 }
 
 export interface RunOutcome {
@@ -88,7 +90,7 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   const dataHash = hashSplit(split);
   const d = config.task.data;
   const dataName = typeof d === 'string' ? d : 'path' in d ? d.path : `builtin:${d.builtin}`;
-  return { loaded, split, labels: scorer.labels ?? task.labels, scorer, arms, warnings, dataHash, runKey: `${loaded.hash}-${dataHash}`, dataName };
+  return { loaded, split, labels: scorer.labels ?? task.labels, scorer, arms, warnings, dataHash, runKey: `${loaded.hash}-${dataHash}`, dataName, inputFields: task.inputFields };
 }
 
 function hashSplit(split: Split): string {
@@ -195,7 +197,7 @@ async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
     model: (id: string) => bound.model(id),
     seed: a.p.loaded.config.seed,
     workDir,
-    inputFields: a.p.loaded.config.task.input ? (Array.isArray(a.p.loaded.config.task.input) ? a.p.loaded.config.task.input : Object.keys(a.p.loaded.config.task.input)) : ['text'],
+    inputFields: a.p.inputFields ?? ['text'],
     labels: a.p.labels,
     log: (message: string) => emit({ type: 'log', arm: name, message }),
     signal: a.opts.signal,

@@ -85,6 +85,7 @@ concurrency: 8
     dataHash: 'd',
     runKey: `${loaded.hash}-d`,
     dataName: 'x.jsonl',
+    inputFields: ['text'],
   };
 }
 const armOf = (c: any) => armKind(c.kind)!.create(c);
