@@ -330,6 +330,8 @@ export interface TrainProgress {
   lr: number;
   gradNorm: number;
   tokensPerSec: number;
+  /** target tokens trained on so far */
+  tokens: number;
   elapsedMs: number;
   etaMs: number;
 }
@@ -370,7 +372,7 @@ export function epochPlan(lengths: number[], batchSize: number, seed: number, ep
   return rng.shuffle(batches);
 }
 
-interface LoopState { dataHash?: string; epoch: number; pos: number; losses: number[]; valLosses: { step: number; loss: number }[]; best?: number; bestStep?: number; bad: number; tokens: number; elapsedMs: number }
+interface LoopState { dataHash?: string; stopped?: boolean; epoch: number; pos: number; losses: number[]; valLosses: { step: number; loss: number }[]; best?: number; bestStep?: number; bad: number; tokens: number; elapsedMs: number }
 
 /** Train a model on records; calls onProgress after every optimizer step. */
 export async function train(model: LlamaModel, allRecords: TrainExample[], opts: TrainOptions = {}, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
@@ -407,7 +409,7 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
     writeCheckpoint(ckPath, ck);
   };
   let plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks);
-  let stoppedEarly = false, aborted = false;
+  let stoppedEarly = !!st.stopped, aborted = false;
   const sums = { total: 0, graph: 0, optimizer: 0 }; let nSteps = 0;
   const tStart = performance.now() - st.elapsedMs;
   const validate = async () => {
@@ -418,7 +420,7 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
     else st.bad++;
     return vl;
   };
-  while (trainer.stepCount < totalSteps) {
+  while (!stoppedEarly && trainer.stepCount < totalSteps) {
     if (opts.signal?.aborted) { aborted = true; break; }
     if (st.pos >= plan.length) { st.epoch++; st.pos = 0; if (st.epoch >= epochs) break; plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks); }
     const micro: TrainExample[][] = [];
@@ -430,13 +432,13 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
     let valLoss: number | undefined;
     if (trainer.stepCount % evalEvery === 0 || trainer.stepCount === totalSteps) valLoss = await validate();
     st.elapsedMs = performance.now() - tStart;
-    if (valLoss !== undefined && opts.patience !== undefined && st.bad >= opts.patience) stoppedEarly = true;
+    if (valLoss !== undefined && opts.patience !== undefined && st.bad >= opts.patience) { stoppedEarly = true; st.stopped = true; }
     if (ckPath && (trainer.stepCount % ckEvery === 0 || trainer.stepCount === totalSteps || stoppedEarly)) save();
     const done = trainer.stepCount;
     const rate = done > 0 ? st.elapsedMs / done : 0;
     onProgress?.({
       step: done, totalSteps, epoch: st.epoch, loss: r.loss, valLoss, lr: r.lr, gradNorm: r.gradNorm,
-      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), elapsedMs: st.elapsedMs, etaMs: rate * (totalSteps - done),
+      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), tokens: st.tokens, elapsedMs: st.elapsedMs, etaMs: rate * (totalSteps - done),
     });
     if (stoppedEarly) break;
     // let the event loop breathe between steps
