@@ -120,7 +120,7 @@ export class LocalFineTuneBackend implements FineTuneBackend {
         .then((s) => onEvent(s ? { type: 'done', summary: s } : { type: 'cancelled' }))
         .catch((e) => onEvent({ type: 'error', message: (e as Error).message }));
     } else {
-      const w = new Worker(workerUrl(), { workerData: spec });
+      const w = new Worker(workerUrl(), { workerData: spec, execArgv: [] });
       r.worker = w;
       r.done = new Promise<void>((res) => {
         w.on('message', onEvent);

@@ -51,8 +51,8 @@ export function validateRecords(records: TrainingRecord[], opts: ValidateOptions
   });
   if (tooLong) {
     problems.push({
-      level: tooLong === records.length ? 'error' : 'warning',
-      message: `${tooLong} of ${records.length} records exceed the context of ${opts.contextLength} tokens and will be truncated from the left (prompt side)`,
+      level: 'warning',
+      message: `${tooLong} of ${records.length} records exceed ${opts.contextLength} tokens; their prompts will be cut in the middle (the start of the prompt and the answer are kept)`,
       index: firstTooLong,
     });
   }

@@ -18,3 +18,4 @@ export {
   type CreateModelDeps,
   type TunelabModel,
 } from './registry.ts';
+export { LocalModel, openLocalModel, resolveLocalPath, builtinModelDir, unloadLocalModels, isLocalModelDir } from './local.ts'; // registers provider 'local'

@@ -4,3 +4,4 @@ import './prompt.ts';
 import './fewshot.ts';
 import './variants.ts';
 import './optimize.ts';
+import './finetune.ts';

@@ -1,0 +1,72 @@
+// `tunelab demo`: the built-in offline experiment (examples/demo/tunelab.yaml) — prompt arms vs LoRA
+// fine-tuning on the spam task with the built-in model; prints the table, writes the reports.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig, runExperiment, type RunEvent } from '../../experiment/index.ts';
+import { render } from '../../report/index.ts';
+import { InputError } from '../../task/types.ts';
+import { createProgress } from '../progress.ts';
+
+/** examples/demo/tunelab.yaml of this installation. */
+export function demoConfigPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const f = join(dir, 'examples', 'demo', 'tunelab.yaml');
+    if (existsSync(f)) return f;
+    dir = dirname(dir);
+  }
+  throw new InputError('demo', 'examples/demo/tunelab.yaml not found in this installation');
+}
+
+export interface DemoOptions { out?: string; json?: boolean; quiet?: boolean; config?: string; fresh?: boolean; /** print nothing on stdout (tests) */ silent?: boolean }
+
+export interface DemoResult { code: number; runId: string; seconds: number; reports: Record<string, string>; report: any; arms: unknown }
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const t0 = Date.now();
+  const file = opts.config ? resolve(opts.config) : demoConfigPath();
+  const loaded = loadConfig(file);
+  loaded.outputDir = resolve(opts.out ?? 'tunelab-demo');
+  mkdirSync(loaded.outputDir, { recursive: true });
+  const startDir = process.cwd();
+  process.chdir(loaded.baseDir);
+  const progress = await createProgress({ quiet: opts.quiet || opts.json || opts.silent });
+  const ac = new AbortController();
+  const onSignal = () => { process.stderr.write('\ntunelab demo: stopping (run again to resume)\n'); ac.abort(new Error('SIGINT')); };
+  process.on('SIGINT', onSignal);
+  if (!opts.quiet && !opts.json && !opts.silent) process.stderr.write(`tunelab demo: ${loaded.config.arms.length} arms on the built-in spam task with the built-in model (offline); writing to ${relative(startDir, loaded.outputDir) || '.'}\n`);
+  let result;
+  try {
+    result = await runExperiment(loaded, { cache: true, fresh: opts.fresh, signal: ac.signal, onEvent: (e: RunEvent) => progress(e) });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.chdir(startDir);
+  }
+  const { report } = result;
+  mkdirSync(result.runDir, { recursive: true });
+  const files: Record<string, string> = {};
+  for (const [fmt, ext] of [['json', 'json'], ['md', 'md'], ['html', 'html']] as const) {
+    const f = join(result.runDir, `report.${ext}`);
+    writeFileSync(f, render(report, fmt));
+    files[fmt] = f;
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const out: DemoResult = { code: result.interrupted ? 130 : 0, runId: result.runId, seconds, reports: files, report, arms: result.arms };
+  if (opts.silent) return out;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ runId: result.runId, seconds, reports: files, arms: result.arms, report }) + '\n');
+  } else {
+    process.stdout.write(render(report, 'table', { color: Boolean(process.stdout.isTTY) }));
+    const rel = (p: string) => relative(startDir, p) || p;
+    process.stdout.write(`\ndemo finished in ${(seconds / 60).toFixed(1)} min; run ${result.runId}\nreport: ${rel(files.html)}  (also ${rel(files.md)}, ${rel(files.json)})\n`);
+  }
+  return out;
+}
+
+export default async function demo(options: { out?: string; json?: boolean }, cmd?: { args?: string[] }): Promise<number> {
+  const { values } = parseArgs({ args: cmd?.args ?? [], options: { quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, fresh: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  return (await runDemo({ out: options?.out, json: options?.json, quiet: values.quiet as boolean | undefined, config: values.config as string | undefined, fresh: values.fresh as boolean | undefined })).code;
+}
