@@ -112,6 +112,15 @@ export const OPS: Record<string, OpDef> = {
     infer: unary,
     grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.mul(go!, g.mul(o, g.sub(1, o)))]; },
   },
+  /** SiLU x·σ(x); second output σ(x) is kept for the gradient g·(σ·(1 − y) + y) */
+  Silu: {
+    infer: (inputs) => [{ shape: inputs[0].shape, dtype: inputs[0].dtype }, { shape: inputs[0].shape, dtype: inputs[0].dtype }],
+    grad: (g, n, [go, gs]) => {
+      if (gs) throw new Error('Silu: gradient through the sigmoid output is not supported');
+      const [y, sg] = n.outputs;
+      return [g.mul(go!, g.add(g.mul(sg, g.sub(1, y)), y))];
+    },
+  },
   Tanh: { infer: unary, grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.mul(go!, g.sub(1, g.mul(o, o)))]; } },
   /** x ** p with a constant exponent (second input is a scalar constant) */
   Pow: {
@@ -391,7 +400,7 @@ export class Graph {
   rsqrt(x: Value) { return this.reciprocal(this.sqrt(x)); }
   sigmoid(x: Value) { return this.op('Sigmoid', [x])[0]; }
   tanh(x: Value) { return this.op('Tanh', [x])[0]; }
-  silu(x: Value) { return this.mul(x, this.sigmoid(x)); }
+  silu(x: Value) { return this.op('Silu', [x])[0]; }
   pow(x: Value, p: number) { return this.op('Pow', [x, this.scalar(p, x.dtype)], { p })[0]; }
   identity(x: Value) { return this.op('Identity', [x])[0]; }
   cast(x: Value, to: DType) { return x.dtype === to ? x : this.op('Cast', [x], { to })[0]; }

@@ -74,6 +74,10 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       case 'Pow':
         node('Pow', ins, outs);
         break;
+      case 'Silu':
+        node('Sigmoid', ins, [outs[1]]);
+        node('Mul', [ins[0], outs[1]], [outs[0]]);
+        break;
       case 'Cast':
         node('Cast', ins, outs, [attrInt('to', DT[a.to as DType])]);
         break;
