@@ -266,6 +266,11 @@ export const OPS: Record<string, OpDef> = {
       return [g.pad(go!, ax, n.attrs.start as number, x.shape[ax] - (n.attrs.end as number))];
     },
   },
+  /** swap the two halves of the last axis (rotary embeddings); a permutation that is its own inverse */
+  SwapHalves: {
+    infer: unary,
+    grad: (g, n, [go]) => [g.swapHalves(go!)],
+  },
   /** zero padding of one axis (before, after) */
   Pad: {
     infer: (inputs, a) => {
@@ -450,6 +455,10 @@ export class Graph {
     const ax = normAxis(axis, x.rank);
     if (start === 0 && end === x.shape[ax]) return x;
     return this.op('Slice', [x], { axis: ax, start, end })[0];
+  }
+  swapHalves(x: Value) {
+    if (x.shape[x.rank - 1] % 2) throw new Error('swapHalves needs an even last dimension');
+    return this.op('SwapHalves', [x])[0];
   }
   pad(x: Value, axis: number, before: number, after: number) {
     if (before === 0 && after === 0) return x;

@@ -236,9 +236,7 @@ export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
 }
 
 function rope(g: Graph, x: Value, cos: Value, sin: Value): Value {
-  const hd = x.shape[x.rank - 1], half = hd / 2;
-  const swapped = g.concat([g.slice(x, -1, half, hd), g.slice(x, -1, 0, half)], -1);
-  return g.add(g.mul(x, cos), g.mul(swapped, sin));
+  return g.add(g.mul(x, cos), g.mul(g.swapHalves(x), sin));
 }
 
 /** The decoder stack. Returns final normed hidden states and the new keys/values. */

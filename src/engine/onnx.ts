@@ -74,6 +74,13 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       case 'Pow':
         node('Pow', ins, outs);
         break;
+      case 'SwapHalves': {
+        const h = n.inputs[0].shape[n.inputs[0].rank - 1] / 2;
+        const a = `t${aux++}`, b = `t${aux++}`;
+        node('Split', [ins[0], i64([h, h])], [a, b], [attrInt('axis', -1)]);
+        node('Concat', [b, a], outs, [attrInt('axis', -1)]);
+        break;
+      }
       case 'Silu':
         node('Sigmoid', ins, [outs[1]]);
         node('Mul', [ins[0], outs[1]], [outs[0]]);
