@@ -12,7 +12,7 @@ export {
   parseSafetensors, serializeSafetensors, readSafetensors, readSafetensorsHeader, writeSafetensors, writeAtomic, writeFileAtomic,
 } from './safetensors.ts';
 export {
-  type AddedToken, BpeTokenizer, loadTokenizer, byteLevelTokenizerJson, byteLevelAlphabet, textToByteLevel, bytesToByteLevel,
+  type AddedToken, BpeTokenizer, loadTokenizer, byteLevelTokenizerJson, byteTokenizer, byteLevelAlphabet, textToByteLevel, bytesToByteLevel,
   GPT2_PATTERN, LLAMA3_PATTERN,
 } from './tokenizer.ts';
 export { type TrainBpeOptions, trainBpe } from './bpe-train.ts';

@@ -532,3 +532,13 @@ export function byteLevelTokenizerJson(vocab: string[], merges: Array<[string, s
     },
   };
 }
+
+/**
+ * A byte-level tokenizer without merges in Hugging Face form: id b (0..255) is byte b, then the special
+ * tokens from 256 (the same ids as the engine's ByteTokenizer), so tiny byte models save as HF folders and GGUF.
+ */
+export function byteTokenizer(specialTokens: string[] = ['<|bos|>', '<|eos|>', '<|pad|>']): BpeTokenizer {
+  const vocab = [...BYTE_TO_CHAR, ...specialTokens];
+  const j = byteLevelTokenizerJson(vocab, [], specialTokens);
+  return new BpeTokenizer(j, 'byteTokenizer');
+}

@@ -160,3 +160,17 @@ test('SentencePiece-style BPE (TinyLlama layout): byte fallback, <s> prefix, dec
   assert.equal(mine.decode(mine.encode('héllo wörld 😀'), { skipSpecialTokens: true }), 'héllo wörld 😀');
   assert.deepEqual(mine.encode('ab', { addSpecialTokens: false })[0] !== 1, true);
 });
+
+test('byteTokenizer: ids are UTF-8 bytes then specials (the engine ByteTokenizer ids), loadable by @huggingface/tokenizers', async () => {
+  const { byteTokenizer } = await import('../../../src/engine/io/index.ts');
+  const { ByteTokenizer } = await import('../../../src/engine/bytetok.ts');
+  const bt = byteTokenizer();
+  const ref = new ByteTokenizer();
+  assert.equal(bt.vocabSize, ref.vocabSize);
+  const hf = new HfTokenizer(bt.toJSON() as any, { clean_up_tokenization_spaces: false });
+  for (const t of ['héllo <|eos|> wörld 😀', 'a\tb\n', '<|bos|><|pad|>x']) {
+    assert.deepEqual(bt.encode(t), ref.encode(t));
+    assert.deepEqual(hf.encode(t).ids, ref.encode(t));
+    assert.equal(bt.decode(bt.encode(t)), t);
+  }
+});
