@@ -50,4 +50,4 @@ for i in range(WARM + int(c.get('steps', 5))):
     t2 = time.perf_counter()
     if i >= WARM: tot.append((t2 - t0) * 1000); fb.append((t1 - t0) * 1000); op.append((t2 - t1) * 1000)
 med = lambda xs: sorted(xs)[len(xs) // 2]
-print(json.dumps({'stepMs': med(tot), 'fwdBwdMs': med(fb), 'optMs': med(op)}))
+print(json.dumps({'stepMs': med(tot), 'stepMinMs': min(tot), 'fwdBwdMs': med(fb), 'optMs': med(op)}))
