@@ -112,6 +112,29 @@ export const OPS: Record<string, OpDef> = {
     infer: unary,
     grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.mul(go!, g.mul(o, g.sub(1, o)))]; },
   },
+  /**
+   * RMSNorm over the last axis: y = x · r · w with r = 1/sqrt(mean(x²) + eps). Outputs y, x̂ = x·r, r (saved for the gradient
+   * gx = r · (g·w − x̂ · mean(g·w·x̂)), gw = Σ g·x̂).
+   */
+  RmsNorm: {
+    infer: (inputs) => {
+      const x = inputs[0];
+      return [{ shape: x.shape, dtype: x.dtype }, { shape: x.shape, dtype: x.dtype }, { shape: [...x.shape.slice(0, -1), 1], dtype: x.dtype }];
+    },
+    grad: (g, n, [go, gxh, gr], need) => {
+      if (gxh || gr) throw new Error('RmsNorm: gradient through the saved outputs is not supported');
+      const [, w] = n.inputs;
+      const [, xhat, r] = n.outputs;
+      const gw = need[1] ? g.sumTo(g.mul(go!, xhat), w.shape) : null;
+      let gx: Value | null = null;
+      if (need[0]) {
+        const gh = g.mul(go!, w);
+        const m = g.reduceMean(g.mul(gh, xhat), [-1], true);
+        gx = g.mul(g.sub(gh, g.mul(xhat, m)), r);
+      }
+      return [gx, gw];
+    },
+  },
   /** SiLU x·σ(x); second output σ(x) is kept for the gradient g·(σ·(1 − y) + y) */
   Silu: {
     infer: (inputs) => [{ shape: inputs[0].shape, dtype: inputs[0].dtype }, { shape: inputs[0].shape, dtype: inputs[0].dtype }],
@@ -406,6 +429,7 @@ export class Graph {
   sigmoid(x: Value) { return this.op('Sigmoid', [x])[0]; }
   tanh(x: Value) { return this.op('Tanh', [x])[0]; }
   silu(x: Value) { return this.op('Silu', [x])[0]; }
+  rmsNorm(x: Value, w: Value, eps: number) { return this.op('RmsNorm', [x, w], { eps })[0]; }
   pow(x: Value, p: number) { return this.op('Pow', [x, this.scalar(p, x.dtype)], { p })[0]; }
   identity(x: Value) { return this.op('Identity', [x])[0]; }
   cast(x: Value, to: DType) { return x.dtype === to ? x : this.op('Cast', [x], { to })[0]; }

@@ -231,8 +231,7 @@ export interface ForwardResult {
 }
 
 export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
-  const ms = g.reduceMean(g.mul(x, x), [-1], true);
-  return g.mul(g.mul(x, g.rsqrt(g.add(ms, eps))), w);
+  return g.rmsNorm(x, w, eps);
 }
 
 function rope(g: Graph, x: Value, cos: Value, sin: Value): Value {

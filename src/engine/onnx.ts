@@ -81,6 +81,19 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         node('Concat', [b, a], outs, [attrInt('axis', -1)]);
         break;
       }
+      case 'RmsNorm': {
+        const dt = n.inputs[0].dtype;
+        const sq = `t${aux++}`, ms = `t${aux++}`, ve = `t${aux++}`, sd = `t${aux++}`;
+        const eps = auxConst(dt, [], dt === 'float64' ? Float64Array.of(a.eps) : Float32Array.of(a.eps));
+        node('Mul', [ins[0], ins[0]], [sq]);
+        node('ReduceMean', [sq], [ms], [attrInts('axes', [-1]), attrInt('keepdims', 1)]);
+        node('Add', [ms, eps], [ve]);
+        node('Sqrt', [ve], [sd]);
+        node('Reciprocal', [sd], [outs[2]]);
+        node('Mul', [ins[0], outs[2]], [outs[1]]);
+        node('Mul', [outs[1], ins[1]], [outs[0]]);
+        break;
+      }
       case 'Silu':
         node('Sigmoid', ins, [outs[1]]);
         node('Mul', [ins[0], outs[1]], [outs[0]]);

@@ -39,6 +39,7 @@ const cases: Case[] = [
   ['Expand', (g, [a]) => g.expand(a, [2, 3, 4]), [s(3, 1)]],
   ['Concat', (g, [a, b]) => g.concat([a, b, a], 1), [s(2, 3), s(2, 2)]],
   ['Slice', (g, [a]) => g.slice(a, -1, 1, 3), [s(2, 3, 4)]],
+  ['RmsNorm (fused, hand-written gradient)', (g, [x, w]) => g.rmsNorm(x, w, 1e-5), [s(2, 3, 8), s(8)]],
   ['SwapHalves', (g, [a]) => g.swapHalves(a), [s(2, 3, 6)]],
   ['RoPE (x·cos + swap(x)·sin)', (g, [x, c, sn]) => g.add(g.mul(x, c), g.mul(g.swapHalves(x), sn)), [s(2, 3, 2, 4), s(1, 3, 1, 4), s(1, 3, 1, 4)]],
   ['Gather (embedding, repeated ids)', (g, [t, i]) => g.gather(t, i), [s(5, 3), { shape: [2, 3], dtype: 'int64', data: [0, 2, 2, 4, 0, 1] }]],
