@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { getLlama } from 'node-llama-cpp';
 import {
   createModel, train, Generator, logSoftmaxRow, initLora, configureRuntime,
-  trainBpe, exportGguf, exportLoraGguf, DEFAULT_CHAT_TEMPLATE, roundTo,
+  trainBpe, exportGguf, exportLoraGguf, DEFAULT_CHAT_TEMPLATE, roundTo, loadTokenizer, LLAMA3_PATTERN,
 } from '../../src/engine/index.ts';
 
 const args = process.argv.slice(2);
@@ -148,6 +148,56 @@ await compareModel('tiny GGUF F32', ggufF32, genF32, TOL.F32);
 const f16Weights = new Map([...model.weights].map(([k, v]) => [k, v.shape.length === 1 ? v : { shape: v.shape, data: roundTo('F16', v.data) }]));
 const genF16 = new Generator({ config: model.config, weights: f16Weights });
 await compareModel('tiny GGUF F16', ggufF16, genF16, TOL.F16);
+
+function cleanUpSpaces(t) {
+  return t.replaceAll(' .', '.').replaceAll(' ?', '?').replaceAll(' !', '!').replaceAll(' ,', ',').replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
+}
+
+// ---------------------------------------------------------------- 2b. tokenization of many strings, three pre-tokenizer layouts
+{
+  const layouts = {
+    'gpt-2 (tunelab default)': null,
+    'smollm (Digits + ByteLevel, SmolLM2)': { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
+    'llama-bpe (Split + ByteLevel, Llama 3)': { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+  };
+  let seed = 99;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const ranges = [[0x20, 0x7e], [0x20, 0x7e], [0x9, 0xd], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x660, 0x669], [0x4e00, 0x4fff], [0x1f300, 0x1f64f]];
+  const texts = [
+    "Hello world!  Two  spaces,\ttab\nnewline\n\n  indented", "it's I'LL we've they'D", '12345 + 678 = 13023', "   leading and trailing   ", '\n\n\n', 'a\r\nb',
+    moby.slice(300_000, 302_000),
+  ];
+  for (let i = 0; i < 150; i++) {
+    let t = '';
+    const n = 1 + Math.floor(rnd() * 40);
+    for (let j = 0; j < n; j++) {
+      if (rnd() < 0.25) { t += ' '; continue; }
+      if (rnd() < 0.03) { t += SPECIALS[Math.floor(rnd() * 3)]; continue; }
+      const [a, b] = ranges[Math.floor(rnd() * ranges.length)];
+      t += String.fromCodePoint(a + Math.floor(rnd() * (b - a + 1)));
+    }
+    texts.push(t);
+  }
+  for (const [name, pre] of Object.entries(layouts)) {
+    const t2 = pre ? loadTokenizer({ ...tok.toJSON(), pre_tokenizer: pre }) : tok;
+    const file = path.join(dir, 'tok.gguf');
+    exportGguf(file, { config: model.config, weights: model.weights, tokenizer: t2, tokenizerConfig }, { dtype: 'F32' });
+    const lm = await llama.loadModel({ modelPath: file, vocabOnly: true });
+    let same = 0, decodeSame = 0;
+    const diffs = [];
+    for (const t of texts) {
+      const a = t2.encode(t), b = lm.tokenize(t, true);
+      if (JSON.stringify(a) === JSON.stringify(b)) same++; else if (diffs.length < 3) diffs.push({ text: t.slice(0, 40), tunelab: a.slice(0, 12), llamacpp: b.slice(0, 12) });
+      // llama.cpp cleans spaces before punctuation when detokenizing for the gpt-2 and llama-bpe pre types
+      // (like transformers' clean_up_tokenization_spaces=True); tunelab's decode is lossless, so compare with that clean-up applied
+      const da = lm.detokenize(a, true), db = name.startsWith('smollm') ? t2.decode(a) : cleanUpSpaces(t2.decode(a));
+      if (da === db) decodeSame++; else if (diffs.length < 6) diffs.push({ decode: true, tunelab: JSON.stringify(db.slice(0, 40)), llamacpp: JSON.stringify(da.slice(0, 40)) });
+    }
+    await lm.dispose();
+    record(`tokenization, pre-tokenizer ${name}`, same === texts.length && decodeSame === texts.length, { encodeSame: `${same}/${texts.length}`, decodeSame: `${decodeSame}/${texts.length}`, ...(diffs.length ? { diffs } : {}) });
+  }
+}
 
 // ---------------------------------------------------------------- 3. LoRA adapter GGUF
 const adapter = initLora(model.config, model.weights, { rank: 4, alpha: 8, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, 3);
