@@ -95,3 +95,54 @@ export function dirServerStore(dir: string): ServerStore {
     listJobs: () => readdirSync(jdir).filter((f) => f.endsWith('.json')).map((f) => readJson<JobRecord>(join(jdir, f))!).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
   };
 }
+
+/** The project store's jobs/files tables, structurally (src/store's Store satisfies it). */
+export interface JobsFilesStore {
+  createJob(job: { id?: string; backend: string; status: string; options: unknown; state?: unknown }): unknown;
+  getJob(id: string): { id: string; status: string; options: unknown; state?: unknown } | undefined;
+  updateJob(id: string, patch: { status?: string; state?: unknown }): unknown;
+  listJobs(opts?: { backend?: string; limit?: number }): { id: string; status: string; options: unknown; state?: unknown }[];
+  createFile(file: { id?: string; filename: string; purpose: string; bytes: number; path: string }): unknown;
+  getFile(id: string): { id: string; filename: string; purpose: string; bytes: number; path: string; createdAt: number } | undefined;
+  listFiles(opts?: { purpose?: string }): { id: string; filename: string; purpose: string; bytes: number; path: string; createdAt: number }[];
+  deleteFile(id: string): boolean;
+  close?(): void;
+}
+
+/**
+ * Server records in the project store: a job row per fine-tuning job (backend "tunelab-server", the
+ * whole JobRecord as its state), a file row per upload with its content under `filesDir`.
+ */
+export function storeBackedServerStore(store: JobsFilesStore, filesDir: string): ServerStore {
+  mkdirSync(filesDir, { recursive: true });
+  const BACKEND = 'tunelab-server';
+  const sec = (t: number) => (t > 1e12 ? Math.floor(t / 1000) : t);
+  const toFile = (r: { id: string; filename: string; purpose: string; bytes: number; createdAt: number }): FileRecord => ({ id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: sec(r.createdAt) });
+  const toJob = (r: { state?: unknown } | undefined): JobRecord | undefined => (r?.state ? (r.state as JobRecord) : undefined);
+  return {
+    putFile(rec, content) {
+      const path = join(filesDir, `${rec.id}.bin`);
+      atomicWrite(path, content);
+      store.createFile({ id: rec.id, filename: rec.filename, purpose: rec.purpose, bytes: rec.bytes, path });
+    },
+    getFile: (id) => { const r = store.getFile(id); return r ? toFile(r) : undefined; },
+    fileContent: (id) => { const r = store.getFile(id); return r && existsSync(r.path) ? readFileSync(r.path) : undefined; },
+    listFiles: () => store.listFiles().map(toFile).sort((a, b) => b.createdAt - a.createdAt),
+    deleteFile(id) {
+      const r = store.getFile(id);
+      if (!r) return false;
+      store.deleteFile(id);
+      rmSync(r.path, { force: true });
+      return true;
+    },
+    putJob(job) {
+      const { backendJob, ...rest } = job;
+      const state = { ...rest, backendJob: backendJob ?? null };
+      if (store.getJob(job.id)) store.updateJob(job.id, { status: job.status, state });
+      else store.createJob({ id: job.id, backend: BACKEND, status: job.status, options: { model: job.model, hyperparameters: job.hyperparameters, method: job.method }, state });
+    },
+    getJob: (id) => toJob(store.getJob(id)),
+    listJobs: () => store.listJobs({ backend: BACKEND, limit: 10_000 }).map(toJob).filter((j): j is JobRecord => !!j).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    close: () => store.close?.(),
+  };
+}

@@ -66,7 +66,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   return out;
 }
 
-export default async function demo(options: { out?: string; json?: boolean }, cmd?: { args?: string[] }): Promise<number> {
-  const { values } = parseArgs({ args: cmd?.args ?? [], options: { quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, fresh: { type: 'boolean' } }, allowPositionals: true, strict: false });
-  return (await runDemo({ out: options?.out, json: options?.json, quiet: values.quiet as boolean | undefined, config: values.config as string | undefined, fresh: values.fresh as boolean | undefined })).code;
+const HELP = `Usage: tunelab demo [options]
+
+Runs the built-in offline experiment (examples/demo/tunelab.yaml): zero-shot and few-shot prompts vs a
+LoRA fine-tune and the fine-tuned model behind a few-shot prompt, on the SpamAssassin task, with the
+built-in model. No keys, no network. Prints the comparison table and writes an HTML report.
+
+Options:
+  -o, --out <dir>    output folder (store and reports), default ./tunelab-demo
+  --json             print one JSON object instead of the table
+  -q, --quiet        no progress output
+  --fresh            start a new run instead of resuming an interrupted one
+  --config <file>    run another config the same way
+  -h, --help         this help
+`;
+
+export default async function demo(_first: unknown, _opts: unknown, cmd?: { args?: string[] }): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: cmd?.args ?? [],
+      options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new InputError('tunelab demo', `${(e as Error).message} (see tunelab demo --help)`);
+  }
+  if (values.help) { process.stdout.write(HELP); return 0; }
+  return (await runDemo({ out: values.out, json: values.json, quiet: values.quiet, config: values.config, fresh: values.fresh })).code;
 }

@@ -1,0 +1,75 @@
+// tunelab serve: an OpenAI-compatible HTTP server over the local engine (see src/server).
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../task/types.ts';
+
+const HELP = `Usage: tunelab serve [options]
+
+OpenAI-compatible HTTP server over tunelab's local engine: /v1/models, /v1/chat/completions (streaming),
+/v1/files, /v1/fine_tuning/jobs (create, list, retrieve, cancel, events, checkpoints). Fine-tuning runs
+on this machine (LoRA by default) and the result is served at once under the job's fine_tuned_model.
+
+Options:
+  --host <addr>          address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)
+  --port <n>             port (default 8080; 0 picks a free one)
+  --model <id>           a model to serve (repeatable; default local:builtin). local:<path> for any HF folder
+  --data <dir>           where the store, uploaded files and fine-tuned models live (default .tunelab/serve)
+  --api-key-env <NAME>   require "Authorization: Bearer <key>" with the key read from this variable
+                         (default TUNELAB_API_KEY: a key is required whenever that variable is set)
+  --max-body <bytes>     limit for JSON request bodies (default 1048576)
+  --max-upload <bytes>   limit for uploaded files (default 67108864)
+  -h, --help             this help
+
+Restarts: jobs persist in the store; a job that was queued when the server stopped runs after the next
+start; a job that was running is marked failed (error code server_restarted) and is not resumed.
+`;
+
+export default async function serve(_first: unknown, _opts: unknown, cmd?: { args?: string[] }): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: cmd?.args ?? [],
+      options: {
+        host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string', multiple: true }, data: { type: 'string' },
+        'api-key-env': { type: 'string' }, 'max-body': { type: 'string' }, 'max-upload': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new InputError('tunelab serve', `${(e as Error).message} (see tunelab serve --help)`);
+  }
+  if (values.help) { process.stdout.write(HELP); return 0; }
+  const int = (v: string | undefined, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InputError(`--${name}`, `expected a non-negative integer, got "${v}"`);
+    return n;
+  };
+  const port = int(values.port, 'port', 8080);
+  const keyEnv = values['api-key-env'] ?? 'TUNELAB_API_KEY';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) throw new InputError('--api-key-env', 'expected an environment variable name');
+  const apiKey = process.env[keyEnv] || undefined;
+  if (values['api-key-env'] && !apiKey) throw new InputError('--api-key-env', `environment variable ${keyEnv} is not set`);
+  const models = values.model?.length ? values.model : ['local:builtin'];
+  for (const m of models) if (!m.startsWith('local:')) throw new InputError('--model', `"${m}": tunelab serve serves local models (local:builtin or local:<path>)`);
+  const dataDir = resolve(values.data ?? join('.tunelab', 'serve'));
+
+  const [{ startServer, storeBackedServerStore }, { openStore }, { LocalFineTuneBackend }, { openLocalModel }] = await Promise.all([
+    import('../../server/index.ts'), import('../../store/index.ts'), import('../../finetune/index.ts'), import('../../models/index.ts'),
+  ]);
+  for (const m of models) await openLocalModel(m).ready();
+  const store = storeBackedServerStore(openStore(join(dataDir, 'tunelab.db'), { secrets: apiKey ? [apiKey] : [] }), join(dataDir, 'files'));
+  const srv = await startServer({
+    store, backend: new LocalFineTuneBackend(), outputRoot: join(dataDir, 'models'), models, fineTunableModels: models,
+    resolveModel: (id) => openLocalModel(id), apiKey, host: values.host ?? '127.0.0.1', port,
+    maxJsonBytes: int(values['max-body'], 'max-body', 1 << 20), maxUploadBytes: int(values['max-upload'], 'max-upload', 64 << 20),
+    log: (m) => process.stderr.write(`tunelab serve: ${m}\n`),
+  });
+  process.stderr.write(`tunelab serve: listening on ${srv.url} (models: ${models.join(', ')}; data: ${dataDir}${apiKey ? `; key required (${keyEnv})` : ''})\n`);
+  await new Promise<void>((res) => {
+    const stop = () => { process.stderr.write('tunelab serve: shutting down\n'); void srv.close().then(res); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
