@@ -161,3 +161,15 @@ test('writeGguf: every metadata value type round trips through @huggingface/gguf
   assert.equal(md['a.str'], 'héllo 😀'); assert.equal(md['a.u64'], 2n ** 40n); assert.equal(md['a.i64'], -(2n ** 40n)); assert.equal(md['a.f64'], 0.1);
   assert.deepEqual(md['a.arr'], [1, -2, 3]); assert.deepEqual(md['a.sarr'], ['x', '', 'yz']);
 });
+
+test('GGUF pre-tokenizer names follow the tokenizer layout; SentencePiece-style tokenizers are refused clearly', async () => {
+  const { loadTokenizer, LLAMA3_PATTERN, ggufPreTokenizer } = await import('../../../src/engine/io/index.ts');
+  const j = tok.toJSON() as any;
+  assert.equal(ggufPreTokenizer(tok), 'gpt-2');
+  assert.equal(ggufPreTokenizer(loadTokenizer({ ...j, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, use_regex: true }] } })), 'smollm');
+  assert.equal(ggufPreTokenizer(loadTokenizer({ ...j, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, use_regex: false }] } })), 'llama-bpe');
+  const sp = loadTokenizer({ ...j, pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first' }, decoder: null });
+  const file = path.join(tmpDir('sp'), 'm.gguf');
+  assert.throws(() => exportGguf(file, { config, weights: randomWeights(config, 3), tokenizer: sp }), /byte-level/);
+  assert.ok(!fs.existsSync(file));
+});
