@@ -40,8 +40,31 @@ export class Compiled {
     this.outputNames = g.outputs.map((o) => o.name);
   }
 
+  private inFlight = 0;
+  private releasing = false;
+  /** set for cached sessions: recompiles through the cache when a caller still holds an evicted session */
+  rebuild?: () => Promise<Compiled>;
+
+  /** Release the session once no run is in flight (safe to call while runs are pending). */
+  async release(): Promise<void> {
+    this.releasing = true;
+    if (this.inFlight === 0) await this.session.release();
+  }
+
   /** Run with host arrays fed in place; returns host arrays of the outputs (fresh buffers). */
   async run(feeds: Record<string, HostArray>, fetch?: string[]): Promise<Record<string, HostArray>> {
+    if (this.releasing && this.inFlight === 0) {
+      if (this.rebuild) return (await this.rebuild()).run(feeds, fetch);
+      throw new Error('session was released');
+    }
+    this.inFlight++;
+    try { return await this.runInner(feeds, fetch); } finally {
+      this.inFlight--;
+      if (this.releasing && this.inFlight === 0) void this.session.release().catch(() => {});
+    }
+  }
+
+  private async runInner(feeds: Record<string, HostArray>, fetch?: string[]): Promise<Record<string, HostArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, info] of this.inputShapes) {
       const data = feeds[name];
@@ -67,7 +90,7 @@ function evict(key: string) {
   const old = cache.get(key);
   cache.delete(key);
   groupOf.delete(key);
-  old?.then((c) => c.session.release()).catch(() => {});
+  old?.then((c) => c.release()).catch(() => {});
 }
 
 function sessionOptions(): ort.InferenceSession.SessionOptions {
@@ -94,7 +117,7 @@ export async function compileGraph(g: Graph): Promise<Compiled> {
 export function compileCached(key: string, build: () => Graph, group = 'default'): Promise<Compiled> {
   const hit = cache.get(key);
   if (hit) { cache.delete(key); cache.set(key, hit); return hit; }
-  const p = compileGraph(build());
+  const p = compileGraph(build()).then((c) => { c.rebuild = () => compileCached(key, build, group); return c; });
   cache.set(key, p);
   groupOf.set(key, group);
   p.catch(() => { cache.delete(key); groupOf.delete(key); });
@@ -115,7 +138,7 @@ export function bucketLength(n: number, base = 16): number {
 }
 
 export function clearSessionCache(): void {
-  for (const p of cache.values()) p.then((c) => c.session.release()).catch(() => {});
+  for (const p of cache.values()) p.then((c) => c.release()).catch(() => {});
   cache.clear();
   groupOf.clear();
 }
@@ -125,7 +148,7 @@ export function sessionCacheSize(): number { return cache.size; }
 /** Convenience: compile once and run with the given feeds (for tests and one-off graphs). */
 export async function runGraph(g: Graph, feeds: Record<string, HostArray>): Promise<Record<string, HostArray>> {
   const c = await compileGraph(g);
-  try { return await c.run(feeds); } finally { await c.session.release(); }
+  try { return await c.run(feeds); } finally { await c.release(); }
 }
 
 export type { Value };

@@ -171,3 +171,18 @@ test('exported ONNX inference graph (weights embedded) gives the same logits in 
   assert.ok(maxd < 1e-4, `max diff ${maxd}`);
   await s.release();
 });
+
+test('evicted cached sessions are released only after their runs, and held ones recompile transparently', async () => {
+  const { compileCached, GROUP_LIMITS, Graph } = await import('../../src/engine/index.ts');
+  const old = GROUP_LIMITS.t;
+  GROUP_LIMITS.t = 1;
+  try {
+    const build = (k: number) => () => { const g = new Graph(); const x = g.input('x', [2]); g.output('y', g.mul(x, k)); return g; };
+    const a = await compileCached('evict-a', build(2), 't');
+    const pending = a.run({ x: Float32Array.of(1, 2) });
+    await compileCached('evict-b', build(3), 't'); // evicts a while its run is pending
+    assert.deepEqual([...(await pending).y], [2, 4]);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([...(await a.run({ x: Float32Array.of(5, 6) })).y], [10, 12]);
+  } finally { GROUP_LIMITS.t = old as number; if (old === undefined) delete GROUP_LIMITS.t; }
+});
