@@ -29,8 +29,14 @@ export function randomWeights(config: LlamaConfig, seed = 1, scale = 0.1): Weigh
   return w;
 }
 
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tunelab-io-${tag}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `tunelab-io-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 export const tinyConfig = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
