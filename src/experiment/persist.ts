@@ -68,7 +68,15 @@ export interface ResultRecord {
 export interface RunStore {
   readonly path: string;
   findResumable(experiment: string, configHash: string): RunRecord | undefined;
+  /**
+   * A new run is held in memory (with its arms and calls) until `commit` or its first result, so a run
+   * that stops on bad input while preparing leaves nothing behind.
+   */
   createRun(r: Omit<RunRecord, 'id'> & { id?: string }): RunRecord;
+  /** write a held run now (no-op when already written) */
+  commit(runId: string): void;
+  /** whether the run has been written */
+  committed(runId: string): boolean;
   updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'finishedAt' | 'meta'>>): void;
   getRun(id: string): RunRecord | undefined;
   latestRun(): RunRecord | undefined;

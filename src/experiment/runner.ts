@@ -5,7 +5,7 @@
 // are skipped, prepared arms are restored from their stored artifact, and the response cache serves any
 // call that completed but whose result was not yet written. Nothing is written before every input check
 // (config, data, split, models, endpoints) has passed.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -143,12 +143,31 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
   const outcome: RunOutcome = { runId, resumed, interrupted: false, store, arms: [] };
   const training = { train: split.train, dev: split.dev };
   try {
+    // Phase 1: prepare every arm (train and dev only). For a new run nothing is written until all arms
+    // are prepared, so bad input found while preparing (a demo id not in train...) leaves no trace.
+    const ready: { a: ArmRun; predictor: Predictor; rec: ArmRecord }[] = [];
     for (const { config: armCfg, arm } of p.arms) {
       if (opts.signal?.aborted) break;
-      const r = await runArm({ runId, runDir, arm, armCfg, store, models, test: split.test, training, scorer, p, opts, emit, batchSize, flushMs });
+      const a: ArmRun = { runId, runDir, arm, armCfg, store, models, test: split.test, training, scorer, p, opts, emit, batchSize, flushMs };
+      const r = await prepareArm(a);
+      if ('summary' in r) outcome.arms.push(r.summary);
+      else ready.push({ a, predictor: r.predictor, rec: r.rec });
+      if ('summary' in r && r.summary.status === 'interrupted') break;
+    }
+    store.commit(runId);
+    // Phase 2: evaluate each prepared arm on the test split.
+    for (const { a, predictor, rec } of ready) {
+      if (opts.signal?.aborted) break;
+      const r = await evaluateArm(a, predictor, rec);
       outcome.arms.push(r);
       if (r.status === 'interrupted') break;
     }
+    const order = new Map(p.arms.map((x, i) => [x.config.name, i]));
+    outcome.arms.sort((x, y) => (order.get(x.name) ?? 0) - (order.get(y.name) ?? 0));
+  } catch (err) {
+    // a new run stopped before anything was written: remove its work folders too
+    if (!resumed && !store.committed(runId)) rmSync(runDir, { recursive: true, force: true });
+    throw err;
   } finally {
     const aborted = Boolean(opts.signal?.aborted);
     outcome.interrupted = aborted;
@@ -177,7 +196,10 @@ interface ArmRun {
   flushMs: number;
 }
 
-async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
+type ArmSummary = RunOutcome['arms'][number];
+
+/** Prepare (or restore) one arm; a summary instead of a predictor when there is nothing (more) to evaluate. */
+async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predictor: Predictor; rec: ArmRecord }> {
   const { runId, arm, armCfg, store, test, scorer, emit } = a;
   const name = armCfg.name;
   const total = test.length;
@@ -186,7 +208,7 @@ async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
   const summary = { name, status: 'done', done: done.size, total, cached: 0, calls: 0, errors: 0 } as RunOutcome['arms'][number];
   if (existing?.status === 'done' && done.size >= total) {
     emit({ type: 'arm-end', arm: name, status: 'done', done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
-    return summary;
+    return { summary };
   }
   const workDir = join(a.runDir, 'arms', safeName(name));
   mkdirSync(workDir, { recursive: true });
@@ -234,13 +256,23 @@ async function runArm(a: ArmRun): Promise<RunOutcome['arms'][number]> {
     store.putArm(armRec);
     emit({ type: 'arm-prepared', arm: name, restored, spent: predictor.spent });
   } catch (err) {
-    if (a.opts.signal?.aborted) return { ...summary, status: 'interrupted' };
+    if (a.opts.signal?.aborted) return { summary: { ...summary, status: 'interrupted' } };
     if (isBadInput(err)) throw err;
     const msg = oneLine(err);
     store.putArm({ ...armRec, kind: arm.kind, status: 'failed', error: msg });
     emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
-    return { ...summary, status: 'failed', error: msg };
+    return { summary: { ...summary, status: 'failed', error: msg } };
   }
+  return { predictor, rec: armRec };
+}
+
+/** Evaluate a prepared arm on the test examples not yet stored. */
+async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): Promise<ArmSummary> {
+  const { runId, armCfg, store, test, scorer, emit } = a;
+  const name = armCfg.name;
+  const total = test.length;
+  const done = store.doneIds(runId, name);
+  const summary: ArmSummary = { name, status: 'done', done: done.size, total, cached: 0, calls: 0, errors: 0 };
 
   // Evaluate the test split.
   const pending: number[] = [];

@@ -46,9 +46,37 @@ function runRecord(r: RunRow): RunRecord {
 
 export function openRunStore(path: string, opts: { secrets?: string[]; env?: NodeJS.ProcessEnv } = {}): ExperimentStore {
   const s = openStore(path, { secrets: opts.secrets, env: opts.env });
+  // A new run is written with the first thing that belongs to it (an arm, a result, a call), so a run
+  // that fails on bad input before doing anything leaves no trace in the store.
+  let pendingRun: RunRecord | undefined;
+  let pendingArms = new Map<string, ArmRecord>();
+  const materialize = () => {
+    if (!pendingRun) return;
+    const r = pendingRun;
+    const arms = [...pendingArms.values()];
+    pendingRun = undefined;
+    pendingArms = new Map();
+    s.transaction(() => {
+      const { config, ...meta } = r.meta;
+      s.createRun({ id: r.id, experiment: r.experiment, config, meta: { ...meta, runKey: r.configHash } });
+      if (r.status !== 'running') s.setRunStatus(r.id, r.status, r.finishedAt);
+      for (const a of arms) writeArm(a);
+    });
+  };
+  const writeArm = (a: ArmRecord) =>
+    s.upsertArm({
+      run: a.run,
+      name: a.name,
+      kind: a.kind,
+      status: toStoreStatus(a.status),
+      predictor: { modelId: a.modelId, promptHash: a.promptHash, artifact: a.artifact, training: a.training, notes: a.notes, status: a.status },
+      spent: a.spent,
+      error: a.error ?? null,
+    });
   let calls: CallInput[] = [];
   const flushCalls = () => {
     if (!calls.length) return;
+    materialize();
     const batch = calls;
     calls = [];
     s.recordCalls(batch);
@@ -104,7 +132,7 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
         cached: c.cached,
         at: c.at,
       });
-      if (calls.length >= CALL_BATCH) flushCalls();
+      if (calls.length >= CALL_BATCH && !pendingRun) flushCalls();
     },
     flushCalls,
     findResumable(experiment, key) {
@@ -112,11 +140,17 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
       return latest && latest.status !== 'done' ? runRecord(latest) : undefined;
     },
     createRun(r) {
-      const { config, ...meta } = r.meta;
-      const row = s.createRun({ id: r.id, experiment: r.experiment, config, meta: { ...meta, runKey: r.configHash } });
-      return runRecord(row);
+      materialize();
+      const id = r.id ?? `run-${Date.now()}`;
+      if (s.getRun(id)) throw new Error(`a run with id ${id} exists`);
+      pendingRun = { ...r, id, status: 'running' };
+      return { ...pendingRun };
     },
     updateRun(id, patch) {
+      if (pendingRun?.id === id) {
+        pendingRun = { ...pendingRun, ...(patch.status ? { status: patch.status } : {}), ...(patch.finishedAt ? { finishedAt: patch.finishedAt } : {}), ...(patch.meta ? { meta: patch.meta } : {}) };
+        return;
+      }
       flushCalls();
       if (patch.meta) {
         const { config: _c, ...meta } = patch.meta;
@@ -126,6 +160,7 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
       if (patch.status) s.setRunStatus(id, patch.status, patch.finishedAt);
     },
     getRun(id) {
+      if (pendingRun?.id === id) return { ...pendingRun };
       const r = s.getRun(id);
       return r ? runRecord(r) : undefined;
     },
@@ -137,28 +172,39 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
       return s.listRuns().map(runRecord);
     },
     getArm(run, name) {
+      if (pendingRun?.id === run) {
+        const p = pendingArms.get(name);
+        return p ? { ...p } : undefined;
+      }
       const a = s.getArm(run, name);
       return a ? armRecord(a) : undefined;
     },
     listArms(run) {
+      if (pendingRun?.id === run) return [...pendingArms.values()].map((a) => ({ ...a }));
       return s.listArms(run).map(armRecord);
     },
     putArm(a) {
+      if (pendingRun?.id === a.run) {
+        pendingArms.set(a.name, { ...a });
+        return;
+      }
       flushCalls();
-      s.upsertArm({
-        run: a.run,
-        name: a.name,
-        kind: a.kind,
-        status: toStoreStatus(a.status),
-        predictor: { modelId: a.modelId, promptHash: a.promptHash, artifact: a.artifact, training: a.training, notes: a.notes, status: a.status },
-        spent: a.spent,
-        error: a.error ?? null,
-      });
+      writeArm(a);
+    },
+    committed(runId) {
+      return pendingRun?.id !== runId && s.getRun(runId) !== undefined;
+    },
+    commit(runId) {
+      if (pendingRun?.id === runId) {
+        materialize();
+        flushCalls();
+      }
     },
     doneIds(run, arm) {
       return s.doneExampleIds(run, arm);
     },
     putResults(run, arm, rows) {
+      materialize();
       s.transaction(() => {
         flushCache();
         flushCalls();
@@ -204,6 +250,13 @@ export function openRunStore(path: string, opts: { secrets?: string[]; env?: Nod
     close() {
       try {
         flushCache();
+        if (pendingRun) {
+          // nothing was written for it: it never existed (its calls' answers stay in the cache)
+          const id = pendingRun.id;
+          calls = calls.filter((c) => c.run !== id);
+          pendingRun = undefined;
+          pendingArms.clear();
+        }
         flushCalls();
       } finally {
         s.close();

@@ -37,7 +37,8 @@ const lines = SPAM_JSONL.trimEnd().split('\n');
 const withLine = (i: number, text: string) => lines.map((l, j) => (j === i ? text : l)).join('\n') + '\n';
 const csv = 'id,subject,text\n' + lines.slice(0, 40).map((l) => { const o = JSON.parse(l); return [o.id, o.subject, o.text].map((v: string) => `"${v.replace(/"/g, '""')}"`).join(','); }).join('\n') + '\n';
 
-const cases: { name: string; files: () => Promise<Record<string, string>> | Record<string, string>; expect: RegExp }[] = [
+// `args`: extra run arguments (-q where progress lines would print before an error found while preparing)
+const cases: { name: string; files: () => Promise<Record<string, string>> | Record<string, string>; expect: RegExp; args?: string[] }[] = [
   {
     name: 'malformed JSONL line',
     files: () => ({ 'messages.jsonl': withLine(6, '{"id": "x", "subject": "broken", "text": "no closing brace"') }),
@@ -74,6 +75,16 @@ const cases: { name: string; files: () => Promise<Record<string, string>> | Reco
     expect: /tunelab\.yaml:\d+: task\.data.*unknown built-in data set "spam-assassin-x"/,
   },
   {
+    name: 'a few-shot demonstration id that is not in train (found while preparing the arm)',
+    files: () => ({
+      'tunelab.yaml': spamConfig(server.baseURL, {
+        arms: '  - { name: zero-shot, kind: prompt, model: mock }\n  - { name: fixed, kind: fewshot, model: mock, strategy: fixed, ids: [no-such-email] }',
+      }),
+    }),
+    expect: /ids\[0\].*no-such-email/,
+    args: ['-q'],
+  },
+  {
     name: 'an unreachable base URL',
     files: async () => ({ 'tunelab.yaml': spamConfig(`http://127.0.0.1:${await closedPort()}/v1`) }),
     expect: /models\[0\]\.baseURL: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
@@ -93,7 +104,7 @@ for (const c of cases) {
     }
     const count = server.count();
     try {
-      const r = await cli(['run'], { cwd: dir });
+      const r = await cli(['run', ...(c.args ?? [])], { cwd: dir });
       assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
       const errLines = r.stderr.trimEnd().split('\n');
       assert.equal(errLines.length, 1, `one line, got: ${r.stderr}`);
