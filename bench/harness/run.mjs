@@ -227,15 +227,18 @@ function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
 
 async function startTime(cmd, args, env, runs) {
   const times = [];
+  const cpus = [];
   let rss = 0;
   for (let i = 0; i < runs; i++) {
     const r = await measure(cmd, args, { env, cwd: scratch });
     if (r.code !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.code}: ${r.stderr.slice(-500)}`);
     times.push(r.wallS);
+    if (r.cpuS !== null) cpus.push(r.cpuS);
     rss = Math.max(rss, r.peakRssMb);
   }
   times.sort((a, b) => a - b);
-  return { medianS: times[Math.floor(times.length / 2)], minS: times[0], peakRssMb: rss, output: '' };
+  cpus.sort((a, b) => a - b);
+  return { medianS: times[Math.floor(times.length / 2)], minS: times[0], cpuMedianS: cpus.length ? cpus[Math.floor(cpus.length / 2)] : null, peakRssMb: rss };
 }
 
 // ---------- mock server ----------
@@ -296,7 +299,8 @@ try {
   if (ONLY !== 'promptfoo') {
     if (!existsSync(join(ROOT, 'dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
     const env = { ...baseEnv, NO_COLOR: '1' };
-    log('bench: tunelab --version ×5');
+    log('bench: node -e 0 ×5 (baseline), tunelab --version ×5, --help ×3');
+    results.nodeStart = await startTime(process.execPath, ['-e', '0'], env, 5);
     results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
     results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
     const profDir = join(scratch, 'prof');
@@ -434,7 +438,9 @@ const rows = [
   ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
   ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
   ['--version (s, median)', f(results.tunelabStart?.medianS, 3), f(results.promptfooStart?.medianS, 3), results.tunelabStart && results.promptfooStart ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster` : '-'],
+  ['--version CPU (s, median)', f(results.tunelabStart?.cpuMedianS, 3), f(results.promptfooStart?.cpuMedianS, 3), ''],
   ['--help (s, median)', f(results.tunelabHelpStart?.medianS, 3), '', ''],
+  ['node -e 0 (s, median)', f(results.nodeStart?.medianS, 3), '', 'bare Node start, for scale'],
 ];
 const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
 const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('   ');
