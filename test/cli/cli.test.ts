@@ -67,7 +67,7 @@ test('start-up loads only commander and node built-ins (no SQLite, SDKs, onnxrun
   void BIN;
 });
 
-test('init writes a commented starter that validates; refuses to overwrite', async () => {
+test('init writes a commented starter that runs as written (offline); refuses to overwrite', { timeout: 180_000 }, async () => {
   const d = project({});
   try {
     const r = await cli(['init', 'exp'], { cwd: d });
@@ -77,6 +77,13 @@ test('init writes a commented starter that validates; refuses to overwrite', asy
     const loaded = parseConfig(yaml, { file: join(d, 'exp', 'tunelab.yaml') });
     assert.ok(loaded.config.arms.length >= 2);
     assert.equal(readFileSync(join(d, 'exp', 'messages.jsonl'), 'utf8'), SPAM_JSONL);
+    // it runs as written, offline (the prompt arm here; the LoRA arm trains for a minute, which
+    // tunelab demo's tests cover)
+    const run = await cli(['run', 'exp/tunelab.yaml', '--arm', 'zero-shot', '-q', '--json'], { cwd: d, timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.deepEqual(out.arms.map((a: any) => [a.name, a.done, a.errors]), [['zero-shot', 36, 0]]);
+    assert.match(out.report.arms[0].modelId, /builtin/);
     const again = await cli(['init', 'exp'], { cwd: d });
     assert.equal(again.code, 2);
     assert.match(again.stderr, /tunelab\.yaml: already exists \(pass --force to overwrite\)/);

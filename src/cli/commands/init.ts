@@ -40,7 +40,9 @@ export default async function init(dirArg: string, opts: { force?: boolean }): P
   const rel = relative(process.cwd(), dir) || '.';
   process.stdout.write(
     `wrote ${join(rel, 'tunelab.yaml')} and ${join(rel, 'messages.jsonl')} (120 labeled emails)\n` +
-      `next: edit models: in tunelab.yaml to point at your model, then\n  tunelab run ${rel === '.' ? '' : join(rel, 'tunelab.yaml')}\n`,
+      `next: tunelab run${rel === '.' ? '' : ` ${join(rel, 'tunelab.yaml')}`}\n` +
+      `  (runs offline with the built-in model: zero-shot and few-shot prompts vs a LoRA fine-tune;\n` +
+      `   point the arms at the my-server model in tunelab.yaml to measure your own model)\n`,
   );
   return 0;
 }
