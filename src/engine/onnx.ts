@@ -83,6 +83,12 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       }
       case 'RmsNorm': {
         const dt = n.inputs[0].dtype;
+        if (dt === 'float32' && process.env.TUNELAB_NO_FUSED_RMSNORM !== '1') {
+          // onnxruntime's fused kernel (also outputs 1/rms); x̂ is recomputed for the gradient (dropped when unused)
+          node('SimplifiedLayerNormalization', [ins[0], ins[1]], [outs[0], outs[2]], [attrInt('axis', -1), onnx.AttributeProto.create({ name: 'epsilon', type: A.FLOAT, f: a.eps })]);
+          node('Mul', [ins[0], outs[2]], [outs[1]]);
+          break;
+        }
         const sq = `t${aux++}`, ms = `t${aux++}`, ve = `t${aux++}`, sd = `t${aux++}`;
         const eps = auxConst(dt, [], dt === 'float64' ? Float64Array.of(a.eps) : Float32Array.of(a.eps));
         node('Mul', [ins[0], ins[0]], [sq]);

@@ -72,3 +72,8 @@ test('float32 gradient check of a composite (RMSNorm-like) within float32 tolera
     [s(3, 8), s(8)], { dtype: 'float32', eps: 1e-2 });
   assert.ok(r.maxRelErr < 2e-2, `rel ${r.maxRelErr}`);
 });
+
+test('float32 RmsNorm (onnxruntime fused kernel) gradient within float32 tolerance', async () => {
+  const r = await gradCheck((g, [x, w]) => g.rmsNorm(x, w, 1e-5), [s(3, 8), s(8)], { dtype: 'float32', eps: 1e-2 });
+  assert.ok(r.maxRelErr < 2e-2, `rel ${r.maxRelErr}`);
+});
