@@ -149,6 +149,32 @@ const f16Weights = new Map([...model.weights].map(([k, v]) => [k, v.shape.length
 const genF16 = new Generator({ config: model.config, weights: f16Weights });
 await compareModel('tiny GGUF F16', ggufF16, genF16, TOL.F16);
 
+/** A SentencePiece-style BPE (Llama 2 / TinyLlama tokenizer.json layout) from the byte-level merges on letters. */
+function spTokenizerJson(bl) {
+  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  let next = 259;
+  const ok = /^[a-zA-Z▁]+$/;
+  for (const ch of '▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') vocab[ch] = next++;
+  const merges = [];
+  for (const m of bl.mergeList()) {
+    const [a, b] = m.split(' ').map((x) => x.replace(/Ġ/g, '▁'));
+    if (!ok.test(a) || !ok.test(b) || !(a in vocab) || !(b in vocab)) continue;
+    if (!(a + b in vocab)) vocab[a + b] = next++;
+    merges.push(`${a} ${b}`);
+  }
+  const added = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    pre_tokenizer: null,
+    post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
+  };
+}
+
 function cleanUpSpaces(t) {
   return t.replaceAll(' .', '.').replaceAll(' ?', '?').replaceAll(' !', '!').replaceAll(' ,', ',').replaceAll(" ' ", "'")
     .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
@@ -179,19 +205,21 @@ function cleanUpSpaces(t) {
     }
     texts.push(t);
   }
+  layouts['SentencePiece-style BPE (Llama 2 / TinyLlama: byte_fallback, ▁)'] = 'sp';
   for (const [name, pre] of Object.entries(layouts)) {
-    const t2 = pre ? loadTokenizer({ ...tok.toJSON(), pre_tokenizer: pre }) : tok;
+    const t2 = pre === 'sp' ? loadTokenizer(spTokenizerJson(tok)) : pre ? loadTokenizer({ ...tok.toJSON(), pre_tokenizer: pre }) : tok;
     const file = path.join(dir, 'tok.gguf');
-    exportGguf(file, { config: model.config, weights: model.weights, tokenizer: t2, tokenizerConfig }, { dtype: 'F32' });
+    const m2 = pre === 'sp' ? createModel({ ...tinyCfg, vocab_size: t2.vocabSize, bos_token_id: 1, eos_token_id: 2, pad_token_id: undefined }, { seed: 1 }) : model;
+    exportGguf(file, { config: m2.config, weights: m2.weights, tokenizer: t2, tokenizerConfig: pre === 'sp' ? { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' } : tokenizerConfig }, { dtype: 'F32' });
     const lm = await llama.loadModel({ modelPath: file, vocabOnly: true });
     let same = 0, decodeSame = 0;
     const diffs = [];
     for (const t of texts) {
-      const a = t2.encode(t), b = lm.tokenize(t, true);
+      const a = t2.encode(t, { addSpecialTokens: false }), b = lm.tokenize(t, true); // node-llama-cpp adds BOS at evaluation, not in tokenize
       if (JSON.stringify(a) === JSON.stringify(b)) same++; else if (diffs.length < 3) diffs.push({ text: t.slice(0, 40), tunelab: a.slice(0, 12), llamacpp: b.slice(0, 12) });
       // llama.cpp cleans spaces before punctuation when detokenizing for the gpt-2 and llama-bpe pre types
       // (like transformers' clean_up_tokenization_spaces=True); tunelab's decode is lossless, so compare with that clean-up applied
-      const da = lm.detokenize(a, true), db = name.startsWith('smollm') ? t2.decode(a) : cleanUpSpaces(t2.decode(a));
+      const da = lm.detokenize(a, true), db = name.startsWith('gpt-2') || name.startsWith('llama-bpe') ? cleanUpSpaces(t2.decode(a)) : t2.decode(a);
       if (da === db) decodeSame++; else if (diffs.length < 6) diffs.push({ decode: true, tunelab: JSON.stringify(db.slice(0, 40)), llamacpp: JSON.stringify(da.slice(0, 40)) });
     }
     await lm.dispose();

@@ -220,7 +220,7 @@ function llamaHparams(c: LlamaConfig): Array<[string, GgufValue]> {
 
 /** tokenizer.ggml.* metadata for a byte-level BPE tokenizer, padded to the model's vocab_size. */
 export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: TokenizerConfig = {}, config?: LlamaConfig, addBos?: boolean): Array<[string, GgufValue]> {
-  if (!tok.byteLevel) throw new EngineIoError('gguf', 'only byte-level BPE tokenizers can be exported to GGUF (tokenizer.ggml.model "gpt2")');
+  if (!tok.byteLevel) return spTokenizerMetadata(tok, vocabSize, tc, config, addBos);
   if (tok.vocabSize > vocabSize) throw new EngineIoError('gguf', `tokenizer has ${tok.vocabSize} tokens but the model only ${vocabSize}`);
   const tokens: string[] = [];
   const types: number[] = [];
@@ -239,6 +239,12 @@ export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: 
     ['tokenizer.ggml.token_type', { type: 'array', itemType: 'i32', value: types }],
     ['tokenizer.ggml.merges', { type: 'array', itemType: 'string', value: tok.mergeList() }],
   ];
+  kv.push(...specialTokenMetadata(tok, tc, config, addBos));
+  return kv;
+}
+
+function specialTokenMetadata(tok: BpeTokenizer, tc: TokenizerConfig, config: LlamaConfig | undefined, addBos: boolean | undefined): Array<[string, GgufValue]> {
+  const kv: Array<[string, GgufValue]> = [];
   const idOf = (field: string, configId: unknown): number | undefined => {
     const name = tc[field];
     if (typeof name === 'string') { const id = tok.tokenId(name); if (id !== undefined) return id; }
@@ -259,6 +265,42 @@ export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: 
   const tmpl = typeof ct === 'string' ? ct : Array.isArray(ct) ? (ct.find((x) => x.name === 'default') ?? ct[0])?.template : undefined;
   if (tmpl) kv.push(['tokenizer.chat_template', { type: 'string', value: tmpl }]);
   return kv;
+}
+
+/**
+ * SentencePiece-style BPE (Llama 2 / TinyLlama tokenizer.json: byte_fallback, "▁" for spaces) as llama.cpp's "llama"
+ * tokenizer. llama.cpp merges the adjacent pair whose merged token has the highest score, so each token's score is
+ * minus the rank of the merge that creates it (0 for single symbols): the same order BPE applies its merges in.
+ */
+function spTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: TokenizerConfig, config: LlamaConfig | undefined, addBos: boolean | undefined): Array<[string, GgufValue]> {
+  const j = tok.toJSON() as any;
+  const norm = JSON.stringify(j.normalizer ?? null), pre = j.pre_tokenizer;
+  const prepend = norm.includes('"Prepend"') || (pre?.type === 'Metaspace' && (pre.prepend_scheme ?? (pre.add_prefix_space === false ? 'never' : 'always')) !== 'never');
+  const spLike = j.model?.byte_fallback && (norm.includes('▁') || pre?.type === 'Metaspace');
+  if (!spLike) throw new EngineIoError('gguf', 'only byte-level BPE and SentencePiece-style (byte_fallback, "▁") tokenizers can be exported to GGUF');
+  if (tok.vocabSize > vocabSize) throw new EngineIoError('gguf', `tokenizer has ${tok.vocabSize} tokens but the model only ${vocabSize}`);
+  const score = new Map<string, number>();
+  tok.mergeList().forEach((m, r) => { const k = m.indexOf(' ', 1); const t = m.slice(0, k) + m.slice(k + 1); if (!score.has(t)) score.set(t, -(r + 1)); });
+  const added = new Map(tok.addedTokens().map((t) => [t.id, t]));
+  const unk = j.model?.unk_token;
+  const tokens: string[] = [], scores: number[] = [], types: number[] = [];
+  for (let i = 0; i < vocabSize; i++) {
+    const s = tok.idToToken(i);
+    if (s === undefined) { tokens.push(`[PAD${i}]`); scores.push(-1e9); types.push(5); continue; }
+    tokens.push(s);
+    const a = added.get(i);
+    scores.push(a ? 0 : score.get(s) ?? 0);
+    types.push(s === unk ? 2 : a ? (a.special ? 3 : 4) : /^<0x[0-9A-Fa-f]{2}>$/.test(s) ? 6 : 1);
+  }
+  return [
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.pre', { type: 'string', value: 'default' }],
+    ['tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: tokens }],
+    ['tokenizer.ggml.scores', { type: 'array', itemType: 'f32', value: scores }],
+    ['tokenizer.ggml.token_type', { type: 'array', itemType: 'i32', value: types }],
+    ['tokenizer.ggml.add_space_prefix', { type: 'bool', value: prepend }],
+    ...specialTokenMetadata(tok, { unk_token: unk, ...tc }, config, addBos),
+  ];
 }
 
 /** Tensors of a Llama model under llama.cpp names, q/k permuted; norms F32, matrices in `dtype`. */

@@ -487,18 +487,14 @@ export class BpeTokenizer implements Tokenizer {
       for (const p of parts) { all.set(p, o); o += p.length; }
       return utf8Decoder.decode(all);
     }
-    // generic chain; added tokens are decoded as their content, outside the chain (as HF does)
-    let out = '';
-    let run: string[] = [];
-    const flush = () => { if (run.length) { out += this.decoder(run).join(''); run = []; } };
+    // generic chain over all kept tokens, added tokens included (as the Rust reference does)
+    const run: string[] = [];
     for (const id of ids) {
-      const a = this.addedById.get(id);
-      if (a) { if (skip && a.special) continue; flush(); out += a.content; continue; }
+      if (skip && this.addedById.get(id)?.special) continue;
       const tok = this.idToTok[id];
       if (tok !== undefined) run.push(tok);
     }
-    flush();
-    return out;
+    return this.decoder(run).join('');
   }
 
   toJSON(): unknown { return this.json; }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { exportGguf, exportLoraGguf, permuteQK, unpermuteQK, trainBpe, decodeF16, encodeF16, writeGguf, DEFAULT_CHAT_TEMPLATE } from '../../../src/engine/io/index.ts';
 import type { HostTensor, LoraAdapter } from '../../../src/engine/types.ts';
-import { randomWeights, rng, sameBits, tinyConfig, tmpDir } from './util.ts';
+import { randomWeights, rng, sameBits, spTokenizerJson, tinyConfig, tmpDir } from './util.ts';
 
 const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 const tok = trainBpe('the cat sat on the mat. the dog ate the cat food. 12 34 '.repeat(30), { vocabSize: 290, specialTokens: SPECIALS });
@@ -172,4 +172,25 @@ test('GGUF pre-tokenizer names follow the tokenizer layout; SentencePiece-style 
   const file = path.join(tmpDir('sp'), 'm.gguf');
   assert.throws(() => exportGguf(file, { config, weights: randomWeights(config, 3), tokenizer: sp }), /byte-level/);
   assert.ok(!fs.existsSync(file));
+});
+
+test('GGUF export of a SentencePiece-style BPE (TinyLlama layout): llama tokenizer model, scores from merge ranks, token types', async () => {
+  const { loadTokenizer } = await import('../../../src/engine/io/index.ts');
+  const sp = loadTokenizer(spTokenizerJson(tok));
+  const c = { ...config, vocab_size: sp.vocabSize + 3 };
+  const file = path.join(tmpDir('spg'), 'm.gguf');
+  exportGguf(file, { config: c, weights: randomWeights(c, 4), tokenizer: sp, tokenizerConfig: { bos_token: '<s>', eos_token: '</s>' } });
+  const md = (await gguf(file, { allowLocalFile: true })).metadata as Record<string, any>;
+  assert.equal(md['tokenizer.ggml.model'], 'llama');
+  assert.equal(md['tokenizer.ggml.add_space_prefix'], true);
+  assert.equal(md['tokenizer.ggml.add_bos_token'], true);
+  assert.equal(md['tokenizer.ggml.bos_token_id'], 1);
+  assert.equal(md['tokenizer.ggml.unknown_token_id'], 0);
+  assert.deepEqual(md['tokenizer.ggml.token_type'].slice(0, 5), [2, 3, 3, 6, 6]);
+  const scores: number[] = md['tokenizer.ggml.scores'];
+  assert.equal(scores.length, c.vocab_size);
+  const merges = sp.mergeList();
+  const [a, b] = merges[0].split(' ');
+  assert.equal(scores[sp.tokenId(a + b)!], -1);
+  assert.equal(scores[sp.tokenId('a')!], 0);
 });

