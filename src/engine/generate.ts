@@ -5,7 +5,7 @@
  */
 import type { LoraAdapter, Tokenizer, Weights } from './types.ts';
 import type { LlamaModel } from './train.ts';
-import { buildDecodeGraph, buildExportGraph, checkWeights, configKey, headDim, mergeLora, ropeTables } from './llama.ts';
+import { buildDecodeGraph, buildExportGraph, checkWeights, configKey, fuseWeights, headDim, mergeLora, ropeTables } from './llama.ts';
 import { emitOnnx } from './onnx.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { Rng } from './rng.ts';
@@ -59,6 +59,8 @@ export interface GeneratorOptions {
   padMultiple?: number;
   /** rows per forward pass when scoring (default 8) */
   scoreBatch?: number;
+  /** concatenate q/k/v and gate/up weights (fewer, larger matrix products; copies those weights); default false */
+  fuseProjections?: boolean;
 }
 
 const NEG = -1e9;
@@ -117,13 +119,14 @@ export class Generator {
   constructor(model: LlamaModel, opts: GeneratorOptions = {}) {
     this.model = model;
     checkWeights(model.config, model.weights);
-    this.weights = opts.adapter ? mergeLora(model.weights, opts.adapter) : model.weights;
-    this.o = { capStep: opts.capStep ?? 64, padMultiple: opts.padMultiple ?? 16, scoreBatch: opts.scoreBatch ?? 8 };
-    this.key = configKey(model.config);
+    const merged = opts.adapter ? mergeLora(model.weights, opts.adapter) : model.weights;
+    this.o = { capStep: opts.capStep ?? 64, padMultiple: opts.padMultiple ?? 16, scoreBatch: opts.scoreBatch ?? 8, fuseProjections: opts.fuseProjections ?? false };
+    this.weights = this.o.fuseProjections ? fuseWeights(model.config, merged) : merged;
+    this.key = configKey(model.config) + (this.o.fuseProjections ? '|fused' : '');
   }
 
   private session(B: number, S: number, C: number, logits: 'last' | 'all' | 'score') {
-    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits }), 'decode');
+    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits, fused: this.o.fuseProjections }), 'decode');
   }
 
   private baseFeeds(): Record<string, HostArray> {

@@ -6,7 +6,7 @@ export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSe
 export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck.ts';
 export { Rng } from './rng.ts';
 export {
-  LORA_TARGETS, type LoraTarget, type LoraSpec, resolveConfig, headDim, paramShapes, countParams, initWeights, checkWeights,
+  LORA_TARGETS, type LoraTarget, type LoraSpec, resolveConfig, headDim, paramShapes, fusedParamShapes, fuseWeights, countParams, initWeights, checkWeights,
   loraModules, initLora, mergeLora, ropeInvFreq, ropeTables, causalMask, configKey, lmHead, buildExportGraph, addParamInputs, addLoraInputs, buildLossGraph, buildDecodeGraph, llamaForward, rmsNorm,
 } from './llama.ts';
 export { adamwUpdate, scheduleLr, sumSquares, type AdamWOptions, type ScheduleKind } from './optim.ts';

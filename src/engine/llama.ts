@@ -60,6 +60,37 @@ export function paramShapes(cfg: LlamaConfig): [string, number[]][] {
   return out;
 }
 
+/** Decode-graph parameters with q/k/v and gate/up rows concatenated (qkv_proj, gate_up_proj). */
+export function fusedParamShapes(cfg: LlamaConfig): [string, number[]][] {
+  const D = cfg.hidden_size, I = cfg.intermediate_size, hd = headDim(cfg), H = cfg.num_attention_heads, KV = cfg.num_key_value_heads;
+  const out: [string, number[]][] = [];
+  for (const [name, shape] of paramShapes(cfg)) {
+    if (/\.(k_proj|v_proj|up_proj)\.weight$/.test(name)) continue;
+    if (name.endsWith('.q_proj.weight')) out.push([name.replace('q_proj', 'qkv_proj'), [(H + 2 * KV) * hd, D]]);
+    else if (name.endsWith('.gate_proj.weight')) out.push([name.replace('gate_proj', 'gate_up_proj'), [2 * I, D]]);
+    else out.push([name, shape]);
+  }
+  return out;
+}
+
+/** Weights for fusedParamShapes: row blocks of [out, in] matrices concatenated (new arrays only for the fused ones). */
+export function fuseWeights(cfg: LlamaConfig, w: Weights): Weights {
+  const out: Weights = new Map();
+  const cat = (names: string[]) => {
+    const parts = names.map((n) => w.get(n)!);
+    const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
+    let off = 0;
+    for (const p of parts) { data.set(p.data, off); off += p.data.length; }
+    return { shape: [parts.reduce((s, p) => s + p.shape[0], 0), parts[0].shape[1]], data };
+  };
+  for (const [name] of fusedParamShapes(cfg)) {
+    if (name.endsWith('.qkv_proj.weight')) { const p = name.replace('.qkv_proj.weight', ''); out.set(name, cat([`${p}.q_proj.weight`, `${p}.k_proj.weight`, `${p}.v_proj.weight`])); }
+    else if (name.endsWith('.gate_up_proj.weight')) { const p = name.replace('.gate_up_proj.weight', ''); out.set(name, cat([`${p}.gate_proj.weight`, `${p}.up_proj.weight`])); }
+    else out.set(name, w.get(name)!);
+  }
+  return out;
+}
+
 export function countParams(cfg: LlamaConfig): number {
   return paramShapes(cfg).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
 }
@@ -258,9 +289,18 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     const h = rmsNorm(g, x, P.get(`${p}.input_layernorm.weight`)!, eps);
-    let q = g.reshape(proj(h, `${p}.self_attn.q_proj`), [B, S, H, hd]);
-    let k = g.reshape(proj(h, `${p}.self_attn.k_proj`), [B, S, KV, hd]);
-    const v0 = g.reshape(proj(h, `${p}.self_attn.v_proj`), [B, S, KV, hd]);
+    let q: Value, k: Value, v0: Value;
+    const qkvW = P.get(`${p}.self_attn.qkv_proj.weight`);
+    if (qkvW) {
+      const qkv = g.linear(h, qkvW);
+      q = g.reshape(g.slice(qkv, 1, 0, H * hd), [B, S, H, hd]);
+      k = g.reshape(g.slice(qkv, 1, H * hd, (H + KV) * hd), [B, S, KV, hd]);
+      v0 = g.reshape(g.slice(qkv, 1, (H + KV) * hd, (H + 2 * KV) * hd), [B, S, KV, hd]);
+    } else {
+      q = g.reshape(proj(h, `${p}.self_attn.q_proj`), [B, S, H, hd]);
+      k = g.reshape(proj(h, `${p}.self_attn.k_proj`), [B, S, KV, hd]);
+      v0 = g.reshape(proj(h, `${p}.self_attn.v_proj`), [B, S, KV, hd]);
+    }
     q = rope(g, q, inp.cos, inp.sin);
     k = rope(g, k, inp.cos, inp.sin);
     const q5 = g.transpose(g.reshape(g.mul(q, scale), [B, S, KV, grp, hd]), [0, 2, 3, 1, 4]); // [B,KV,grp,S,hd]
@@ -276,8 +316,13 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     const o = g.reshape(g.transpose(g.matmul(probs, v5), [0, 3, 1, 2, 4]), [B * S, H * hd]);
     x = g.add(x, proj(o, `${p}.self_attn.o_proj`));
     const h2 = rmsNorm(g, x, P.get(`${p}.post_attention_layernorm.weight`)!, eps);
-    const gate = proj(h2, `${p}.mlp.gate_proj`);
-    const up = proj(h2, `${p}.mlp.up_proj`);
+    const guW = P.get(`${p}.mlp.gate_up_proj.weight`);
+    let gate: Value, up: Value;
+    if (guW) {
+      const gu = g.linear(h2, guW);
+      const I = cfg.intermediate_size;
+      gate = g.slice(gu, 1, 0, I); up = g.slice(gu, 1, I, 2 * I);
+    } else { gate = proj(h2, `${p}.mlp.gate_proj`); up = proj(h2, `${p}.mlp.up_proj`); }
     x = g.add(x, proj(g.mul(g.silu(gate), up), `${p}.mlp.down_proj`));
   }
   const hidden = rmsNorm(g, x, P.get('model.norm.weight')!, eps);
@@ -350,6 +395,8 @@ export interface DecodeGraphSpec {
    * 'score': `token_logprobs` [B*S] = log p(targets[i]) at every position (input `targets` [B*S]) */
   logits: 'last' | 'all' | 'score';
   dtype?: DType;
+  /** parameters as fusedParamShapes (qkv_proj, gate_up_proj) */
+  fused?: boolean;
 }
 
 /**
@@ -360,7 +407,8 @@ export interface DecodeGraphSpec {
 export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
   const { cfg, batch: B, seqLen: S, past: C } = spec;
   const g = new Graph(spec.dtype ?? 'float32');
-  const P = addParamInputs(g, cfg);
+  const P: ParamValues = new Map();
+  for (const [name, shape] of spec.fused ? fusedParamShapes(cfg) : paramShapes(cfg)) P.set(name, g.input(name, shape));
   const hd = headDim(cfg), KV = cfg.num_key_value_heads;
   const tokens = g.input('tokens', [B, S], 'int64');
   const cos = g.input('rope_cos', [B, S, 1, hd]);

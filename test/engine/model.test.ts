@@ -186,3 +186,14 @@ test('evicted cached sessions are released only after their runs, and held ones 
     assert.deepEqual([...(await a.run({ x: Float32Array.of(5, 6) })).y], [10, 12]);
   } finally { GROUP_LIMITS.t = old as number; if (old === undefined) delete GROUP_LIMITS.t; }
 });
+
+test('fused q/k/v and gate/up decode weights give the same generation and logits', async () => {
+  const m = createModel({ ...genCfg, num_key_value_heads: 2 }, { seed: 13 });
+  const a = new Generator(m), b = new Generator(m, { fuseProjections: true });
+  const p = [[256, 1, 2, 3, 4], [256, 9]];
+  const ga = await a.generate(p, { maxTokens: 10, eosTokenId: [] }), gb = await b.generate(p, { maxTokens: 10, eosTokenId: [] });
+  assert.deepEqual(ga.map((x) => x.tokens), gb.map((x) => x.tokens));
+  const [la] = await a.logits([p[0]]), [lb] = await b.logits([p[0]]);
+  let maxd = 0; for (let i = 0; i < la.length; i++) maxd = Math.max(maxd, Math.abs(la[i] - lb[i]));
+  assert.ok(maxd < 1e-4, `max diff ${maxd}`);
+});
