@@ -154,6 +154,7 @@ export function loadHfModel(dir: string): HfModel {
   if (extra.length) throw new EngineIoError(dir, `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   const tokJson = readJson(path.join(dir, 'tokenizer.json'), false);
   const tokenizer = tokJson ? loadTokenizer(tokJson, path.join(dir, 'tokenizer.json')) : undefined;
+  if (tokenizer && tokenizer.vocabSize > config.vocab_size) throw new EngineIoError(path.join(dir, 'tokenizer.json'), `has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocab_size}`);
   const tokenizerConfig = normalizeTokenizerConfig(readJson(path.join(dir, 'tokenizer_config.json'), false));
   // a chat template may also live in chat_template.jinja / chat_template.json (newer transformers)
   if (tokenizerConfig.chat_template === undefined) {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  applyChatTemplate, EngineIoError, loadHfModel, roundTo, saveHfModel, trainBpe, writeSafetensors, readSafetensorsHeader,
+  applyChatTemplate, byteTokenizer, EngineIoError, loadHfModel, roundTo, saveHfModel, trainBpe, writeSafetensors, readSafetensorsHeader,
 } from '../../../src/engine/io/index.ts';
 import type { Weights } from '../../../src/engine/types.ts';
-import { randomWeights, sameBits, tinyConfig, tmpDir } from './util.ts';
+import { randomWeights, sameBits, spTokenizerJson, tinyConfig, tmpDir } from './util.ts';
 
 const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 const tok = trainBpe('the cat sat on the mat. the dog ate the cat food. '.repeat(20), { vocabSize: 300, specialTokens: SPECIALS });
@@ -107,7 +107,7 @@ test('loads a TinyLlama-layout folder (separate lm_head, GQA 8:2, bf16, AddedTok
     architectures: ['LlamaForCausalLM'], attention_bias: false, bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu',
     hidden_size: 64, initializer_range: 0.02, intermediate_size: 176, max_position_embeddings: 2048, model_type: 'llama',
     num_attention_heads: 8, num_hidden_layers: 2, num_key_value_heads: 2, pretraining_tp: 1, rms_norm_eps: 1e-5, rope_scaling: null,
-    rope_theta: 10000.0, tie_word_embeddings: false, torch_dtype: 'bfloat16', transformers_version: '4.35.0', use_cache: true, vocab_size: 320,
+    rope_theta: 10000.0, tie_word_embeddings: false, torch_dtype: 'bfloat16', transformers_version: '4.35.0', use_cache: true, vocab_size: 352,
   };
   const weights = randomWeights(config as any, 6);
   assert.ok(weights.has('lm_head.weight'));
@@ -119,10 +119,16 @@ test('loads a TinyLlama-layout folder (separate lm_head, GQA 8:2, bf16, AddedTok
     eos_token: { __type: 'AddedToken', content: '</s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
     pad_token: null, unk_token: '<unk>', legacy: false, model_max_length: 2048, tokenizer_class: 'LlamaTokenizer',
   }));
+  const spJson = spTokenizerJson(tok);
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(spJson));
+  fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: 2, max_length: 2048, pad_token_id: 0, transformers_version: '4.35.0' }));
   const h = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
   assert.equal(h.tensors.get('lm_head.weight')!.dtype, 'BF16');
   const m = loadHfModel(dir);
-  assert.equal(m.tokenizer, undefined);
+  assert.equal(m.tokenizer!.byteLevel, false);
+  assert.equal(m.tokenizer!.encode('the cat')[0], 1); // <s> from the TemplateProcessing post-processor
+  assert.equal(m.tokenizer!.decode(m.tokenizer!.encode('the cat'), { skipSpecialTokens: true }), 'the cat');
+  assert.equal(m.generationConfig!.max_length, 2048);
   assert.equal(m.tokenizerConfig.bos_token, '<s>');
   assert.equal(m.tokenizerConfig.eos_token, '</s>');
   assert.deepEqual(m.ignored, ['model.layers.0.self_attn.rotary_emb.inv_freq']);
@@ -147,6 +153,10 @@ test('loader errors name the file and the problem', () => {
   const w2 = new Map(weights); w2.delete('model.norm.weight');
   writeSafetensors(path.join(dir, 'model.safetensors'), w2);
   assert.throws(() => loadHfModel(dir), /model\.norm\.weight is missing/);
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizer(Array.from({ length: 50 }, (_, i) => `<|s${i}|>`)).toJSON()));
+  writeSafetensors(path.join(dir, 'model.safetensors'), weights);
+  assert.throws(() => loadHfModel(dir), /has 306 tokens but config\.json vocab_size is 300/);
+  fs.rmSync(path.join(dir, 'tokenizer.json'));
   fs.rmSync(path.join(dir, 'model.safetensors'));
   assert.throws(() => loadHfModel(dir), /no model\.safetensors/);
 });
