@@ -63,6 +63,8 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
   }
 
   for (const c of g.consts) inits.push(tensorProto(nameOf(c.value), c.value.dtype, c.value.shape, c.data));
+  const consumed = new Set<number>(g.outputs.map((o) => o.value.id));
+  for (const n of g.nodes) for (const v of n.inputs) consumed.add(v.id);
 
   for (const n of g.nodes) {
     const ins = n.inputs.map(nameOf);
@@ -86,7 +88,7 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         if (dt === 'float32' && process.env.TUNELAB_NO_FUSED_RMSNORM !== '1') {
           // onnxruntime's fused kernel (also outputs 1/rms); x̂ is recomputed for the gradient (dropped when unused)
           node('SimplifiedLayerNormalization', [ins[0], ins[1]], [outs[0], outs[2]], [attrInt('axis', -1), onnx.AttributeProto.create({ name: 'epsilon', type: A.FLOAT, f: a.eps })]);
-          node('Mul', [ins[0], outs[2]], [outs[1]]);
+          if (consumed.has(n.outputs[1].id)) node('Mul', [ins[0], outs[2]], [outs[1]]);
           break;
         }
         const sq = `t${aux++}`, ms = `t${aux++}`, ve = `t${aux++}`, sd = `t${aux++}`;
