@@ -7,6 +7,8 @@
  *                                completion_tokens = ceil(chars of the answer / 4), at least 1).
  *   POST /v1/messages           Anthropic's documented Messages API shape (same default answers), so an
  *                               Anthropic adapter can be tested against the same server.
+ *   POST /v1/embeddings         deterministic 64-dim embeddings (hashed bag of words, L2-normalized;
+ *                               see embedText). Not counted by count().
  *   GET  /v1/models             a model list (`mock-model` plus every model name seen so far).
  *   GET  /__mock/stats          {count, completed, inFlight, maxInFlight}: for tests that run the server
  *                               as a separate process (CLI mode).
@@ -76,6 +78,18 @@ function contentText(c: unknown): string {
 }
 
 const tokens = (chars: number) => Math.ceil(chars / 4);
+
+/** Deterministic 64-dimensional embedding: hashed bag of lower-cased words, L2-normalized. */
+export function embedText(text: string, dim = 64): number[] {
+  const v = new Array<number>(dim).fill(0);
+  for (const w of text.toLowerCase().match(/[a-z0-9$]+/g) ?? []) {
+    let h = 2166136261;
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619);
+    v[(h >>> 0) % dim] += 1;
+  }
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
+}
 
 export async function startMockOpenAI(opts: MockServerOptions = {}): Promise<MockServer> {
   const respond = opts.respond ?? defaultRespond;
@@ -212,6 +226,27 @@ export async function startMockOpenAI(opts: MockServerOptions = {}): Promise<Moc
     const url = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && url === '/v1/chat/completions') return void handleChat(req, res, 'openai');
     if (req.method === 'POST' && url === '/v1/messages') return void handleChat(req, res, 'anthropic');
+    if (req.method === 'POST' && url === '/v1/embeddings') {
+      return void readBody(req).then((raw) => {
+        let b: any;
+        try {
+          b = JSON.parse(raw);
+        } catch {
+          return json(res, 400, errorBody('openai', 'request body is not JSON', 'invalid_request_error'));
+        }
+        const inputs: string[] = Array.isArray(b?.input) ? b.input.map(String) : [String(b?.input ?? '')];
+        json(res, 200, {
+          object: 'list',
+          model: String(b?.model ?? 'mock-embedding'),
+          data: inputs.map((t, index) => ({
+            object: 'embedding',
+            index,
+            embedding: b?.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedText(t)).buffer).toString('base64') : embedText(t),
+          })),
+          usage: { prompt_tokens: tokens(inputs.join('').length), total_tokens: tokens(inputs.join('').length) },
+        });
+      });
+    }
     if (req.method === 'GET' && url === '/v1/models') {
       const ids = ['mock-model', ...[...modelsSeen].filter((m) => m !== 'mock-model')];
       return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'tunelab-mock' })) });

@@ -183,7 +183,9 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
       assert.deepEqual(hosted.info.price, { input: 0.15, output: 0.6 });
       const h = await hosted.complete(user('price me'));
       assert.equal(h.costUsd, (h.usage.input * 0.15 + h.usage.output * 0.6) / 1e6);
-      assert.ok('max_completion_tokens' in srv.requests.at(-1) === false); // only sent when maxTokens is set
+      assert.equal('max_completion_tokens' in srv.requests.at(-1), false); // only sent when maxTokens is set
+      await hosted.complete({ ...user('price me'), maxTokens: 9 });
+      assert.equal(srv.requests.at(-1).max_completion_tokens, 9); // OpenAI's newer models reject max_tokens
     } finally {
       delete process.env.TL_FAKE_OPENAI;
     }

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { AttemptError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
+import { nodeFetch } from './node-fetch.ts';
 import { estimateTokens, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory } from './common.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -15,7 +16,7 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 export const anthropicProvider: ProviderFactory = (cfg, deps) => {
   const baseURL = (cfg.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
   const apiKey = resolveApiKey(cfg, deps, true)!;
-  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs + 5_000 });
+  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs + 5_000, fetch: nodeFetch as any });
   return {
     id: cfg.id,
     endpoint: baseURL,

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { AttemptError, ModelConfigError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
+import { nodeFetch } from './node-fetch.ts';
 import { estimateTokens, resolveApiKey, sdkAttemptError, type ProviderFactory } from './common.ts';
 
 /** Default base URLs of the OpenAI-compatible providers tunelab knows by name. */
@@ -33,6 +34,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     project: null,
     maxRetries: 0,
     timeout: cfg.timeoutMs + 5_000, // the wrapper's AbortSignal fires first
+    fetch: nodeFetch as any,
   });
   const useCompletionTokens = cfg.provider === 'openai';
   return {
@@ -70,7 +72,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     async embed(texts: string[]): Promise<number[][]> {
       try {
         const model = typeof cfg.options?.embeddingModel === 'string' ? cfg.options.embeddingModel : cfg.model;
-        const r = await client.embeddings.create({ model, input: texts });
+        const r = await client.embeddings.create({ model, input: texts, encoding_format: 'float' });
         return r.data.sort((a, b) => a.index - b.index).map((d) => d.embedding as number[]);
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
