@@ -161,7 +161,6 @@ export const OPS: Record<string, OpDef> = {
     grad: (g, n, [go]) => [isFloat(n.inputs[0].dtype) ? g.cast(go!, n.inputs[0].dtype) : null],
   },
   Equal: { infer: (inputs) => [{ shape: broadcastShapes(inputs[0].shape, inputs[1].shape), dtype: 'bool' }] },
-  Less: { infer: (inputs) => [{ shape: broadcastShapes(inputs[0].shape, inputs[1].shape), dtype: 'bool' }] },
   Where: {
     infer: (inputs) => [{ shape: broadcastShapes(broadcastShapes(inputs[0].shape, inputs[1].shape), inputs[2].shape), dtype: inputs[1].dtype }],
     grad: (g, n, [go], need) => {
@@ -434,7 +433,6 @@ export class Graph {
   identity(x: Value) { return this.op('Identity', [x])[0]; }
   cast(x: Value, to: DType) { return x.dtype === to ? x : this.op('Cast', [x], { to })[0]; }
   equal(a: Value, b: Value) { return this.op('Equal', [a, b])[0]; }
-  less(a: Value, b: Value) { return this.op('Less', [a, b])[0]; }
   where(c: Value, a: Value | number, b: Value | number) {
     const like = typeof a === 'number' ? (b as Value) : a;
     return this.op('Where', [c, this.lift(a, like), this.lift(b, like)])[0];
