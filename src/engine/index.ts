@@ -16,7 +16,6 @@ export {
   type LlamaModel, type TrainExample, type TrainerOptions, type StepResult, type TrainOptions, type TrainProgress, type TrainResult, type TrainerState,
 } from './train.ts';
 export { Generator, exportOnnx, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
-export { ByteTokenizer } from './bytetok.ts';
+export { ByteTokenizer, tokenizerFromJSON } from './bytetok.ts';
 export * from './io/index.ts';
 export { EngineWorker, defaultWorkerUrl, type TrainJob, type WorkerTrainResult } from './worker-client.ts';
-export { tokenizerFromJSON } from './worker.ts';

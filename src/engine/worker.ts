@@ -3,19 +3,13 @@
  * caller's event loop. Messages: {id, op, ...}; replies: {id, ok, value | error} and {id, progress}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Tokenizer } from './types.ts';
 import { configureRuntime } from './runtime.ts';
 import { train, type LlamaModel, type TrainOptions } from './train.ts';
 import { Generator, type GenerateOptions } from './generate.ts';
-import { ByteTokenizer } from './bytetok.ts';
+import { tokenizerFromJSON } from './bytetok.ts';
 import { mergeLora } from './llama.ts';
-import { loadTokenizer } from './io/index.ts';
 import type { LoraAdapter } from './types.ts';
 
-export function tokenizerFromJSON(json: any): Tokenizer {
-  if (json?.model?.type === 'tunelab-bytes') return new ByteTokenizer((json.added_tokens ?? []).map((t: any) => t.content));
-  return loadTokenizer(json);
-}
 
 const models = new Map<string, LlamaModel>();
 const aborts = new Map<number, AbortController>();
