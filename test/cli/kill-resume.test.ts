@@ -15,7 +15,11 @@ before(async () => {
     latencyMs: 3,
     respond: async (req) => {
       onRequest?.();
-      while (hold) await hold;
+      // requests held when the client is killed never complete, whatever their sockets do later
+      if (hold) {
+        await hold;
+        throw new Error('held request dropped');
+      }
       return defaultRespond(req);
     },
   });

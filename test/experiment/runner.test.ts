@@ -50,7 +50,12 @@ let gate: Promise<void> | undefined;
 before(async () => {
   server = await startMockOpenAI({
     respond: async (req) => {
-      while (gate) await gate;
+      // requests held at the gate belong to the interrupted session: they never complete (the client
+      // gave up on them), whatever the socket does afterwards
+      if (gate) {
+        await gate;
+        throw new Error('held request dropped');
+      }
       const key = JSON.stringify(req.messages);
       answered.set(key, (answered.get(key) ?? 0) + 1);
       return /win|cash/.test(req.messages.at(-1)!.content) ? 'spam' : 'ham';
@@ -125,6 +130,7 @@ test('an interrupted run resumes: stored examples skipped, prepared arms restore
   const ac = new AbortController();
   let store = openRunStore(db, { env: {} });
   let calls = 0;
+  let released!: Promise<void>;
   const onCall = (c: any, run: string, arm: string) => {
     store.logCall(c, run, arm);
     // Hold the server, let answers already sent arrive, then stop; release the held requests after the
@@ -132,13 +138,16 @@ test('an interrupted run resumes: stored examples skipped, prepared arms restore
     if (arm === 'b' && ++calls === 20) {
       let release!: () => void;
       gate = new Promise((r) => (release = r));
-      setTimeout(() => {
-        ac.abort();
+      released = new Promise((done) =>
         setTimeout(() => {
-          gate = undefined;
-          release();
-        }, 100);
-      }, 150);
+          ac.abort();
+          setTimeout(() => {
+            gate = undefined;
+            release();
+            done();
+          }, 100);
+        }, 150),
+      );
     }
   };
   const o1 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall, env: {} }), { signal: ac.signal, batchSize: 7 });
@@ -149,6 +158,7 @@ test('an interrupted run resumes: stored examples skipped, prepared arms restore
   store.close();
   assert.deepEqual(counters, { prepare: 2, restore: 0 });
 
+  await released; // the held requests of the first session are gone before the second starts
   store = openRunStore(db, { env: {} });
   const o2 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }));
   assert.equal(o2.resumed, true);
