@@ -21,7 +21,8 @@ test('EngineWorker trains off the main thread (event loop stays responsive), rep
     assert.deepEqual(steps, [...Array(12).keys()].map((i) => i + 1));
     assert.ok(r.losses.at(-1)! < r.losses[0]);
     assert.ok(r.weights && r.weights.size === model.weights.size);
-    assert.ok(ticks > 0 && maxGap < 1000, `main loop blocked for ${maxGap.toFixed(0)} ms`); // generous: the box may be oversubscribed
+    // on the main thread the timer could fire only between steps (about one tick per step)
+    assert.ok(ticks >= 3 * r.steps && maxGap < 1000, `main loop: ${ticks} ticks, longest gap ${maxGap.toFixed(0)} ms`);
     // the base in the worker is untouched; generation matches an in-process generator on the returned weights
     const ft = { config: model.config, weights: r.weights! };
     const local = await new Generator(ft).generate([[256, 10, 11]], { maxTokens: 8, eosTokenId: [] });
