@@ -205,7 +205,7 @@ function typeName(v: unknown): string {
 const TYPE_WORDS: Record<string, string> = {
   int: 'a whole number',
   number: 'a number',
-  string: 'a string (text)',
+  string: 'text',
   boolean: 'true or false',
   array: 'a list',
   object: 'a mapping',
@@ -273,7 +273,7 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
         for (const is of b) if (is.code === 'invalid_type') wants.add(TYPE_WORDS[is.expected] ?? is.expected);
         for (const is of b) if (is.code === 'invalid_value') is.values.forEach((v) => wants.add(JSON.stringify(v)));
       }
-      if (wants.size) return `expected ${[...wants].join(' or ')}, got ${typeName(value)}`;
+      if (wants.size) return value === undefined ? `required (expected ${[...wants].join(' or ')})` : `expected ${[...wants].join(' or ')}, got ${typeName(value)}`;
       return issue.message;
     }
     case 'invalid_format':
