@@ -11,7 +11,7 @@ import { demoConfigPath, runDemo } from '../../src/cli/commands/demo.ts';
 import { loadHfModel } from '../../src/engine/index.ts';
 import { makeTinyModel } from '../finetune/tiny.ts';
 
-test('trimmed demo: all four arms, report with training time, fine-tuned weights differ', { timeout: 240_000 }, async () => {
+test('trimmed demo: every arm (prompt, optimized, LoRA, full, fine-tune + prompt), report with training time, fine-tuned weights differ', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-demo-'));
   const prevEnv = process.env.TUNELAB_BUILTIN_MODEL;
   try {
@@ -21,13 +21,15 @@ test('trimmed demo: all four arms, report with training time, fine-tuned weights
     cfg.task.data = { builtin: 'spamassassin', maxChars: 80, limit: 60 };
     cfg.split = { train: 30, dev: 10, test: 16, seed: 7 };
     for (const a of cfg.arms) if (a.kind.startsWith('finetune')) Object.assign(a, { trainExamples: 16, devExamples: 8, epochs: 1, maxSeqLen: 64 });
+    for (const a of cfg.arms) if (a.kind === 'optimize') a.budget = { calls: 20 };
     cfg.output = join(dir, 'out');
     const file = join(dir, 'tunelab.yaml');
     writeFileSync(file, YAML.stringify(cfg));
     const res = await runDemo({ config: file, out: join(dir, 'out'), silent: true });
     assert.equal(res.code, 0);
     const arms = res.report.arms as any[];
-    assert.deepEqual(arms.map((a) => a.name), ['zero-shot', 'few-shot', 'lora', 'lora+few-shot']);
+    assert.deepEqual(arms.map((a) => a.name), cfg.arms.map((a: any) => a.name));
+    assert.ok(arms.some((a) => a.kind === 'finetune' && a.name === 'lora') && arms.some((a) => a.kind === 'finetune+prompt'));
     for (const a of arms) {
       assert.equal(a.n ?? a.metric?.n ?? 16, 16, `arm ${a.name} evaluated on the whole test split`);
     }
@@ -35,9 +37,10 @@ test('trimmed demo: all four arms, report with training time, fine-tuned weights
     assert.match(json, /"seconds":/);
     assert.ok(existsSync(res.reports.html));
     const html = readFileSync(res.reports.html, 'utf8');
-    for (const n of ['zero-shot', 'few-shot', 'lora', 'lora+few-shot']) assert.ok(html.includes(n), `html names ${n}`);
-    // the two fine-tuned arms share one training (same records and settings) and its weights differ from the base
-    const ftDirs = new Set(arms.filter((a) => a.name.startsWith('lora')).map((a) => a.training?.modelId ?? a.modelId));
+    for (const a of arms) assert.ok(html.includes(a.name), `html names ${a.name}`);
+    for (const a of arms.filter((x) => x.kind.startsWith('finetune'))) assert.ok(a.training?.seconds > 0, `${a.name} reports its training time`);
+    // full and full+few-shot share one training (same records and settings); its weights differ from the base
+    const ftDirs = new Set(arms.filter((a) => a.name.startsWith('full')).map((a) => a.training?.modelId ?? a.modelId));
     assert.equal(ftDirs.size, 1, JSON.stringify([...ftDirs]));
     const ftDir = String([...ftDirs][0]).replace(/^local:/, '');
     const q = 'model.layers.0.mlp.down_proj.weight';
