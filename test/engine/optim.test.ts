@@ -44,3 +44,16 @@ test('epoch plans are seeded permutations grouped by length; batches mask and pa
   assert.equal(batch.targets[16], 10n);
   assert.equal(batch.weights.slice(32).reduce((s, w) => s + w, 0), 0);
 });
+
+test('gradient clipping scales the step gradient to the clip norm', async () => {
+  const { createModel, Trainer } = await import('../../src/engine/index.ts');
+  const cfg = { vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 32 };
+  const ex = [{ ids: [1, 2, 3, 4, 5, 6, 7, 8] }, { ids: [9, 8, 7, 6, 5] }];
+  const a = new Trainer(createModel(cfg, { seed: 1 }), { clipNorm: null }), b = new Trainer(createModel(cfg, { seed: 1 }), { clipNorm: 1e-3 });
+  const ra = await a.step(ex), rb = await b.step(ex);
+  assert.ok(Math.abs(ra.gradNorm - rb.gradNorm) < 1e-6 * ra.gradNorm && ra.gradNorm > 1e-3);
+  const ma = a.checkpointData().tensors.get('m:model.embed_tokens.weight')!.data, mb = b.checkpointData().tensors.get('m:model.embed_tokens.weight')!.data;
+  const k = ma.findIndex((x) => Math.abs(x) > 1e-6);
+  assert.ok(k >= 0);
+  assert.ok(Math.abs(mb[k] / ma[k] - 1e-3 / ra.gradNorm) < 1e-3 * (1e-3 / ra.gradNorm), `${mb[k] / ma[k]} vs ${1e-3 / ra.gradNorm}`);
+});
