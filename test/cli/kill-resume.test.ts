@@ -104,3 +104,30 @@ test('SIGKILL mid-run, then resume: no call repeated, results identical to an un
     cleanup(clean);
   }
 });
+
+test('SIGINT stops after the calls in flight (exit 130, run kept as interrupted) and the next run resumes it', { timeout: 120_000 }, async () => {
+  const dir = project({ 'tunelab.yaml': spamConfig(server.baseURL), 'messages.jsonl': SPAM_JSONL });
+  try {
+    let received = 0;
+    let child: ChildProcess | undefined;
+    onRequest = () => {
+      if (++received === 30) child!.kill('SIGINT');
+    };
+    const r1 = await cli(['run'], { cwd: dir, env: { TUNELAB_RESULT_BATCH: '8' }, onSpawn: (c) => (child = c) });
+    onRequest = undefined;
+    assert.equal(r1.code, 130, r1.stderr);
+    assert.match(r1.stderr, /SIGINT: stopping after the calls in flight/);
+    const db = join(dir, '.tunelab', 'tunelab.db');
+    assert.equal(query(db, 'SELECT status FROM runs')[0].status, 'interrupted');
+    const stored = query(db, 'SELECT count(*) AS n FROM results')[0].n as number;
+    assert.ok(stored >= 25 && stored < 120, `stored ${stored}`);
+    const r2 = await cli(['run', '--json'], { cwd: dir });
+    assert.equal(r2.code, 0, r2.stderr);
+    const out = JSON.parse(r2.stdout);
+    assert.equal(out.resumed, true);
+    assert.equal(out.arms.reduce((s: number, a: any) => s + a.calls, 0), 120 - stored);
+    assert.equal(query(db, 'SELECT count(*) AS n FROM results')[0].n, 120);
+  } finally {
+    cleanup(dir);
+  }
+});
