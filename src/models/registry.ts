@@ -177,25 +177,35 @@ export function createModel(config: ModelConfig, deps: CreateModelDeps = {}): Tu
       const outer = options.signal;
       if (outer?.aborted) throw abortError(hash, attempt - 1);
       await limiter.acquire(outer);
-      const ac = new AbortController();
+      // Providers that enforce timeoutMs themselves (the SDK adapters) get the caller's signal as is;
+      // for the others the wrapper aborts the attempt through its own controller.
+      let ac: AbortController | undefined;
+      let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        ac.abort(new Error('timeout'));
-      }, cfg.timeoutMs);
-      const onOuter = () => ac.abort(outer!.reason);
-      outer?.addEventListener('abort', onOuter, { once: true });
+      let onOuter: (() => void) | undefined;
+      if (!inner.handlesTimeout) {
+        const c = (ac = new AbortController());
+        timer = setTimeout(() => {
+          timedOut = true;
+          c.abort(new Error('timeout'));
+        }, cfg.timeoutMs);
+        if (outer) {
+          onOuter = () => c.abort(outer.reason);
+          outer.addEventListener('abort', onOuter, { once: true });
+        }
+      }
       const t0 = performance.now();
       let failure: AttemptError | undefined;
       let result: ChatResponse | undefined;
       try {
-        const r = await inner.complete(req, { signal: ac.signal });
+        const r = await inner.complete(req, ac ? { signal: ac.signal } : { signal: outer, timeoutMs: cfg.timeoutMs });
         const latencyMs = performance.now() - t0;
         if (!r || typeof r.text !== 'string') throw new AttemptError('malformed', 'provider returned no text', true);
         const usage = { input: tokenCount(r.usage?.input), output: tokenCount(r.usage?.output) };
         result = { text: r.text, usage, latencyMs, costUsd: costOf(price, usage, latencyMs) };
       } catch (e) {
-        if (timedOut) failure = new AttemptError('timeout', `timed out after ${cfg.timeoutMs} ms`, true);
+        if (outer?.aborted) failure = new AttemptError('aborted', 'aborted by caller', false);
+        else if (timedOut || (e instanceof AttemptError && e.kind === 'timeout')) failure = new AttemptError('timeout', `timed out after ${cfg.timeoutMs} ms`, true);
         else if (outer?.aborted) failure = new AttemptError('aborted', 'aborted by caller', false);
         else failure = toAttemptError(e);
         failure.message = redact(failure.message);
@@ -204,8 +214,8 @@ export function createModel(config: ModelConfig, deps: CreateModelDeps = {}): Tu
           usage: { input: 0, output: 0 }, latencyMs: performance.now() - t0, costUsd: 0, meta,
         });
       } finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuter);
+        if (timer) clearTimeout(timer);
+        if (onOuter) outer!.removeEventListener('abort', onOuter);
         limiter.release();
       }
       if (result) {

@@ -27,6 +27,8 @@ export interface CompleteOptions {
   signal?: AbortSignal;
   /** passed through to createModel's onCall records (e.g. run, arm, example id) so the store can attribute calls */
   meta?: Record<string, unknown>;
+  /** per-attempt time limit, set by createModel's wrapper for providers that enforce it themselves */
+  timeoutMs?: number;
 }
 
 /** Every provider, the local engine included, is one of these. */

@@ -399,8 +399,12 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
   const jobRow = (r: any): JobRow => ({ id: r.id, backend: r.backend, status: r.status, options: parse(r.options), state: parse(r.state), createdAt: r.created_at, updatedAt: r.updated_at });
   const fileRow = (r: any): FileRow => ({ id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, path: r.path, createdAt: r.created_at });
 
+  // runs are never deleted through this API, so a run seen once exists for the life of the handle
+  const knownRuns = new Set<string>();
   function requireRun(where: string, runId: string) {
+    if (knownRuns.has(runId)) return;
     if (!q.getRun.get(runId)) throw new StoreError(where, `no run with id "${runId}"`);
+    knownRuns.add(runId);
   }
 
   function checkCall(c: CallInput, where: string) {

@@ -64,3 +64,32 @@ test('mock server CLI: prints its URL, serves, takes faults and reports stats ov
     await once(child, 'exit');
   }
 });
+
+test('nodeFetch: the buffered Response look-alike the SDKs get', async () => {
+  const { nodeFetch } = await import('../../src/models/providers/node-fetch.ts');
+  const srv = await startMockOpenAI();
+  try {
+    const r = await nodeFetch(`${srv.baseURL}/models`, { headers: { Accept: 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.ok, true);
+    assert.equal(r.headers.get('Content-Type'), 'application/json');
+    assert.equal(r.headers.has('content-length'), true);
+    assert.ok([...r.headers.entries()].some(([k]) => k === 'content-type'));
+    assert.equal(((await r.json()) as any).object, 'list');
+    await assert.rejects(r.text(), /already been read/);
+    const again = await nodeFetch(`${srv.baseURL}/models`);
+    const chunks: Uint8Array[] = [];
+    for await (const c of again.body as any) chunks.push(c);
+    assert.match(Buffer.concat(chunks).toString(), /mock-model/);
+    srv.failNext('429', 1, { retryAfterSec: 7 });
+    const limited = await nodeFetch(`${srv.baseURL}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [] }) });
+    assert.deepEqual([limited.status, limited.ok, limited.headers.get('retry-after')], [429, false, '7']);
+    const ac = new AbortController();
+    srv.failNext('timeout');
+    const p = nodeFetch(`${srv.baseURL}/chat/completions`, { method: 'POST', body: '{}', signal: ac.signal });
+    ac.abort();
+    await assert.rejects(p, (e: any) => e.name === 'AbortError');
+  } finally {
+    await srv.close();
+  }
+});

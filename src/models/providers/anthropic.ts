@@ -16,11 +16,12 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 export const anthropicProvider: ProviderFactory = (cfg, deps) => {
   const baseURL = (cfg.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
   const apiKey = resolveApiKey(cfg, deps, true)!;
-  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs + 5_000, fetch: nodeFetch as any });
+  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: nodeFetch as any });
   return {
     id: cfg.id,
     endpoint: baseURL,
     secrets: [apiKey],
+    handlesTimeout: true,
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
       const { system, turns } = systemAndTurns(req.messages);
       const body: Record<string, unknown> = {
@@ -36,7 +37,7 @@ export const anthropicProvider: ProviderFactory = (cfg, deps) => {
       const t0 = performance.now();
       let r: any;
       try {
-        r = await client.messages.create(body as any, { signal: opts?.signal });
+        r = await client.messages.create(body as any, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }

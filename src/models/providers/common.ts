@@ -19,6 +19,11 @@ export interface ProviderModel extends ChatModel {
   endpoint?: string;
   /** secret values this provider holds (API keys): redacted from every error message */
   secrets?: string[];
+  /**
+   * true when complete() enforces `options.timeoutMs` itself (throwing AttemptError kind 'timeout');
+   * otherwise the wrapper aborts `options.signal` when the attempt runs past the config's timeoutMs.
+   */
+  handlesTimeout?: boolean;
 }
 
 export type ProviderFactory = (cfg: ResolvedModelConfig, deps: ProviderDeps) => ProviderModel;

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 /**
- * A `fetch` for the provider SDKs over node:http(s) with keep-alive agents. Measured against a local
+ * A `fetch` for the provider SDKs over node:http(s) with keep-alive agents, answering with a small
+ * buffered Response look-alike (LiteResponse) rather than a WHATWG Response. Measured against a local
  * instant server here, undici's global fetch costs several times more CPU per request than node:http
  * (see README, performance), and an evaluation is thousands of small requests. Anything this cannot
  * send as is (streamed or form bodies) goes to the global fetch.
@@ -27,9 +28,10 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const headers: Record<string, string> = {};
-    new Headers(init.headers as HeadersInit | undefined).forEach((v, k) => {
-      headers[k] = v;
-    });
+    const ih = init.headers as any;
+    if (ih && typeof ih.forEach === 'function' && !Array.isArray(ih)) ih.forEach((v: string, k: string) => (headers[k.toLowerCase()] = v));
+    else if (Array.isArray(ih)) for (const [k, v] of ih) headers[String(k).toLowerCase()] = String(v);
+    else if (ih) for (const k of Object.keys(ih)) if (ih[k] != null) headers[k.toLowerCase()] = String(ih[k]);
     const payload = body == null ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (payload) headers['content-length'] = String(payload.byteLength);
     const mod = url.protocol === 'https:' ? https : http;
@@ -56,17 +58,96 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
       });
       res.on('end', () => {
         done();
-        const h = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
         const status = res.statusCode ?? 0;
         const nullBody = status === 204 || status === 205 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
-        try {
-          resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: h }));
-        } catch (e) {
-          reject(e);
-        }
+        const h = new LiteHeaders(res.headers);
+        resolve(new LiteResponse(nullBody ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), status, res.statusMessage ?? '', h, url.href) as unknown as Response);
       });
     });
     req.end(payload);
   });
+}
+
+/**
+ * Read-only response headers with the Headers methods the SDKs call (get, has, entries, forEach,
+ * iteration): building WHATWG Headers for every response cost measurable CPU.
+ */
+class LiteHeaders {
+  #m: Map<string, string>;
+  constructor(h: http.IncomingHttpHeaders) {
+    this.#m = new Map();
+    for (const k of Object.keys(h)) {
+      const v = h[k];
+      if (v != null) this.#m.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+  }
+  get(name: string): string | null {
+    return this.#m.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#m.has(name.toLowerCase());
+  }
+  entries() {
+    return this.#m.entries();
+  }
+  keys() {
+    return this.#m.keys();
+  }
+  values() {
+    return this.#m.values();
+  }
+  forEach(fn: (value: string, key: string, parent: LiteHeaders) => void) {
+    for (const [k, v] of this.#m) fn(v, k, this);
+  }
+  [Symbol.iterator]() {
+    return this.#m.entries();
+  }
+  getSetCookie(): string[] {
+    const v = this.#m.get('set-cookie');
+    return v ? [v] : [];
+  }
+}
+
+/** A buffered response with the Response members the SDKs use; `body` becomes a web stream only if asked for. */
+class LiteResponse {
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly type = 'basic';
+  #buf: Buffer | null;
+  #used = false;
+  constructor(buf: Buffer | null, readonly status: number, readonly statusText: string, readonly headers: LiteHeaders, readonly url: string) {
+    this.#buf = buf;
+    this.ok = status >= 200 && status < 300;
+  }
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#buf == null) return null;
+    return new Response(this.#buf as unknown as BodyInit).body;
+  }
+  #take(): Buffer {
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
+    this.#used = true;
+    return this.#buf ?? Buffer.alloc(0);
+  }
+  async text(): Promise<string> {
+    return this.#take().toString('utf8');
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#take().toString('utf8'));
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.#take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(this.#take());
+  }
+  async blob(): Promise<Blob> {
+    return new Blob([this.#take() as unknown as BlobPart], { type: this.headers.get('content-type') ?? '' });
+  }
+  clone(): LiteResponse {
+    return new LiteResponse(this.#buf, this.status, this.statusText, this.headers, this.url);
+  }
 }

@@ -33,7 +33,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     organization: null,
     project: null,
     maxRetries: 0,
-    timeout: cfg.timeoutMs + 5_000, // the wrapper's AbortSignal fires first
+    timeout: cfg.timeoutMs,
     fetch: nodeFetch as any,
   });
   const useCompletionTokens = cfg.provider === 'openai';
@@ -41,6 +41,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     id: cfg.id,
     endpoint: baseURL,
     secrets: apiKey ? [apiKey] : [],
+    handlesTimeout: true,
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
       const body: Record<string, unknown> = { ...(cfg.options ?? {}), model: cfg.model, messages: req.messages };
       if (req.temperature != null) body.temperature = req.temperature;
@@ -51,7 +52,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
       const t0 = performance.now();
       let r: any;
       try {
-        r = await client.chat.completions.create(body as any, { signal: opts?.signal });
+        r = await client.chat.completions.create(body as any, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }
