@@ -5,7 +5,7 @@
 // are skipped, prepared arms are restored from their stored artifact, and the response cache serves any
 // call that completed but whose result was not yet written. Nothing is written before every input check
 // (config, data, split, models, endpoints) has passed.
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -114,7 +114,19 @@ export function newRunId(): string {
 export async function executeExperiment(p: Prepared, store: RunStore, models: ModelFactory, opts: RunOptions = {}): Promise<RunOutcome> {
   const { loaded, split, scorer } = p;
   const { config } = loaded;
-  const emit = opts.onEvent ?? (() => {});
+  const onEvent = opts.onEvent ?? (() => {});
+  let logFile: string | undefined;
+  // every event but the progress ticks also goes to <run>/run.log (errors there are already redacted)
+  const emit = (e: RunEvent) => {
+    onEvent(e);
+    if (logFile && e.type !== 'progress') {
+      try {
+        appendFileSync(logFile, `${new Date().toISOString()} ${logLine(e)}\n`);
+      } catch {
+        /* a log we cannot write is not worth stopping a run */
+      }
+    }
+  };
   const batchSize = opts.batchSize ?? Number(process.env.TUNELAB_RESULT_BATCH ?? 512);
   const flushMs = opts.flushMs ?? Number(process.env.TUNELAB_FLUSH_MS ?? 250);
 
@@ -138,6 +150,8 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
   }
   const runId = run.id;
   const runDir = join(loaded.outputDir, 'runs', runId);
+  mkdirSync(runDir, { recursive: true });
+  logFile = join(runDir, 'run.log');
   emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
 
   const outcome: RunOutcome = { runId, resumed, interrupted: false, store, arms: [] };
@@ -383,6 +397,29 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
   store.putArm({ ...armRec, status: 'done' });
   emit({ type: 'arm-end', arm: name, status: 'done', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
   return { ...summary, done: stored };
+}
+
+function logLine(e: RunEvent): string {
+  switch (e.type) {
+    case 'run-start':
+      return `${e.resumed ? 'resume' : 'start'} run ${e.runId} (${e.experiment}): arms ${e.arms.join(', ')}; train ${e.sizes.train}, dev ${e.sizes.dev}, test ${e.sizes.test}`;
+    case 'arm-prepare':
+      return `[${e.arm}] preparing (${e.kind})`;
+    case 'arm-prepared':
+      return `[${e.arm}] ${e.restored ? 'restored' : 'prepared'}: ${e.spent.calls} calls, $${e.spent.costUsd}, ${Math.round(e.spent.ms)} ms`;
+    case 'arm-start':
+      return `[${e.arm}] evaluating: ${e.done}/${e.total} already stored`;
+    case 'arm-end':
+      return `[${e.arm}] ${e.status}${e.error ? `: ${e.error}` : ''}: ${e.done}/${e.total} stored, ${e.cached} cached, ${e.errors} errors, $${e.costUsd}`;
+    case 'log':
+      return e.arm ? `[${e.arm}] ${e.message}` : e.message;
+    case 'warning':
+      return `warning: ${e.message}`;
+    case 'run-end':
+      return `end run ${e.runId}`;
+    default:
+      return JSON.stringify(e);
+  }
 }
 
 function safeName(s: string): string {
