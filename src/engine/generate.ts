@@ -85,27 +85,48 @@ function topN(lp: Float64Array, n: number): { token: number; logprob: number }[]
   return idx.map((i) => ({ token: i, logprob: lp[i] }));
 }
 
-/** Pick the next token from one row of logits. */
+/**
+ * Pick the next token from one row of logits: greedy at temperature 0, else softmax(logits / T) restricted to the
+ * top-k tokens and then to the smallest prefix with mass >= top-p (sorted by probability, ties by id), sampled with `rng`.
+ * Only tokens above a probability threshold are sorted; the threshold is lowered until the selection is provably exact.
+ */
 export function sampleToken(logits: Float32Array, off: number, V: number, o: { temperature: number; topK?: number; topP?: number }, rng: Rng): number {
-  if (!o.temperature || o.temperature <= 0) {
-    let best = 0, bv = -Infinity;
-    for (let i = 0; i < V; i++) if (logits[off + i] > bv) { bv = logits[off + i]; best = i; }
+  let best = 0, bv = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[off + i] > bv) { bv = logits[off + i]; best = i; }
+  if (!o.temperature || o.temperature <= 0) return best;
+  const t = o.temperature;
+  const probs = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) { const p = Math.exp((logits[off + i] - bv) / t); probs[i] = p; total += p; }
+  const k = o.topK && o.topK > 0 && o.topK < V ? o.topK : V;
+  const topP = o.topP !== undefined && o.topP < 1 ? o.topP : 1;
+  if (k === V && topP >= 1) {
+    let u = rng.next() * total;
+    for (let i = 0; i < V; i++) { u -= probs[i]; if (u <= 0) return i; }
     return best;
   }
-  const t = o.temperature;
-  let cand = [...Array(V).keys()];
-  cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
-  if (o.topK && o.topK > 0 && o.topK < V) cand = cand.slice(0, o.topK);
-  const mx = logits[off + cand[0]] / t;
-  let probs = cand.map((i) => Math.exp(logits[off + i] / t - mx));
-  let sum = probs.reduce((a, b) => a + b, 0);
-  if (o.topP !== undefined && o.topP < 1) {
-    let acc = 0, k = 0;
-    while (k < probs.length) { acc += probs[k] / sum; k++; if (acc >= o.topP) break; }
-    cand = cand.slice(0, k); probs = probs.slice(0, k); sum = probs.reduce((a, b) => a + b, 0);
+  // candidates above a threshold, sorted; lower the threshold until top-k / top-p are decided inside them
+  let cand: number[] = [];
+  for (let tau = 1e-4; ; tau *= 1e-4) {
+    cand = [];
+    let mass = 0;
+    for (let i = 0; i < V; i++) if (probs[i] >= tau || tau < 1e-300) { cand.push(i); mass += probs[i]; }
+    if (cand.length >= k || (k === V && mass >= topP * total) || tau < 1e-300) break;
+  }
+  cand.sort((a, b) => probs[b] - probs[a] || a - b);
+  if (cand.length > k) cand = cand.slice(0, k);
+  let sum = 0;
+  for (const i of cand) sum += probs[i];
+  if (topP < 1) {
+    // top-p over the top-k set (all tokens when k = V)
+    const ref = k === V ? total : sum;
+    let acc = 0, n = 0;
+    while (n < cand.length) { acc += probs[cand[n]]; n++; if (acc >= topP * ref) break; }
+    cand = cand.slice(0, n);
+    sum = 0; for (const i of cand) sum += probs[i];
   }
   let u = rng.next() * sum;
-  for (let j = 0; j < cand.length; j++) { u -= probs[j]; if (u <= 0) return cand[j]; }
+  for (const i of cand) { u -= probs[i]; if (u <= 0) return i; }
   return cand[cand.length - 1];
 }
 

@@ -57,3 +57,24 @@ test('gradient clipping scales the step gradient to the clip norm', async () => 
   assert.ok(k >= 0);
   assert.ok(Math.abs(mb[k] / ma[k] - 1e-3 / ra.gradNorm) < 1e-3 * (1e-3 / ra.gradNorm), `${mb[k] / ma[k]} vs ${1e-3 / ra.gradNorm}`);
 });
+
+test('sampling: top-k and top-p keep exactly the right tokens; frequencies follow the distribution', async () => {
+  const { sampleToken, Rng } = await import('../../src/engine/index.ts');
+  const V = 1000;
+  const logits = new Float32Array(V).map((_, i) => (i < 3 ? [3, 2, 1][i] : -5 + (i % 7) * 0.01));
+  const rng = new Rng(5);
+  const count = (o: any, n = 3000) => { const c = new Map<number, number>(); for (let i = 0; i < n; i++) { const t = sampleToken(logits, 0, V, o, rng); c.set(t, (c.get(t) ?? 0) + 1); } return c; };
+  const k2 = count({ temperature: 1, topK: 2 });
+  assert.deepEqual([...k2.keys()].sort((a, b) => a - b), [0, 1]);
+  const e = [Math.exp(3), Math.exp(2)];
+  assert.ok(Math.abs(k2.get(0)! / 3000 - e[0] / (e[0] + e[1])) < 0.04);
+  // mass of token 0 alone is below 0.5 of all (many small tokens): top-p 0.5 must include token 1 too
+  const total = Math.exp(3) + Math.exp(2) + Math.exp(1) + Array.from({ length: V - 3 }, (_, j) => Math.exp(-5 + ((j + 3) % 7) * 0.01)).reduce((a, b) => a + b, 0);
+  const p0 = Math.exp(3) / total, p01 = (Math.exp(3) + Math.exp(2)) / total;
+  const want = p0 >= 0.5 ? [0] : p01 >= 0.5 ? [0, 1] : [0, 1, 2];
+  assert.deepEqual([...count({ temperature: 1, topP: 0.5 }).keys()].sort((a, b) => a - b), want);
+  // plain temperature sampling reaches the tail
+  const all = count({ temperature: 1 }, 4000);
+  assert.ok([...all.keys()].some((t) => t >= 3));
+  assert.equal(sampleToken(logits, 0, V, { temperature: 0 }, rng), 0);
+});
