@@ -87,7 +87,7 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
         break;
       }
       case 'log':
-        if (bar) break; // keep the bar readable; logs go to the arm's work folder too
+        if (bar) break; // keep the bar readable; every log line is in the run's run.log too
         write(e.arm ? `[${e.arm}] ${e.message}` : e.message);
         break;
       case 'warning':
