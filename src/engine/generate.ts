@@ -28,6 +28,8 @@ export interface GenerateOptions {
   topLogprobs?: number;
   /** called with each row's new token (streaming) */
   onToken?: (row: number, token: number) => void;
+  /** stop early (rows end with finishReason 'length') */
+  signal?: AbortSignal;
 }
 
 export interface TokenLogprob { token: number; logprob: number; top: { token: number; logprob: number }[] }
@@ -308,7 +310,7 @@ export class Generator {
       return next;
     };
     let next = step(out.logits as Float32Array);
-    while (!done.every(Boolean)) {
+    while (!done.every(Boolean) && !opts.signal?.aborted) {
       grow(Math.max(...cur) + 1);
       const tokens = BigInt64Array.from(next.map((t) => BigInt(t)));
       const rt = ropeTables(cfg, cur.map((c) => [c]));

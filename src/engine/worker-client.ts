@@ -80,7 +80,7 @@ export class EngineWorker {
 
   /** Generate in the worker; `opts.onToken` streams each new token (row, token) as it is sampled. */
   generate(modelId: string, prompts: number[][], opts: GenerateOptions = {}, adapter?: LoraAdapter): Promise<Generation[]> {
-    const { tokenizer, onToken, ...rest } = opts;
+    const { tokenizer, onToken, signal: _signal, ...rest } = opts;
     const cb = onToken ? (t: { row: number; token: number }) => onToken(t.row, t.token) : undefined;
     return this.call<Generation[]>({ op: 'generate', modelId, prompts, opts: rest, adapter, tokenizerJson: tokenizer?.toJSON(), stream: !!onToken }, cb).promise;
   }

@@ -197,3 +197,13 @@ test('fused q/k/v and gate/up decode weights give the same generation and logits
   let maxd = 0; for (let i = 0; i < la.length; i++) maxd = Math.max(maxd, Math.abs(la[i] - lb[i]));
   assert.ok(maxd < 1e-4, `max diff ${maxd}`);
 });
+
+test('generation stops when its signal aborts', async () => {
+  const m = createModel(genCfg, { seed: 14 });
+  const gen = new Generator(m);
+  const ac = new AbortController();
+  const seen: number[] = [];
+  const out = await gen.generate([[256, 1]], { maxTokens: 50, eosTokenId: [], signal: ac.signal, onToken: (_r, t) => { seen.push(t); if (seen.length === 4) ac.abort(); } });
+  assert.equal(out[0].tokens.length, 4);
+  assert.equal(out[0].finishReason, 'length');
+});
