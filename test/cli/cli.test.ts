@@ -26,6 +26,12 @@ test('--help on the program and every command; --version', async () => {
       assert.equal(h.code, 0);
       assert.match(h.stdout, want);
     }
+    // commands owned by other modules parse their own arguments, --help included
+    for (const c of ['demo', 'serve', 'pretrain']) {
+      const h = await cli([c, '--help'], { cwd: d });
+      assert.equal(h.code, 0, h.stderr);
+      assert.match(h.stdout, new RegExp(`^Usage: tunelab ${c}`));
+    }
     const v = await cli(['--version'], { cwd: d });
     assert.equal(v.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
     const u = await cli(['frobnicate'], { cwd: d });
