@@ -25,15 +25,17 @@ export const BUILTIN_PRICES: Record<string, Price> = {
 };
 
 const FREE: Price = { input: 0, output: 0 };
+/** Providers that bill per token: without a configured or built-in price their cost is unknown (reported as 0, priceKnown false). */
+const HOSTED = new Set(['openai', 'anthropic', 'together', 'groq']);
 
 /**
  * The price for a model: the config's `price` if set, else the built-in table for hosted providers
- * (openai, anthropic), else 0 (self-hosted and local endpoints cost nothing per token unless priced).
+ * (openai, anthropic, together, groq; the table covers OpenAI and Anthropic models), else 0 (self-hosted and local endpoints cost nothing per token unless priced).
  * `known` is false when a hosted model has no price anywhere (cost is then reported as 0).
  */
 export function priceFor(provider: string, model: string, configured?: Price): { price: Price; known: boolean } {
   if (configured) return { price: configured, known: true };
-  if (provider === 'openai' || provider === 'anthropic') {
+  if (HOSTED.has(provider)) {
     let best: string | undefined;
     for (const k of Object.keys(BUILTIN_PRICES)) {
       if (model.startsWith(k) && (!best || k.length > best.length)) best = k;

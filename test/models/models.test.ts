@@ -195,6 +195,8 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
     assert.equal(costOf({ input: 1, output: 2, perHour: 36 }, { input: 1e6, output: 5e5 }, 100), 1 + 1 + 0.001);
     assert.equal(priceFor('ollama', 'gpt-4o', undefined).price.input, 0); // self-hosted: free unless priced
     assert.equal(priceFor('openai', 'mystery-model').known, false);
+    assert.equal(priceFor('groq', 'llama-3.1-8b-instant').known, false);
+    assert.equal(priceFor('vllm', 'anything').known, true);
   });
 
   test('config temperature and maxTokens reach the request; request values win', async () => {
