@@ -328,6 +328,21 @@ describe('models: unreachable endpoints and config errors', () => {
         return { text: `ok${n}`, usage: { input: 3, output: 1 }, latencyMs: 0, costUsd: 0 };
       },
     }));
+    registerProvider('test-hang', (cfg) => {
+      let k = 0;
+      return {
+        id: cfg.id,
+        endpoint: 'hang://',
+        complete: (_req, o) =>
+          ++k === 1
+            ? new Promise((_res, rej) => o?.signal?.addEventListener('abort', () => rej(new Error('stopped'))))
+            : Promise.resolve({ text: 'late', usage: { input: 1, output: 1 }, latencyMs: 0, costUsd: 0 }),
+      };
+    });
+    const kinds: string[] = [];
+    const hang = createModel({ id: 'h', provider: 'test-hang', timeoutMs: 100 }, { backoff: fast, onCall: (c) => kinds.push(c.error ?? 'ok') });
+    assert.equal((await hang.complete(user('x'))).text, 'late');
+    assert.deepEqual(kinds, ['timed out after 100 ms', 'ok']); // the wrapper's own timeout for providers without one
     const m = createModel({ id: 'f', provider: 'test-flaky', price: { input: 1e6, output: 0 } }, { backoff: fast });
     const r = await m.complete(user('x'));
     assert.equal(r.text, 'ok2');
@@ -365,6 +380,17 @@ describe('models: Anthropic adapter', () => {
       assert.deepEqual(body.messages, [{ role: 'user', content: 'Claim your free cash' }]);
       assert.equal(r.usage.input, Math.ceil(('Classify as spam or ham.'.length + 'Claim your free cash'.length) / 4));
       assert.equal(r.costUsd, (r.usage.input * 1 + r.usage.output * 5) / 1e6);
+      // a hanging answer is cut at timeoutMs by the SDK and retried
+      const calls: string[] = [];
+      srv.failNext('timeout');
+      const t0 = performance.now();
+      const rt = await createModel(
+        { id: 'claude-t2', provider: 'anthropic', baseURL: srv.baseURL, timeoutMs: 300 },
+        { env: { ANTHROPIC_API_KEY: 'anthropic-test-key' }, backoff: fast, onCall: (c) => calls.push(c.errorKind ?? 'ok') },
+      ).complete(user('hi'));
+      assert.equal(rt.text, 'ham');
+      assert.ok(performance.now() - t0 >= 290);
+      assert.deepEqual(calls, ['timeout', 'ok']);
       srv.failNext('500', 5);
       await assert.rejects(
         createModel({ id: 'c2', provider: 'anthropic', baseURL: srv.baseURL, retries: 1 }, { env: { ANTHROPIC_API_KEY: 'anthropic-test-key' }, backoff: fast }).complete(user('x')),
