@@ -1,4 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
+import { createRequire } from 'node:module';
+import type AnthropicClient from '@anthropic-ai/sdk';
 import { AttemptError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
@@ -16,6 +17,8 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 export const anthropicProvider: ProviderFactory = (cfg, deps) => {
   const baseURL = (cfg.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
   const apiKey = resolveApiKey(cfg, deps, true)!;
+  // loaded on first use, not at import (its start-up cost is paid only by runs that use it)
+  const Anthropic = createRequire(import.meta.url)('@anthropic-ai/sdk') as typeof AnthropicClient;
   const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: nodeFetch as any });
   return {
     id: cfg.id,

@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import { createRequire } from 'node:module';
+import type OpenAIClient from 'openai';
 import { AttemptError, ModelConfigError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
@@ -27,6 +28,8 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
   const baseURL = cfg.baseURL ?? OPENAI_COMPATIBLE_BASE_URLS[cfg.provider];
   if (!baseURL) throw new ModelConfigError(`${deps.where}.baseURL`, `required for provider ${cfg.provider}`);
   const apiKey = resolveApiKey(cfg, deps, HOSTED.has(cfg.provider));
+  // loaded on first use, not at import: `tunelab --help` and runs without this provider skip the SDK's start-up cost
+  const OpenAI = createRequire(import.meta.url)('openai') as typeof OpenAIClient;
   const client = new OpenAI({
     apiKey: apiKey ?? 'none',
     baseURL,
