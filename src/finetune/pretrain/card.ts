@@ -85,16 +85,20 @@ Greedy generations:
 ${samples}
 
 It knows the chat format and tends to answer with short label-like strings; beyond that it is a
-few-million-parameter model trained on a few million tokens: it does not follow open instructions reliably,
+${(s.params / 1e6).toFixed(1)}M-parameter model trained on ${int(s.train.tokensSeen)} target tokens: it does not follow open instructions reliably,
 has no world knowledge to speak of, and its free-form text is mostly fluent-looking nonsense. Expect prompt
 engineering alone to do little with it and fine-tuning to do much more — which is what the demo measures.
 
 ## Reproducing
 
 \`tunelab pretrain ${s.recipe}\` rebuilds the same data, tokenizer and initialisation from the seed and trains
-for the same number of steps. On the same machine and thread count the run is deterministic up to
-onnxruntime's floating-point reduction order; the loss figures reproduce to about the second decimal.
-Wall time depends on the machine and on what else runs on it.
+for the same number of steps (resuming from \`.tunelab/pretrain/\` if interrupted). The pipeline is
+deterministic for a given engine version, thread count and machine: two runs of the smoke configuration
+(\`tunelab pretrain --small --steps 6 --fresh\`) produced bit-identical weights and losses. The full run above
+was done once; on another machine or thread count, onnxruntime's reduction order changes the losses in
+the later decimals, and later engine changes (e.g. different length bucketing) change the data order's
+shapes, so expect the figures to agree to about ±0.05 nats rather than exactly. Wall time depends on the
+machine and on what else runs on it (this one was shared with other jobs).
 
 ## Licence
 
