@@ -1,4 +1,4 @@
-/** Small seeded PRNG (mulberry32): returns floats in [0, 1). */
+/** Small seeded PRNG (mulberry32): returns floats in [0, 1). (Also in stats/rng.ts: task/ and stats/ may import nothing from each other.) */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -33,25 +33,11 @@ export function normalizeForLeakage(s: string): string {
   for (let i = 0; i < lower.length; i++) {
     const c = lower.charCodeAt(i);
     let keep: boolean;
+    let pair = false; // a surrogate pair: one code point in two UTF-16 units
     if (c < 128) keep = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
     else if (c >= 0xd800 && c <= 0xdbff) {
-      const cp = lower.codePointAt(i)!;
-      keep = !PUNCT.test(String.fromCodePoint(cp));
-      if (keep) {
-        if (start < 0) {
-          if (pendingSpace && out) out += ' ';
-          pendingSpace = false;
-          start = i;
-        }
-      } else {
-        if (start >= 0) {
-          out += lower.slice(start, i);
-          start = -1;
-        }
-        pendingSpace = true;
-      }
-      i++;
-      continue;
+      keep = !PUNCT.test(String.fromCodePoint(lower.codePointAt(i)!));
+      pair = true;
     } else keep = !PUNCT.test(lower[i]) && !/\s/.test(lower[i]);
     if (keep) {
       if (start < 0) {
@@ -66,6 +52,7 @@ export function normalizeForLeakage(s: string): string {
       }
       pendingSpace = true;
     }
+    if (pair) i++;
   }
   if (start >= 0) out += lower.slice(start);
   return out;
