@@ -3,18 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LlamaConfig, Weights } from '../../../src/engine/types.ts';
 import { llamaWeightShapes, type BpeTokenizer } from '../../../src/engine/io/index.ts';
+import { mulberry32 } from '../../../src/stats/index.ts';
 
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded floats in [0, 1): the mulberry32 of stats/. */
+export const rng = mulberry32;
 
 export function randomWeights(config: LlamaConfig, seed = 1, scale = 0.1): Weights {
   const r = rng(seed);
