@@ -13,7 +13,7 @@ export {
   type PromptFile, loadPromptFile, freezeProgram, programFromFrozen, writeFrozenPrompt, readFrozenPrompt, messageSchema, demoSchema,
 } from './files.ts';
 export {
-  type SelectionSpec, type SelectionStrategy, selectionSchema, selectStatic, Bm25Selector, EmbeddingSelector, isDynamic, mmr, cosine, tokenCounter,
+  type SelectionSpec, type SelectionStrategy, selectionSchema, selectionFields, selectStatic, Bm25Selector, EmbeddingSelector, isDynamic, mmr, cosine, tokenCounter,
 } from './select.ts';
 export { DynamicDemoModel } from './dynamic.ts';
 export { type Budget, BudgetExceeded, Meter, MeteredModel, zeroSpent, addSpent } from './meter.ts';

@@ -25,7 +25,8 @@ export interface SelectionSpec {
   fields?: string[];
 }
 
-export const selectionSchema = z.strictObject({
+/** The zod fields of a SelectionSpec, for configs that carry one inline (the fewshot arm). */
+export const selectionFields = {
   strategy: z.enum(['fixed', 'random', 'stratified', 'bm25', 'embedding']),
   k: z.number().int().min(0).optional(),
   ids: z.array(z.string()).min(1).optional(),
@@ -33,7 +34,9 @@ export const selectionSchema = z.strictObject({
   mmr: z.number().min(0).max(1).optional(),
   tokenBudget: z.number().int().positive().optional(),
   fields: z.array(z.string()).min(1).optional(),
-}).refine((s) => s.strategy !== 'fixed' || (s.ids && s.ids.length > 0), { message: 'strategy fixed needs ids', path: ['ids'] });
+};
+
+export const selectionSchema = z.strictObject(selectionFields).refine((s) => s.strategy !== 'fixed' || (s.ids && s.ids.length > 0), { message: 'strategy fixed needs ids', path: ['ids'] });
 
 export function isDynamic(s: SelectionSpec): boolean {
   return s.strategy === 'bm25' || s.strategy === 'embedding';

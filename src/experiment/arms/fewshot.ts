@@ -2,7 +2,8 @@
 // (fixed ids, seeded random, stratified, BM25 or embedding nearest neighbours, MMR diversity).
 import { z } from 'zod';
 import {
-  applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig, type SelectionSpec,
+  applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, selectionFields,
+  type CreateOptions, type PromptConfig, type SelectionSpec,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
@@ -21,13 +22,7 @@ export const fewshotArmSchema = z
     kind: z.literal('fewshot'),
     model: z.string().min(1),
     ...promptFields,
-    strategy: z.enum(['fixed', 'random', 'stratified', 'bm25', 'embedding']),
-    k: z.number().int().min(0).optional(),
-    ids: z.array(z.string()).min(1).optional(),
-    order: z.enum(['random', 'similar-last', 'as-selected']).optional(),
-    mmr: z.number().min(0).max(1).optional(),
-    tokenBudget: z.number().int().positive().optional(),
-    fields: z.array(z.string()).min(1).optional(),
+    ...selectionFields,
     embedder: z.string().min(1).optional(),
   })
   .refine(onlyOneOf, onlyOneOfMessage)
