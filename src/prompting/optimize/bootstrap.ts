@@ -2,7 +2,7 @@ import type { Example } from '../../task/types.ts';
 import { demoOf, type Demo, type TemplateProgram } from '../program.ts';
 import { successiveHalving, type SearchCandidate } from '../search.ts';
 import { Rng } from '../util.ts';
-import { evaluatorFor, finalScore, memoScore, type OptimizeContext, type OptimizeResult } from './common.ts';
+import { evaluatorFor, halvingResult, type OptimizeContext, type OptimizeResult } from './common.ts';
 
 export interface BootstrapOptions {
   /** demonstrations per candidate set (default 4) */
@@ -94,13 +94,5 @@ export async function bootstrapFewShot(o: OptimizeContext, base: TemplateProgram
   }
   const ev = evaluatorFor(o);
   const sh = await successiveHalving(cands, o.dev, ev, { eta: opts.eta, budgetCalls: o.meter.callsLeft(), seed: o.seed });
-  const fin = await finalScore(o, sh.best.program, { score: sh.bestScore, n: sh.bestN });
-  return {
-    program: sh.best.program,
-    devScore: fin.score,
-    devN: fin.n,
-    baselineScore: memoScore(o, base)?.score,
-    table: sh.table,
-    details: { bootstrapped: boot.accepted.map((d) => d.id), tried: boot.tried, rungs: sh.rungs, chosen: sh.best.label },
-  };
+  return halvingResult(o, base, sh, { bootstrapped: boot.accepted.map((d) => d.id), tried: boot.tried, rungs: sh.rungs, chosen: sh.best.label });
 }

@@ -4,7 +4,7 @@ import type { Example } from '../../task/types.ts';
 import { Evaluator } from '../evaluate.ts';
 import type { Meter } from '../meter.ts';
 import type { TemplateProgram } from '../program.ts';
-import type { CandidateScore } from '../search.ts';
+import type { CandidateScore, HalvingResult } from '../search.ts';
 
 /** What an optimizer works with: train and dev only, metered models, one meter for every call. */
 export interface OptimizeContext {
@@ -57,4 +57,10 @@ export function memoScore(o: OptimizeContext, program: TemplateProgram): { score
   const items = o.dev.map((e) => ev.cached(program, e)).filter((x) => x !== undefined);
   if (!items.length) return undefined;
   return { score: items.reduce((s, i) => s + i!.score, 0) / items.length, n: items.length };
+}
+
+/** An optimizer's result from its search: the winner scored on all of dev, beside the base program's memoized score. */
+export async function halvingResult(o: OptimizeContext, base: TemplateProgram, sh: HalvingResult, details: Record<string, unknown>): Promise<OptimizeResult> {
+  const fin = await finalScore(o, sh.best.program, { score: sh.bestScore, n: sh.bestN });
+  return { program: sh.best.program, devScore: fin.score, devN: fin.n, baselineScore: memoScore(o, base)?.score, table: sh.table, details };
 }

@@ -2,7 +2,7 @@ import type { TemplateProgram } from '../program.ts';
 import { successiveHalving, type SearchCandidate } from '../search.ts';
 import { Rng } from '../util.ts';
 import { bootstrapDemos, demoSets } from './bootstrap.ts';
-import { evaluatorFor, finalScore, memoScore, type OptimizeContext, type OptimizeResult } from './common.ts';
+import { evaluatorFor, halvingResult, type OptimizeContext, type OptimizeResult } from './common.ts';
 import { propose, proposerMessages } from './instructions.ts';
 
 export interface MiproOptions {
@@ -57,13 +57,5 @@ export async function mipro(o: OptimizeContext, base: TemplateProgram, opts: Mip
   });
   const sh = await successiveHalving(cands, o.dev, evaluatorFor(o), { eta: opts.eta, budgetCalls: o.meter.callsLeft(), seed: o.seed });
   o.log(`mipro: ${boot.accepted.length} bootstrapped, ${proposals.length} instructions, ${cands.length} combinations; best ${sh.best.label} dev ${sh.bestScore.toFixed(3)}`);
-  const fin = await finalScore(o, sh.best.program, { score: sh.bestScore, n: sh.bestN });
-  return {
-    program: sh.best.program,
-    devScore: fin.score,
-    devN: fin.n,
-    baselineScore: memoScore(o, base)?.score,
-    table: sh.table,
-    details: { bootstrapped: boot.accepted.map((d) => d.id), instructions, rungs: sh.rungs, chosen: sh.best.label },
-  };
+  return halvingResult(o, base, sh, { bootstrapped: boot.accepted.map((d) => d.id), instructions, rungs: sh.rungs, chosen: sh.best.label });
 }
