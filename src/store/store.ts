@@ -39,46 +39,39 @@ export interface ArmInput {
 }
 export interface ArmRow extends ArmInput { createdAt: number; updatedAt: number }
 
-/**
- * One call attempt. Shaped so a models CallRecord can be passed as is: `store.recordCall(record)`.
- * `run` / `arm` / `exampleId` default to `meta.run` / `meta.arm` / `meta.exampleId`.
- */
-export interface CallInput {
+/** What a call attempt has both as handed to the store (CallInput) and as read back (CallRow). */
+export interface CallFields {
   run?: string;
   arm?: string;
   exampleId?: string;
   modelId: string;
   hash: string;
   request: unknown;
-  response?: { text: string } | string | null;
-  error?: string | null;
-  errorKind?: string | null;
-  status?: number | null;
   usage: { input: number; output: number };
   latencyMs: number;
   costUsd: number;
   attempt: number;
+}
+/**
+ * One call attempt. Shaped so a models CallRecord can be passed as is: `store.recordCall(record)`.
+ * `run` / `arm` / `exampleId` default to `meta.run` / `meta.arm` / `meta.exampleId`.
+ */
+export interface CallInput extends CallFields {
+  response?: { text: string } | string | null;
+  error?: string | null;
+  errorKind?: string | null;
+  status?: number | null;
   cached?: boolean;
   /** epoch ms (default now) */
   at?: number;
   meta?: Record<string, unknown>;
 }
-export interface CallRow {
+export interface CallRow extends CallFields {
   id: number;
-  run?: string;
-  arm?: string;
-  exampleId?: string;
-  modelId: string;
-  hash: string;
-  request: unknown;
   response?: string;
   error?: string;
   errorKind?: string;
   status?: number;
-  usage: { input: number; output: number };
-  latencyMs: number;
-  costUsd: number;
-  attempt: number;
   cached: boolean;
   createdAt: number;
 }
