@@ -70,17 +70,23 @@ export const CLIENT_JS = String.raw`
     }
   };
 
+  // The chart's canvas, saved (the caller restores it) and set up for 12px labels in the given colour.
+  function textContext(chart, color) {
+    var ctx = chart.ctx;
+    ctx.save();
+    ctx.font = '12px ' + Chart.defaults.font.family;
+    ctx.fillStyle = color;
+    ctx.textBaseline = 'middle';
+    return ctx;
+  }
+
   // Point labels for the scatter: the arm name next to its point (canvas text, not HTML), placed
   // greedily where it overlaps no other label or point; a label with no free place is left out (the
   // legend, shown then, and the tooltip still name it).
   var pointLabels = {
     id: 'pointLabels',
     afterDatasetsDraw: function (chart) {
-      var ctx = chart.ctx;
-      ctx.save();
-      ctx.font = '12px ' + Chart.defaults.font.family;
-      ctx.fillStyle = '#0f172a';
-      ctx.textBaseline = 'middle';
+      var ctx = textContext(chart, '#0f172a');
       var placed = [], h = 14, skipped = 0;
       var pts = [];
       chart.data.datasets.forEach(function (ds, di) {
@@ -119,11 +125,7 @@ export const CLIENT_JS = String.raw`
   var valueLabels = {
     id: 'valueLabels',
     afterDatasetsDraw: function (chart) {
-      var ctx = chart.ctx;
-      ctx.save();
-      ctx.font = '12px ' + Chart.defaults.font.family;
-      ctx.fillStyle = '#334155';
-      ctx.textBaseline = 'middle';
+      var ctx = textContext(chart, '#334155');
       ctx.textAlign = 'left';
       chart.data.datasets.forEach(function (ds, di) {
         if (!ds.valueLabels) return;
