@@ -105,6 +105,23 @@ export function fmtTraining(t: ArmReport['training'] | undefined): string {
   return parts.join(', ');
 }
 
+/** The "Cost and speed" cells after the arm's name: cost per 1,000 requests, latency p50 and p95, mean tokens in / out, engineering cost, training. */
+export function costCells(a: ArmReport): string[] {
+  return [
+    fmtUsd(a.costPer1k),
+    fmtMs(a.latencyMs.p50),
+    fmtMs(a.latencyMs.p95),
+    `${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)}`,
+    fmtSpent(a.spent),
+    fmtTraining(a.training),
+  ];
+}
+
+/** An arm's extra metric by name, if it has it. */
+export function extraMetric(a: ArmReport, name: string): NonNullable<ArmReport['extraMetrics']>[number] | undefined {
+  return a.extraMetrics?.find((x) => x.name === name);
+}
+
 export function baselineOf(report: RunReport): string | undefined {
   return report.baseline ?? report.comparisons[0]?.baseline;
 }

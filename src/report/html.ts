@@ -11,19 +11,19 @@ import type { ArmReport, PairedComparison, RunReport } from './types.ts';
 import {
   allWarnings,
   baselineOf,
+  costCells,
+  extraMetric,
   extraMetricNames,
   fmtDiff,
   fmtDiscordant,
   fmtInt,
   fmtInterval,
-  fmtMetric,
   fmtMs,
   fmtNum,
   fmtP,
   fmtSeconds,
   fmtSpent,
   fmtTokens,
-  fmtTraining,
   fmtUsd,
   inlineValue,
   verdict,
@@ -362,7 +362,7 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
     .map((a, i) => {
       const ex = extras
         .map((name) => {
-          const m = a.extraMetrics?.find((x) => x.name === name);
+          const m = extraMetric(a, name);
           return `<td class="num">${m ? metricCell(m.value, m.ci) : '—'}</td>`;
         })
         .join('');
@@ -372,7 +372,8 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
   const costRows = report.arms
     .map(
       (a, i) =>
-        `<tr><td>${swatch(armColor(i))}${escapeHtml(a.name)}</td><td class="num">${usd(a.costPer1k)}</td><td class="num">${fmtMs(a.latencyMs.p50)}</td><td class="num">${fmtMs(a.latencyMs.p95)}</td><td class="num">${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)}</td><td>${escapeHtml(fmtSpent(a.spent))}</td><td>${escapeHtml(fmtTraining(a.training))}</td></tr>`,
+        // the first four (cost, latency p50 / p95, tokens) are numbers
+        `<tr><td>${swatch(armColor(i))}${escapeHtml(a.name)}</td>${costCells(a).map((c, j) => `<td${j < 4 ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
     )
     .join('');
 

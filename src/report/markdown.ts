@@ -3,6 +3,8 @@ import type { ArmReport, RunReport } from './types.ts';
 import {
   allWarnings,
   baselineOf,
+  costCells,
+  extraMetric,
   extraMetricNames,
   fmtDiff,
   fmtDiscordant,
@@ -14,8 +16,6 @@ import {
   fmtP,
   fmtSeconds,
   fmtSpent,
-  fmtTokens,
-  fmtTraining,
   fmtUsd,
   inlineValue,
   oneLine,
@@ -132,7 +132,7 @@ export function renderMarkdown(report: RunReport): string {
         mdEscape(a.modelId),
         fmtMetric(a.metric.value, a.metric.ci),
         ...extras.map((name) => {
-          const m = a.extraMetrics?.find((x) => x.name === name);
+          const m = extraMetric(a, name);
           return m ? fmtMetric(m.value, m.ci) : '-';
         }),
         fmtInt(a.n),
@@ -148,15 +148,7 @@ export function renderMarkdown(report: RunReport): string {
   out.push(
     mdTable(
       ['arm', 'cost / 1k requests', 'latency p50', 'latency p95', 'tokens in / out (mean)', 'engineering cost', 'training'],
-      report.arms.map((a) => [
-        mdEscape(a.name),
-        fmtUsd(a.costPer1k),
-        fmtMs(a.latencyMs.p50),
-        fmtMs(a.latencyMs.p95),
-        `${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)}`,
-        fmtSpent(a.spent),
-        fmtTraining(a.training),
-      ]),
+      report.arms.map((a) => [mdEscape(a.name), ...costCells(a)]),
       [1, 2, 3, 4],
     ),
     '',

@@ -4,18 +4,15 @@ import type { RunReport } from './types.ts';
 import {
   allWarnings,
   baselineOf,
+  costCells,
+  extraMetric,
   extraMetricNames,
   fmtDiff,
   fmtDiscordant,
   fmtInt,
   fmtInterval,
   fmtMetric,
-  fmtMs,
   fmtP,
-  fmtSpent,
-  fmtTokens,
-  fmtTraining,
-  fmtUsd,
   oneLine,
   verdict,
 } from './format.ts';
@@ -67,7 +64,7 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
   );
   for (const a of report.arms) {
     const extraCells = extras.map((name) => {
-      const m = a.extraMetrics?.find((x) => x.name === name);
+      const m = extraMetric(a, name);
       return m ? fmtMetric(m.value, m.ci) : '-';
     });
     const status = a.status === 'done' ? a.status : a.status === 'failed' ? red(a.status) : yellow(a.status);
@@ -90,15 +87,7 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
     [1, 2, 3, 4],
   );
   for (const a of report.arms) {
-    c.push([
-      s(a.name),
-      fmtUsd(a.costPer1k),
-      fmtMs(a.latencyMs.p50),
-      fmtMs(a.latencyMs.p95),
-      `${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)}`,
-      fmtSpent(a.spent),
-      fmtTraining(a.training),
-    ]);
+    c.push([s(a.name), ...costCells(a)]);
   }
   out.push(bold('Cost and speed'), c.toString(), '');
 
