@@ -39,8 +39,8 @@ test('trimmed demo: every arm (prompt, optimized, LoRA, full, fine-tune + prompt
     const html = readFileSync(res.reports.html, 'utf8');
     for (const a of arms) assert.ok(html.includes(a.name), `html names ${a.name}`);
     for (const a of arms.filter((x) => x.kind.startsWith('finetune'))) assert.ok(a.training?.seconds > 0, `${a.name} reports its training time`);
-    // full and full+few-shot share one training (same records and settings); its weights differ from the base
-    const ftDirs = new Set(arms.filter((a) => a.name.startsWith('full')).map((a) => a.training?.modelId ?? a.modelId));
+    // lora and lora+few-shot share one training (same records and settings); its weights differ from the base
+    const ftDirs = new Set(arms.filter((a) => a.name.startsWith('lora')).map((a) => a.training?.modelId ?? a.modelId));
     assert.equal(ftDirs.size, 1, JSON.stringify([...ftDirs]));
     const ftDir = String([...ftDirs][0]).replace(/^local:/, '');
     const q = 'model.layers.0.mlp.down_proj.weight';
