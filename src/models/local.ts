@@ -147,7 +147,21 @@ export class LocalModel implements ProviderModel {
   }
 
   async complete(req: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {
+    if (req.choices?.length) return this.completeChoice(req, req.choices, options);
     return this.completeStream(req, () => {}, options);
+  }
+
+  /** A closed-choice answer: the candidate with the highest log-likelihood as the whole assistant turn. */
+  private async completeChoice(req: ChatRequest, choices: string[], options?: CompleteOptions): Promise<ChatResponse> {
+    if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');
+    const t0 = performance.now();
+    const scores = await this.scoreCandidates(req, choices);
+    let best = 0;
+    for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+    const m = await load(this.dir);
+    const input = this.promptIds(m, req.messages, 0).length;
+    const output = m.tokenizer.encode(choices[best], { addSpecialTokens: false }).length + 1;
+    return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0 };
   }
 
   async completeStream(req: ChatRequest, onDelta: (text: string) => void, options?: CompleteOptions): Promise<ChatResponse & { finishReason: 'stop' | 'length' }> {

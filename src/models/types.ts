@@ -8,6 +8,11 @@ export interface ChatRequest {
   topP?: number;
   stop?: string[];
   seed?: number;
+  /**
+   * A closed answer set (classification). Models that can score candidates (local models) answer with
+   * the most likely choice; other providers ignore it and generate freely (the output parser extracts the label).
+   */
+  choices?: string[];
 }
 
 export interface Usage { input: number; output: number }

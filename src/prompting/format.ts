@@ -9,7 +9,7 @@ import { InputError } from '../task/types.ts';
  */
 export type FormatSpec =
   | { type: 'text'; reasoning?: boolean; instruction?: string; instruct?: boolean }
-  | { type: 'label'; labels?: string[]; strict?: boolean; reasoning?: boolean; instruction?: string; instruct?: boolean }
+  | { type: 'label'; labels?: string[]; strict?: boolean; choices?: boolean; reasoning?: boolean; instruction?: string; instruct?: boolean }
   | { type: 'json'; schema?: Record<string, unknown>; field?: string; reasoning?: boolean; instruction?: string; instruct?: boolean }
   | { type: 'regex'; pattern: string; flags?: string; group?: number | string; reasoning?: boolean; instruction?: string; instruct?: boolean };
 
@@ -23,7 +23,7 @@ const common = {
 
 export const formatObjectSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('text'), ...common }),
-  z.strictObject({ type: z.literal('label'), labels: z.array(z.string().min(1)).min(1).optional(), strict: z.boolean().optional(), ...common }),
+  z.strictObject({ type: z.literal('label'), labels: z.array(z.string().min(1)).min(1).optional(), strict: z.boolean().optional(), choices: z.boolean().optional(), ...common }),
   z.strictObject({ type: z.literal('json'), schema: z.record(z.string(), z.unknown()).optional(), field: z.string().optional(), ...common }),
   z.strictObject({
     type: z.literal('regex'),

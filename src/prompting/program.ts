@@ -157,6 +157,9 @@ export class TemplateProgram implements PromptProgram {
     if (r.topP !== undefined) req.topP = r.topP;
     if (r.stop !== undefined) req.stop = r.stop;
     if (r.seed !== undefined) req.seed = r.seed;
+    // a label answer without reasoning is a closed choice: models that score candidates pick among the labels
+    const f = this.formatSpec;
+    if (f.type === 'label' && !f.reasoning && f.choices !== false && f.labels?.length) req.choices = [...f.labels];
     return req;
   }
 

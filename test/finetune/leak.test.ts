@@ -45,9 +45,9 @@ test('trainer and every prompt arm never read the test split', { timeout: 180_00
   const origStart = LocalFineTuneBackend.prototype.start;
   const trained: TrainingRecord[] = [];
   LocalFineTuneBackend.prototype.start = function (data, opts) { trained.push(...data, ...(opts.validation ?? [])); return origStart.call(this, data, opts); };
-  const origStream = LocalModel.prototype.completeStream;
+  const origComplete = LocalModel.prototype.complete;
   const prepCalls: string[] = [];
-  LocalModel.prototype.completeStream = function (req, onDelta, o) { if (phase === 'prepare') prepCalls.push(JSON.stringify(req.messages)); return origStream.call(this, req, onDelta, o); };
+  LocalModel.prototype.complete = function (req, o) { if (phase === 'prepare') prepCalls.push(JSON.stringify(req.messages)); return origComplete.call(this, req, o); };
   try {
     const loaded = loadConfig(join(dir, 'tunelab.yaml'));
     const p = await prepareExperiment(loaded);
@@ -83,7 +83,7 @@ test('trainer and every prompt arm never read the test split', { timeout: 180_00
     assert.ok(prepCalls.every((c) => !c.includes(MARK)), 'no call made while preparing holds a test input');
   } finally {
     LocalFineTuneBackend.prototype.start = origStart;
-    LocalModel.prototype.completeStream = origStream;
+    LocalModel.prototype.complete = origComplete;
     rmSync(dir, { recursive: true, force: true });
   }
 });
