@@ -1,5 +1,8 @@
 // Bundles the CLI with esbuild: fast to build, fast to start (subcommands load lazily as chunks).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true }); // no stale chunks from earlier builds
 await build({
   entryPoints: ['src/cli/main.ts'],
   outdir: 'dist',

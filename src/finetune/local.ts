@@ -10,7 +10,9 @@ import { resolveLocalPath } from '../models/local.ts';
 import type { Estimate, FineTuneBackend, FineTuneJob, FineTuneOptions, JobEvent, JobState, Problem, TrainingRecord } from './types.ts';
 import { validateRecords } from './validate.ts';
 import { estimateRun } from './estimate.ts';
-import { recordTokenCounter, runTrainJob, type TrainJobEvent, type TrainJobSpec, type TrainSummary } from './train-job.ts';
+// train-job.ts pulls in the engine (onnxruntime): loaded on first use so `tunelab run` without local training skips it
+import type { TrainJobEvent, TrainJobSpec, TrainSummary } from './train-job.ts';
+const trainJob = () => import('./train-job.ts');
 
 export const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -59,16 +61,16 @@ export class LocalFineTuneBackend implements FineTuneBackend {
   private jobs = new Map<string, Running>();
   constructor(private o: LocalBackendOptions = {}) {}
 
-  private context(opts: FineTuneOptions): { baseDir: string; ctx: number; count: (r: TrainingRecord) => number } {
+  private async context(opts: FineTuneOptions): Promise<{ baseDir: string; ctx: number; count: (r: TrainingRecord) => number }> {
     const baseDir = resolveLocalPath(opts.baseModel);
     if (!existsSync(join(baseDir, 'config.json'))) throw new Error(`base model ${opts.baseModel}: no config.json in ${baseDir}`);
     const cfg = JSON.parse(readFileSync(join(baseDir, 'config.json'), 'utf8'));
-    return { baseDir, ctx: cfg.max_position_embeddings, count: recordTokenCounter(baseDir) };
+    return { baseDir, ctx: cfg.max_position_embeddings, count: (await trainJob()).recordTokenCounter(baseDir) };
   }
 
   async validate(data: TrainingRecord[], opts: FineTuneOptions): Promise<Problem[]> {
     let c;
-    try { c = this.context(opts); } catch (e) { return [{ level: 'error', message: (e as Error).message }]; }
+    try { c = await this.context(opts); } catch (e) { return [{ level: 'error', message: (e as Error).message }]; }
     const problems = validateRecords(data, { contextLength: this.o.maxSeqLen ?? c.ctx, countTokens: c.count, validation: opts.validation, holdoutPromptHashes: this.o.holdoutPromptHashes });
     if (opts.method === 'lora' && opts.rank !== undefined && (!Number.isInteger(opts.rank) || opts.rank < 1)) problems.push({ level: 'error', message: 'rank must be a positive integer' });
     if (!(opts.learningRate > 0)) problems.push({ level: 'error', message: 'learning rate must be positive' });
@@ -78,16 +80,17 @@ export class LocalFineTuneBackend implements FineTuneBackend {
 
   /** Tokens and steps from the data; time from a 2-step probe run on this machine (on the calling thread). */
   async estimate(data: TrainingRecord[], opts: FineTuneOptions): Promise<Estimate> {
-    const c = this.context(opts);
+    const c = await this.context(opts);
     const probeN = Math.min(data.length, (opts.batchSize ?? 8) * 2);
     const probeOpts = { ...opts, epochs: 1, maxSteps: 2, validation: undefined, outputDir: join(opts.outputDir, '.probe') };
     const spec = specFor(data.slice(0, probeN), probeOpts, { maxSeqLen: this.o.maxSeqLen });
     let secPerTok: number | undefined;
     let note: string | undefined;
+    const { runTrainJob, removeDir } = await trainJob();
     await runTrainJob({ ...spec, outputDir: probeOpts.outputDir }, (e) => {
       if (e.type === 'progress' && e.step === 2 && e.tokensPerSec > 0) { secPerTok = 1 / e.tokensPerSec; note = `${e.tokensPerSec.toFixed(0)} target tokens/s over 2 steps`; }
     }).catch(() => undefined);
-    (await import('./train-job.ts')).removeDir(probeOpts.outputDir);
+    removeDir(probeOpts.outputDir);
     // the probe counts target (assistant) tokens: estimate with the same measure
     const targetCount = (r: TrainingRecord) => Math.max(1, Math.round(c.count({ messages: r.messages.slice(-1) }) * 0.8));
     return estimateRun({ records: data, opts, countTokens: targetCount, contextLength: c.ctx, secondsPerToken: secPerTok, probeNote: note, pricePerHour: this.o.pricePerHour });
@@ -116,7 +119,7 @@ export class LocalFineTuneBackend implements FineTuneBackend {
     ev('info', `Fine-tuning ${opts.baseModel} (${opts.method}) on ${data.length} records`);
     if (this.o.worker === false) {
       r.abort = new AbortController();
-      r.done = runTrainJob(spec, onEvent, r.abort.signal)
+      r.done = trainJob().then(({ runTrainJob }) => runTrainJob(spec, onEvent, r.abort!.signal))
         .then((s) => onEvent(s ? { type: 'done', summary: s } : { type: 'cancelled' }))
         .catch((e) => onEvent({ type: 'error', message: (e as Error).message }));
     } else {

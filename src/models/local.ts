@@ -4,10 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Generator, loadHfModel, loadPeftAdapter, applyChatTemplate, chatTemplateOf,
-  type BpeTokenizer, type LlamaConfig, type LoraAdapter, type TokenizerConfig,
-} from '../engine/index.ts';
+// The engine (and onnxruntime) loads on the first local call, not at import: runs that use only hosted
+// models don't pay its start-up cost.
+import type { BpeTokenizer, Generator, LlamaConfig, LoraAdapter, TokenizerConfig, applyChatTemplate } from '../engine/index.ts';
 import { registerProvider } from './registry.ts';
 import type { ProviderModel } from './providers/common.ts';
 import { ModelError, type ChatMessage, type ChatRequest, type ChatResponse, type CompleteOptions } from './types.ts';
@@ -42,6 +41,7 @@ interface Loaded {
   tokenizerConfig: TokenizerConfig;
   template: string;
   gen: Generator;
+  applyTemplate: typeof applyChatTemplate;
   eos: number[];
   maxNew: number;
   adapter?: LoraAdapter;
@@ -53,6 +53,7 @@ function load(dir: string): Promise<Loaded> {
   let p = loaded.get(dir);
   if (!p) {
     p = (async () => {
+      const { Generator, loadHfModel, loadPeftAdapter, applyChatTemplate, chatTemplateOf } = await import('../engine/index.ts');
       if (!existsSync(dir)) throw new ModelError(`local:${dir}`, `no model folder at ${dir}${dir === builtinModelDir() ? ' (the built-in model is missing: run `tunelab pretrain recipes/base.yaml`)' : ''}`);
       let baseDir = dir;
       let adapter: LoraAdapter | undefined;
@@ -76,7 +77,7 @@ function load(dir: string): Promise<Loaded> {
       if (imEnd !== undefined) eosIds.add(imEnd);
       return {
         dir, config: m.config, tokenizer: m.tokenizer, tokenizerConfig: tc, template: chatTemplateOf(tc),
-        gen: new Generator({ config: m.config, weights: m.weights }, adapter ? { adapter } : {}),
+        gen: new Generator({ config: m.config, weights: m.weights }, adapter ? { adapter } : {}), applyTemplate: applyChatTemplate,
         eos: [...eosIds], maxNew: Number(m.generationConfig?.max_new_tokens ?? 128), adapter,
       };
     })();
@@ -120,7 +121,7 @@ export class LocalModel implements ProviderModel {
   }
 
   private render(m: Loaded, messages: ChatMessage[]): string {
-    return applyChatTemplate(messages.map((x) => ({ role: x.role, content: x.content })), { chatTemplate: m.template, tokenizerConfig: m.tokenizerConfig, addGenerationPrompt: true });
+    return m.applyTemplate(messages.map((x) => ({ role: x.role, content: x.content })), { chatTemplate: m.template, tokenizerConfig: m.tokenizerConfig, addGenerationPrompt: true });
   }
 
   /** Prompt token ids, shrinking the longest message (keeping its start) until the prompt fits. */
@@ -143,7 +144,7 @@ export class LocalModel implements ProviderModel {
   /** Tokens of a rendered conversation (chat template applied), for validation and estimates. */
   async countTokens(messages: ChatMessage[]): Promise<number> {
     const m = await load(this.dir);
-    return m.tokenizer.encode(applyChatTemplate(messages.map((x) => ({ role: x.role, content: x.content })), { chatTemplate: m.template, tokenizerConfig: m.tokenizerConfig }), { addSpecialTokens: false }).length;
+    return m.tokenizer.encode(m.applyTemplate(messages.map((x) => ({ role: x.role, content: x.content })), { chatTemplate: m.template, tokenizerConfig: m.tokenizerConfig }), { addSpecialTokens: false }).length;
   }
 
   async complete(req: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {
