@@ -1,11 +1,12 @@
 // `tunelab demo`: the built-in offline experiment (examples/demo/tunelab.yaml) — prompt arms vs LoRA
 // fine-tuning on the spam task with the built-in model; prints the table, writes the reports.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig, runExperiment, type RunEvent } from '../../experiment/index.ts';
 import { render } from '../../report/index.ts';
+import { writeRunReports } from '../write-reports.ts';
 import { InputError } from '../../task/types.ts';
 import { createProgress } from '../progress.ts';
 
@@ -46,13 +47,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     process.chdir(startDir);
   }
   const { report } = result;
-  mkdirSync(result.runDir, { recursive: true });
-  const files: Record<string, string> = {};
-  for (const [fmt, ext] of [['json', 'json'], ['md', 'md'], ['html', 'html']] as const) {
-    const f = join(result.runDir, `report.${ext}`);
-    writeFileSync(f, render(report, fmt));
-    files[fmt] = f;
-  }
+  const files = writeRunReports(result.runDir, report);
   const seconds = (Date.now() - t0) / 1000;
   const out: DemoResult = { code: result.interrupted ? 130 : 0, runId: result.runId, seconds, reports: files, report, arms: result.arms };
   if (opts.silent) return out;

@@ -1,8 +1,8 @@
 // `tunelab run [config]`: run or resume an experiment, print the table, write the reports.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { loadConfig, runExperiment, type RunEvent } from '../../experiment/index.ts';
 import { render } from '../../report/index.ts';
+import { writeRunReports } from '../write-reports.ts';
 import { createProgress } from '../progress.ts';
 
 export interface RunCommandOptions {
@@ -44,13 +44,7 @@ export default async function run(configPath: string, opts: RunCommandOptions): 
     process.off('SIGTERM', onSignal);
   }
   const { report, assertions } = result;
-  mkdirSync(result.runDir, { recursive: true });
-  const files: Record<string, string> = {};
-  for (const [fmt, ext] of [['json', 'json'], ['md', 'md'], ['html', 'html']] as const) {
-    const f = join(result.runDir, `report.${ext}`);
-    writeFileSync(f, render(report, fmt));
-    files[fmt] = f;
-  }
+  const files = writeRunReports(result.runDir, report);
   const failed = assertions.filter((a) => !a.ok);
   if (opts.json) {
     const out = {
