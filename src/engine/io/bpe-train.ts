@@ -4,6 +4,7 @@
  * Hugging Face trainer does; deterministic for a given corpus.
  */
 import { EngineIoError } from './errors.ts';
+import { PairHeap } from './pair-heap.ts';
 import { BpeTokenizer, GPT2_PATTERN, byteLevelAlphabet, byteLevelTokenizerJson, textToByteLevel } from './tokenizer.ts';
 
 export interface TrainBpeOptions {
@@ -15,35 +16,6 @@ export interface TrainBpeOptions {
   minFrequency?: number;
 }
 
-/** max-heap over (count desc, key asc) with lazy deletion */
-class CountHeap {
-  c: number[] = []; k: number[] = [];
-  get size() { return this.c.length; }
-  private better(i: number, j: number) { return this.c[i] > this.c[j] || (this.c[i] === this.c[j] && this.k[i] < this.k[j]); }
-  private swap(i: number, j: number) { let t = this.c[i]; this.c[i] = this.c[j]; this.c[j] = t; t = this.k[i]; this.k[i] = this.k[j]; this.k[j] = t; }
-  push(count: number, key: number) {
-    this.c.push(count); this.k.push(key);
-    let i = this.c.length - 1;
-    while (i > 0) { const p = (i - 1) >> 1; if (!this.better(i, p)) break; this.swap(i, p); i = p; }
-  }
-  pop(): [number, number] {
-    const top: [number, number] = [this.c[0], this.k[0]];
-    const lc = this.c.pop()!, lk = this.k.pop()!;
-    if (this.c.length) {
-      this.c[0] = lc; this.k[0] = lk;
-      let i = 0;
-      for (;;) {
-        const a = 2 * i + 1, b = a + 1;
-        let m = i;
-        if (a < this.c.length && this.better(a, m)) m = a;
-        if (b < this.c.length && this.better(b, m)) m = b;
-        if (m === i) break;
-        this.swap(i, m); i = m;
-      }
-    }
-    return top;
-  }
-}
 
 export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOptions): BpeTokenizer {
   const specials = options.specialTokens ?? [];
@@ -93,13 +65,14 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
       if (l[l.length - 1] !== w) l.push(w);
     }
   }
-  const heap = new CountHeap();
-  for (const [k, c] of pairCount) heap.push(c, k);
+  const heap = new PairHeap(); // (-count, key): most frequent pair first, ties by key
+  for (const [k, c] of pairCount) heap.push(-c, k);
 
   const merges: Array<[string, string]> = [];
   const changed = new Set<number>();
   while (vocab.length < options.vocabSize && heap.size) {
-    const [c, key] = heap.pop();
+    const [negCount, key] = heap.pop();
+    const c = -negCount;
     if (pairCount.get(key) !== c) continue; // stale entry
     if (c < minFreq) break;
     const a = Math.floor(key / M), b = key - a * M;
@@ -142,7 +115,7 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
     for (const k of changed) {
       const v = pairCount.get(k);
       if (v === undefined) continue;
-      if (v <= 0) pairCount.delete(k); else heap.push(v, k);
+      if (v <= 0) pairCount.delete(k); else heap.push(-v, k);
     }
   }
   return new BpeTokenizer(byteLevelTokenizerJson(vocab, merges, specials), 'trainBpe');

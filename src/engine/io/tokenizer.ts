@@ -10,6 +10,7 @@
  */
 import type { Tokenizer } from '../types.ts';
 import { EngineIoError } from './errors.ts';
+import { PairHeap } from './pair-heap.ts';
 
 // ---------------------------------------------------------------- byte <-> unicode (GPT-2)
 
@@ -241,36 +242,6 @@ function buildDecoder(cfg: Json | null | undefined, where: string): Decoder {
 // ---------------------------------------------------------------- heap-based BPE merge
 
 interface MergeInfo { rank: number; id: number }
-
-class PairHeap {
-  // entries packed as [rank, pos] pairs in parallel arrays
-  r: number[] = []; p: number[] = [];
-  get size() { return this.r.length; }
-  less(i: number, j: number) { return this.r[i] < this.r[j] || (this.r[i] === this.r[j] && this.p[i] < this.p[j]); }
-  swap(i: number, j: number) { const a = this.r[i]; this.r[i] = this.r[j]; this.r[j] = a; const b = this.p[i]; this.p[i] = this.p[j]; this.p[j] = b; }
-  push(rank: number, pos: number) {
-    this.r.push(rank); this.p.push(pos);
-    let i = this.r.length - 1;
-    while (i > 0) { const q = (i - 1) >> 1; if (!this.less(i, q)) break; this.swap(i, q); i = q; }
-  }
-  pop(): [number, number] {
-    const top: [number, number] = [this.r[0], this.p[0]];
-    const lr = this.r.pop()!, lp = this.p.pop()!;
-    if (this.r.length) {
-      this.r[0] = lr; this.p[0] = lp;
-      let i = 0;
-      for (;;) {
-        const a = 2 * i + 1, b = a + 1;
-        let m = i;
-        if (a < this.r.length && this.less(a, m)) m = a;
-        if (b < this.r.length && this.less(b, m)) m = b;
-        if (m === i) break;
-        this.swap(i, m); i = m;
-      }
-    }
-    return top;
-  }
-}
 
 // ---------------------------------------------------------------- the tokenizer
 
