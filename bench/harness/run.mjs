@@ -174,6 +174,20 @@ function statusKb(pid, key) {
 }
 
 /** Run a command, polling its process tree: peak of the tree's summed RSS and the largest VmHWM seen. */
+/** The figures one side of the benchmark reports: throughput, memory, CPU, requests the server saw. */
+function sideResult(r, before, after, accuracy) {
+  return {
+    exit: r.code,
+    wallS: r.wallS,
+    casesPerS: N / r.wallS,
+    peakRssMb: r.peakRssMb,
+    cpuS: r.cpuS,
+    cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
+    serverRequests: after.completed - before.completed,
+    accuracy,
+  };
+}
+
 function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
   return new Promise((resolvePromise) => {
     const timeFile = join(scratch, `time-${Date.now()}.txt`);
@@ -321,16 +335,7 @@ try {
       log(r.stderr.slice(-3000));
       throw new Error(`tunelab run exited ${r.code}`);
     }
-    results.tunelab = {
-      exit: r.code,
-      wallS: r.wallS,
-      casesPerS: N / r.wallS,
-      peakRssMb: r.peakRssMb,
-      cpuS: r.cpuS,
-      cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
-      serverRequests: after.completed - before.completed,
-      accuracy: findAccuracy(summary),
-    };
+    results.tunelab = sideResult(r, before, after, findAccuracy(summary));
     if (CPU_PROF && existsSync(profDir)) results.tunelabProfile = summarizeProfiles(profDir);
   }
 
@@ -389,14 +394,7 @@ try {
       blocked = readFileSync(join(scratch, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);
     } catch {}
     results.promptfoo = {
-      exit: r.code,
-      wallS: r.wallS,
-      casesPerS: N / r.wallS,
-      peakRssMb: r.peakRssMb,
-      cpuS: r.cpuS,
-      cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
-      serverRequests: after.completed - before.completed,
-      accuracy: Number.isFinite(passed) ? passed / N : null,
+      ...sideResult(r, before, after, Number.isFinite(passed) ? passed / N : null),
       writesDb: !PEER_NO_WRITE,
       blockedOutsideConnections: [...new Set(blocked.map((l) => l.split(' ')[1]))],
       blockedCount: blocked.length,
