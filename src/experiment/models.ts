@@ -8,7 +8,7 @@ import { InputError } from '../task/index.ts';
 import type { ExperimentConfig, ArmConfig } from './config.ts';
 
 export interface ModelFactory {
-  forArm(runId: string, arm: string, opts: { cache: boolean }): { model(id: string): ChatModel };
+  forArm(runId: string, arm: string, opts: { cache: boolean }): { model(id: string, options?: { like?: string }): ChatModel };
 }
 
 export interface ModelDeps {
@@ -18,11 +18,14 @@ export interface ModelDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A config for an id: a models[] entry, or a `local:<path>` reference. */
-export function modelConfigFor(config: ExperimentConfig, id: string, where = 'models'): ModelConfig {
+/** A config for an id: a models[] entry, or a `local:<path>` reference (with the settings of the `like` entry). */
+export function modelConfigFor(config: ExperimentConfig, id: string, where = 'models', like?: string): ModelConfig {
   const m = config.models.find((x) => x.id === id);
   if (m) return m;
-  if (id.startsWith('local:')) return { id, provider: 'local', path: id.slice('local:'.length) } as ModelConfig;
+  if (id.startsWith('local:')) {
+    const { id: _id, model: _model, path: _path, ...settings } = (like ? config.models.find((x) => x.id === like) : undefined) ?? ({} as Partial<ModelConfig>);
+    return { ...settings, id, provider: 'local', path: id.slice('local:'.length) } as ModelConfig;
+  }
   throw new InputError(where, `unknown model '${id}' (models: ${config.models.map((x) => x.id).join(', ')})`);
 }
 
@@ -31,11 +34,12 @@ export function modelFactory(config: ExperimentConfig, deps: ModelDeps = {}): Mo
     forArm(runId, arm, opts) {
       const made = new Map<string, ChatModel>();
       return {
-        model(id: string) {
-          let m = made.get(id);
+        model(id: string, options?: { like?: string }) {
+          const key = options?.like ? `${id}|${options.like}` : id;
+          let m = made.get(key);
           if (!m) {
             const idx = config.models.findIndex((x) => x.id === id);
-            const base = createModel(modelConfigFor(config, id, `arms[${arm}].model`), {
+            const base = createModel(modelConfigFor(config, id, `arms[${arm}].model`, options?.like), {
               cache: deps.cache,
               noCache: !opts.cache,
               env: deps.env,
@@ -43,7 +47,7 @@ export function modelFactory(config: ExperimentConfig, deps: ModelDeps = {}): Mo
               where: idx >= 0 ? `models[${idx}]` : `model ${id}`,
             });
             m = withMeta(base, { run: runId, arm });
-            made.set(id, m);
+            made.set(key, m);
           }
           return m;
         },

@@ -230,7 +230,7 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
   const ctx: ArmContext = {
     data: a.training,
     scorer,
-    model: (id: string) => bound.model(id),
+    model: (id, options) => bound.model(id, options),
     seed: a.p.loaded.config.seed,
     workDir,
     inputFields: a.p.inputFields ?? ['text'],

@@ -23,8 +23,12 @@ export interface ArmContext {
   /** train and dev only: arms never see the test split */
   data: TrainingView;
   scorer: Scorer;
-  /** resolve a model id from config (or a path such as local:...) to a ChatModel */
-  model(id: string): ChatModel;
+  /**
+   * resolve a model id from config (or a path such as local:...) to a ChatModel. `like` names a models[] id
+   * whose settings (temperature, maxTokens, price, concurrency, ...) a model the arm made itself takes on:
+   * fine-tuned weights run like their base.
+   */
+  model(id: string, options?: { like?: string }): ChatModel;
   seed: number;
   /** per-arm scratch folder under the run's output dir (fine-tuned weights, frozen prompts) */
   workDir: string;

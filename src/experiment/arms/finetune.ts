@@ -147,23 +147,6 @@ async function trainOnce(key: string, dir: string, records: TrainingRecord[], op
   try { return await p; } finally { inFlight.delete(key); }
 }
 
-/** The fine-tuned weights run on the same machine as the base: charge the base model's compute price per hour. */
-function withComputePrice(m: ChatModel, perHour: number): ChatModel {
-  if (!perHour) return m;
-  const out: ChatModel = {
-    id: m.id,
-    async complete(req, o) {
-      const r = await m.complete(req, o);
-      return { ...r, costUsd: r.costUsd + (r.latencyMs / 3_600_000) * perHour };
-    },
-  };
-  if (m.scoreCandidates) out.scoreCandidates = m.scoreCandidates.bind(m);
-  if (m.embed) out.embed = m.embed.bind(m);
-  const info = (m as any).info;
-  if (info) Object.defineProperty(out, 'info', { value: { ...info, price: { ...info.price, perHour } }, enumerable: false });
-  return out;
-}
-
 export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions = {}): Arm {
   const where = `arms.${config.name}`;
   const pre = preloadPrompt(config, where, opts.baseDir);
@@ -196,7 +179,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx);
     const modelId = `local:${dir}`;
     const perHour = (baseModel as any).info?.price?.perHour ?? 0;
-    let model = withComputePrice(ctx.model(modelId), perHour);
+    let model = ctx.model(modelId, { like: config.model });
     let prog = program;
     if (config.kind === 'finetune+prompt' && config.shots) {
       ({ program: prog, model } = await applySelection(program, { strategy: config.strategy ?? 'random', k: config.shots }, bctx, model, undefined, `${where}.shots`));
