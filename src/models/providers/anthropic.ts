@@ -3,11 +3,42 @@ import type AnthropicClient from '@anthropic-ai/sdk';
 import { AttemptError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
-import { estimateTokens, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory } from './common.ts';
+import { estimateTokens, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** Anthropic's Messages API requires max_tokens: used when neither the request nor the config sets one. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
+
+/** The Messages API request body (`params`) for a request (live calls and batch requests share it). */
+export function anthropicMessagesBody(cfg: ResolvedModelConfig, req: ChatRequest): Record<string, unknown> {
+  const { system, turns } = systemAndTurns(req.messages);
+  const body: Record<string, unknown> = {
+    ...(cfg.options ?? {}),
+    model: cfg.model,
+    max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages: turns.map((m) => ({ role: m.role, content: m.content })),
+  };
+  if (system != null) body.system = system;
+  if (req.temperature != null) body.temperature = Math.min(1, req.temperature); // Anthropic's range is 0..1
+  if (req.topP != null) body.top_p = req.topP;
+  if (req.stop?.length) body.stop_sequences = req.stop;
+  return body;
+}
+
+/** Text and usage of a Message (live answers and succeeded batch results). Throws AttemptError 'malformed'. */
+export function parseAnthropicMessage(r: any, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
+  if (!r || !Array.isArray(r.content)) throw new AttemptError('malformed', 'malformed response (no content array)', true);
+  const text = r.content
+    .filter((b: any) => b?.type === 'text' && typeof b.text === 'string')
+    .map((b: any) => b.text)
+    .join('');
+  const u = r.usage;
+  const usage = {
+    input: Number.isFinite(u?.input_tokens) ? u.input_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+    output: Number.isFinite(u?.output_tokens) ? u.output_tokens : estimateTokens(text.length),
+  };
+  return { text, usage };
+}
 
 /**
  * Anthropic's Messages API (POST {baseURL}/v1/messages) through the official `@anthropic-ai/sdk`, SDK
@@ -26,17 +57,7 @@ export const anthropicProvider: ProviderFactory = (cfg, deps) => {
     secrets: [apiKey],
     handlesTimeout: true,
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
-      const { system, turns } = systemAndTurns(req.messages);
-      const body: Record<string, unknown> = {
-        ...(cfg.options ?? {}),
-        model: cfg.model,
-        max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-        messages: turns.map((m) => ({ role: m.role, content: m.content })),
-      };
-      if (system != null) body.system = system;
-      if (req.temperature != null) body.temperature = Math.min(1, req.temperature); // Anthropic's range is 0..1
-      if (req.topP != null) body.top_p = req.topP;
-      if (req.stop?.length) body.stop_sequences = req.stop;
+      const body = anthropicMessagesBody(cfg, req);
       const t0 = performance.now();
       let r: any;
       try {
@@ -44,17 +65,7 @@ export const anthropicProvider: ProviderFactory = (cfg, deps) => {
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }
-      if (!r || !Array.isArray(r.content)) throw new AttemptError('malformed', 'malformed response (no content array)', true);
-      const text = r.content
-        .filter((b: any) => b?.type === 'text' && typeof b.text === 'string')
-        .map((b: any) => b.text)
-        .join('');
-      const u = r.usage;
-      const usage = {
-        input: Number.isFinite(u?.input_tokens) ? u.input_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
-        output: Number.isFinite(u?.output_tokens) ? u.output_tokens : estimateTokens(text.length),
-      };
-      return { text, usage, latencyMs: performance.now() - t0, costUsd: 0 };
+      return { ...parseAnthropicMessage(r, req), latencyMs: performance.now() - t0, costUsd: 0 };
     },
   };
 };

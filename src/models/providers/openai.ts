@@ -3,7 +3,7 @@ import type OpenAIClient from 'openai';
 import { AttemptError, ModelConfigError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
-import { estimateTokens, resolveApiKey, sdkAttemptError, type ProviderFactory } from './common.ts';
+import { estimateTokens, resolveApiKey, sdkAttemptError, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
 
 /** Default base URLs of the OpenAI-compatible providers tunelab knows by name. */
 export const OPENAI_COMPATIBLE_BASE_URLS: Record<string, string> = {
@@ -18,6 +18,34 @@ export const OPENAI_COMPATIBLE_BASE_URLS: Record<string, string> = {
 
 /** Providers whose key is required (hosted). The others send a key only when apiKeyEnv names one. */
 const HOSTED = new Set(['openai', 'together', 'groq']);
+
+/** The chat completions request body for a request (live calls and batch lines share it). */
+export function openAIChatBody(cfg: ResolvedModelConfig, req: ChatRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...(cfg.options ?? {}), model: cfg.model, messages: req.messages };
+  if (req.temperature != null) body.temperature = req.temperature;
+  if (req.topP != null) body.top_p = req.topP;
+  if (req.stop?.length) body.stop = req.stop;
+  if (req.seed != null) body.seed = req.seed;
+  if (req.maxTokens != null) body[cfg.provider === 'openai' ? 'max_completion_tokens' : 'max_tokens'] = req.maxTokens;
+  return body;
+}
+
+/** Text and usage of a chat completion body (live answers and batch output lines). Throws AttemptError 'malformed'. */
+export function parseOpenAIChat(r: any, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
+  const text = r?.choices?.[0]?.message?.content;
+  if (typeof text !== 'string') {
+    if (r?.choices?.[0]?.message && text == null) {
+      // a refusal or tool call without text content: an empty answer, not a transport fault
+    } else throw new AttemptError('malformed', 'malformed response (no choices[0].message.content)', true);
+  }
+  const out = typeof text === 'string' ? text : '';
+  const u = r.usage;
+  const usage = {
+    input: Number.isFinite(u?.prompt_tokens) ? u.prompt_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+    output: Number.isFinite(u?.completion_tokens) ? u.completion_tokens : estimateTokens(out.length),
+  };
+  return { text: out, usage };
+}
 
 /**
  * OpenAI chat completions through the official `openai` SDK, for OpenAI and every server that speaks
@@ -39,19 +67,13 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     timeout: cfg.timeoutMs,
     fetch: nodeFetch as any,
   });
-  const useCompletionTokens = cfg.provider === 'openai';
   return {
     id: cfg.id,
     endpoint: baseURL,
     secrets: apiKey ? [apiKey] : [],
     handlesTimeout: true,
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
-      const body: Record<string, unknown> = { ...(cfg.options ?? {}), model: cfg.model, messages: req.messages };
-      if (req.temperature != null) body.temperature = req.temperature;
-      if (req.topP != null) body.top_p = req.topP;
-      if (req.stop?.length) body.stop = req.stop;
-      if (req.seed != null) body.seed = req.seed;
-      if (req.maxTokens != null) body[useCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = req.maxTokens;
+      const body = openAIChatBody(cfg, req);
       const t0 = performance.now();
       let r: any;
       try {
@@ -59,19 +81,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }
-      const text = r?.choices?.[0]?.message?.content;
-      if (typeof text !== 'string') {
-        if (r?.choices?.[0]?.message && text == null) {
-          // a refusal or tool call without text content: an empty answer, not a transport fault
-        } else throw new AttemptError('malformed', 'malformed response (no choices[0].message.content)', true);
-      }
-      const out = typeof text === 'string' ? text : '';
-      const u = r.usage;
-      const usage = {
-        input: Number.isFinite(u?.prompt_tokens) ? u.prompt_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
-        output: Number.isFinite(u?.completion_tokens) ? u.completion_tokens : estimateTokens(out.length),
-      };
-      return { text: out, usage, latencyMs: performance.now() - t0, costUsd: 0 };
+      return { ...parseOpenAIChat(r, req), latencyMs: performance.now() - t0, costUsd: 0 };
     },
     async embed(texts: string[]): Promise<number[][]> {
       try {
