@@ -32,7 +32,7 @@ export interface ClassificationReport {
   accuracy: number;
 }
 
-function macroFromMatrix(m: ArrayLike<number>, K: number, realLabels: number): number {
+export function macroFromMatrix(m: ArrayLike<number>, K: number, realLabels: number): number {
   let sum = 0;
   let count = 0;
   for (let i = 0; i < realLabels; i++) {
@@ -53,7 +53,7 @@ function macroFromMatrix(m: ArrayLike<number>, K: number, realLabels: number): n
 }
 
 /** Index codes expected*K + predicted, with the label list extended by expected values not listed and by `(none)`. */
-function encode(labels: readonly string[], expected: readonly string[], predicted: readonly (string | undefined)[]) {
+export function encode(labels: readonly string[], expected: readonly string[], predicted: readonly (string | undefined)[]) {
   const all = [...labels];
   const exp = expected.map((e) => {
     const c = canonicalLabel(e, all);

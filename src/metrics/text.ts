@@ -68,11 +68,31 @@ function spans(re: RegExp, text: string): [number, number][] {
   return out;
 }
 
+/** Words that negate a label mentioned right after them in the same clause ("not spam", "isn't ham", "rather than news"). */
+const NEGATORS = /(?:^|[^\p{L}\p{N}_'’])(?:not|no|never|neither|nor|non|without|isn['’]?t|aren['’]?t|wasn['’]?t|doesn['’]?t|rather\s+than|instead\s+of|other\s+than)(?:[^\p{L}\p{N}_]+(?:\p{L}+[^\p{L}\p{N}_]+){0,2})?$/iu;
+/** Where a clause ends: a negation before one of these does not reach the label after it. */
+const CLAUSE_END = /[.;:!?\n,]|\bbut\b/giu;
+
+/** Is the label occurrence at `start` negated by a word shortly before it in the same clause? */
+function negated(text: string, start: number): boolean {
+  let from = 0;
+  const before = text.slice(Math.max(0, start - 80), start);
+  CLAUSE_END.lastIndex = 0;
+  for (let m = CLAUSE_END.exec(before); m; m = CLAUSE_END.exec(before)) from = m.index + m[0].length;
+  const clause = before.slice(from);
+  // "non-spam": a prefix joined by a hyphen
+  if (/(?:^|[^\p{L}])non[-\s]?$/iu.test(clause)) return true;
+  return NEGATORS.test(clause);
+}
+
 /**
  * Label extraction from free text.
- * Non-strict: the first label, in the listed order, that occurs in the text as a whole word (case-insensitive; spaces,
- * `_` and `-` inside a label match each other), not counting occurrences that are part of a longer label's occurrence
- * ("Democratic" inside "Democratic-Republican").
+ * Non-strict: every whole-word occurrence of every label (case-insensitive; spaces, `_` and `-` inside a label match
+ * each other) is found, except occurrences that are part of a longer label's occurrence ("Democratic" inside
+ * "Democratic-Republican"). Occurrences negated in their own clause ("not ham", "isn't spam", "non-spam", "rather than
+ * news": a negation word up to three words before the label, with no `.,;:!?`, newline or "but" in between) are
+ * skipped. The answer is the LAST remaining occurrence: "not ham, it is spam" → spam; "spam or ham? ham" → ham.
+ * When every occurrence is negated, no label is read (undefined).
  * Strict: the whole text, lowercased with whitespace collapsed and surrounding quotes/punctuation removed, must equal a label.
  * Returns the label as listed, or undefined.
  */
@@ -83,14 +103,18 @@ export function extractLabel(text: string, labels: readonly string[], strict = f
     const i = c.norm.indexOf(t);
     return i >= 0 ? labels[i] : undefined;
   }
+  let best: { label: number; at: number; end: number } | undefined;
   for (let i = 0; i < labels.length; i++) {
     const own = spans(c.re[i], text);
     if (!own.length) continue;
-    if (!c.supersets[i].length) return labels[i];
-    const covers = c.supersets[i].flatMap((j) => spans(c.re[j], text));
-    if (own.some(([s, e]) => !covers.some(([cs, ce]) => cs <= s && e <= ce))) return labels[i];
+    const covers = c.supersets[i].length ? c.supersets[i].flatMap((j) => spans(c.re[j], text)) : [];
+    for (const [s, e] of own) {
+      if (covers.some(([cs, ce]) => cs <= s && e <= ce)) continue;
+      if (negated(text, s)) continue;
+      if (!best || s > best.at || (s === best.at && e > best.end)) best = { label: i, at: s, end: e };
+    }
   }
-  return undefined;
+  return best ? labels[best.label] : undefined;
 }
 
 /** The listed label matching `value` after label normalization, or undefined. */

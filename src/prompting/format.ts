@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { z } from 'zod';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
+import { extractLabel } from '../metrics/index.ts';
 
 /**
  * Output formats: how the prompt asks for the answer and how the model's output is parsed into
@@ -79,24 +80,16 @@ export function extractAnswer(output: string): string {
   return output.slice(last).trim().replace(/^\*+|\*+$/g, '').trim();
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The label that appears first in the text (case-insensitive, whole words); ties go to the longer label. */
+/**
+ * The label a free-text answer gives: an exact match of the whole (trimmed) text first; otherwise (unless `strict`)
+ * the metrics module's extractLabel: the LAST whole-word mention that is not negated in its clause, so
+ * "not ham, it is spam" reads as spam and "ham, not spam" as ham (see metrics/text.ts for the rule).
+ */
 export function findLabel(text: string, labels: string[], strict = false): string | undefined {
   const clean = text.trim().replace(/^["'`*\s]+|["'`*.!\s]+$/g, '');
   const exact = labels.find((l) => l.toLowerCase() === clean.toLowerCase());
   if (exact !== undefined || strict) return exact;
-  let best: { label: string; at: number } | undefined;
-  for (const label of labels) {
-    const re = new RegExp(`(^|[^\\p{L}\\p{N}_])${escapeRe(label)}(?=$|[^\\p{L}\\p{N}_])`, 'iu');
-    const m = re.exec(text);
-    if (!m) continue;
-    const at = m.index + m[1].length;
-    if (!best || at < best.at || (at === best.at && label.length > best.label.length)) best = { label, at };
-  }
-  return best?.label;
+  return extractLabel(text, labels);
 }
 
 /** The first JSON object or array in a text (a ```json fence, or the outermost braces). */

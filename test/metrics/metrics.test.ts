@@ -19,11 +19,17 @@ async function rejectsInput(p: Promise<unknown> | (() => unknown), where: string
   });
 }
 
-test('extractLabel: first listed label found, whole words, case-insensitive', () => {
+test('extractLabel: last unnegated mention, whole words, case-insensitive', () => {
   const labels = ['spam', 'ham'];
   assert.equal(extractLabel('This is SPAM.', labels), 'spam');
   assert.equal(extractLabel('Label: Ham', labels), 'ham');
-  assert.equal(extractLabel('spam or ham? ham', labels), 'spam', 'listed order wins');
+  assert.equal(extractLabel('spam or ham? ham', labels), 'ham', 'the last mention wins');
+  assert.equal(extractLabel('not ham, it is spam', labels), 'spam', 'a negated mention is skipped');
+  assert.equal(extractLabel('ham, not spam', labels), 'ham');
+  assert.equal(extractLabel("It isn't spam. Label: ham", labels), 'ham');
+  assert.equal(extractLabel('This is a non-spam message', labels), undefined, 'every mention negated: no label');
+  assert.equal(extractLabel('it is not a spam email', labels), undefined, 'negation reaches up to three words');
+  assert.equal(extractLabel('spam but not ham', labels), 'spam');
   assert.equal(extractLabel('hamburger spammer', labels), undefined, 'whole words only');
   assert.equal(extractLabel('nothing here', labels), undefined);
   assert.equal(extractLabel('Genre: science fiction', ['news', 'science_fiction']), 'science_fiction');
