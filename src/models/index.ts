@@ -1,9 +1,14 @@
 export * from './types.ts';
 export { modelConfigSchema, priceSchema, MODEL_DEFAULTS, DEFAULT_KEY_ENV, type ModelConfig, type PriceConfig } from './config.ts';
-export { ModelConfigError, ModelCallError, AttemptError, type CallErrorKind } from './errors.ts';
+export { ModelConfigError, ModelCallError, AttemptError, FATAL_CALL_KINDS, type CallErrorKind } from './errors.ts';
 export { canonicalJson, requestHash } from './hash.ts';
 export { BUILTIN_PRICES, priceFor, costOf } from './prices.ts';
 export { Semaphore } from './limiter.ts';
+export { onAbort, childSignal, sleep } from './abort.ts';
+export {
+  wrapModel, composeModel, aroundCalls, accountingLayer, timeoutLayer, limitLayer, retryLayer, cacheLayer, requestLayer, toAttemptError,
+  type ModelLayer, type ModelOverrides, type NextCall, type LayerContext, type AttemptReport, type RetryOptions,
+} from './layers.ts';
 export { backoffDelay, parseRetryAfter, retryDelay, type BackoffOptions } from './retry.ts';
 export type { ProviderDeps, ProviderFactory, ProviderModel, ResolvedModelConfig } from './providers/common.ts';
 export { resolveApiKey } from './providers/common.ts';

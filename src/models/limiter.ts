@@ -1,7 +1,22 @@
-/** A counting semaphore: at most `limit` holders at once, FIFO. */
+import { onAbort } from './abort.ts';
+
+interface Waiter {
+  grant: () => void;
+  /** set when its caller aborted: skipped when its turn comes */
+  gone: boolean;
+}
+
+/**
+ * A counting semaphore: at most `limit` holders at once, FIFO. Every operation is O(1) (amortized):
+ * waiters sit in an array with a moving head, an aborted waiter is marked and skipped, and a waiter
+ * subscribes to its signal through abort.ts, which puts one listener on each signal whatever the
+ * number of waiters.
+ */
 export class Semaphore {
   private active = 0;
-  private waiters: (() => void)[] = [];
+  private queue: Waiter[] = [];
+  private head = 0;
+  private live = 0;
   constructor(public readonly limit: number) {
     if (!(limit >= 1)) throw new RangeError('concurrency limit must be at least 1');
   }
@@ -9,32 +24,56 @@ export class Semaphore {
     return this.active;
   }
   get waiting(): number {
-    return this.waiters.length;
+    return this.live;
   }
   acquire(signal?: AbortSignal): Promise<void> {
-    if (this.active < this.limit) {
+    if (this.active < this.limit && this.live === 0) {
       this.active++;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      let off: () => void = () => {};
+      const w: Waiter = {
+        gone: false,
+        grant: () => {
+          off();
+          resolve();
+        },
       };
-      const onAbort = () => {
-        const i = this.waiters.indexOf(grant);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal!.reason ?? new Error('aborted'));
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(grant);
+      if (signal) {
+        off = onAbort(signal, () => {
+          if (w.gone) return;
+          w.gone = true;
+          this.live--;
+          reject(signal.reason ?? new Error('aborted'));
+        });
+      }
+      this.queue.push(w);
+      this.live++;
     });
   }
   release(): void {
-    const next = this.waiters.shift();
-    if (next) next(); // hand the slot over: active stays the same
-    else this.active--;
+    while (this.head < this.queue.length) {
+      const w = this.queue[this.head++];
+      if (w.gone) continue;
+      w.gone = true;
+      this.live--;
+      this.compact();
+      w.grant(); // hand the slot over: active stays the same
+      return;
+    }
+    this.compact();
+    this.active--;
+  }
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(signal);

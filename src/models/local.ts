@@ -149,7 +149,7 @@ export class LocalModel implements ProviderModel {
 
   async complete(req: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {
     if (req.choices?.length) return this.completeChoice(req, req.choices, options);
-    return this.completeStream(req, () => {}, options);
+    return this.stream(req, () => {}, options);
   }
 
   /** A closed-choice answer: the candidate with the highest log-likelihood as the whole assistant turn. */
@@ -165,7 +165,8 @@ export class LocalModel implements ProviderModel {
     return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0 };
   }
 
-  async completeStream(req: ChatRequest, onDelta: (text: string) => void, options?: CompleteOptions): Promise<ChatResponse & { finishReason: 'stop' | 'length' }> {
+  /** Generates with text deltas as they come (held back while they could still become a stop sequence). */
+  async stream(req: ChatRequest, onDelta: (text: string) => void, options?: CompleteOptions): Promise<ChatResponse> {
     const m = await load(this.dir);
     return this.serial.run(async () => {
       if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');

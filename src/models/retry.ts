@@ -41,18 +41,3 @@ export function retryDelay(attempt: number, retryAfterMs: number | undefined, o:
   if (retryAfterMs != null) return Math.min(retryAfterMs, o.retryAfterCapMs ?? 60_000);
   return backoffDelay(attempt, o);
 }
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -25,8 +25,12 @@ export interface ChatResponse {
   costUsd: number;
   /** true when served from the response cache (latency and cost are those of the original call). */
   cached?: boolean;
+  /** why generation ended, where the provider says: 'stop' (end of turn or a stop sequence) or 'length' (maxTokens) */
+  finishReason?: FinishReason;
   raw?: unknown;
 }
+
+export type FinishReason = 'stop' | 'length';
 
 export interface CompleteOptions {
   signal?: AbortSignal;
@@ -34,13 +38,42 @@ export interface CompleteOptions {
   meta?: Record<string, unknown>;
   /** per-attempt time limit, set by createModel's wrapper for providers that enforce it themselves */
   timeoutMs?: number;
+  /**
+   * The request's cache key (requestHash of the effective request), set by createModel's outermost
+   * layer for the layers inside it: the cache, call records, and a batch layer's custom_id.
+   */
+  requestHash?: string;
+  /** 1-based attempt number, set by createModel's retry layer for the layers inside it */
+  attempt?: number;
 }
+
+/** What createModel resolved a `models:` entry to. */
+export interface ModelInfo {
+  provider: string;
+  /** the provider's model name */
+  model: string;
+  /** base URL, or a provider-supplied identity (local:<folder>) */
+  endpoint?: string;
+  price: Price;
+  /** false when a hosted model has no known price (its cost shows as 0) */
+  priceKnown: boolean;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+}
+
+/** Receives text as it is generated; the pieces joined are the response's text. */
+export type OnDelta = (text: string) => void;
 
 /** Every provider, the local engine included, is one of these. */
 export interface ChatModel {
   /** The config id, e.g. "gpt-4o-mini" or "local:models/tunelab-base". */
   readonly id: string;
   complete(request: ChatRequest, options?: CompleteOptions): Promise<ChatResponse>;
+  /** Optional: what the model resolved to (createModel sets it). */
+  readonly info?: ModelInfo;
+  /** Optional: generate with text deltas as they come (the local model); resolves like complete(). */
+  stream?(request: ChatRequest, onDelta: OnDelta, options?: CompleteOptions): Promise<ChatResponse>;
   /** Optional: score fixed candidate answers by log-likelihood (local models). Higher is better. */
   scoreCandidates?(request: ChatRequest, candidates: string[]): Promise<number[]>;
   /** Optional: embeddings, where the provider offers them (used by few-shot kNN selection). */

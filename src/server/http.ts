@@ -5,15 +5,13 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import busboy from 'busboy';
-import type { ChatMessage, ChatModel, ChatRequest, ChatResponse } from '../models/types.ts';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse } from '../models/index.ts';
 import { ApiError, badRequest, notFound } from './errors.ts';
 import type { FileRecord, ServerStore } from './store.ts';
 import { JobManager, type JobManagerOptions } from './jobs.ts';
 
-/** A ChatModel that can also stream text deltas (the local model does). */
-export interface StreamingChatModel extends ChatModel {
-  completeStream(request: ChatRequest, onDelta: (text: string) => void, options?: { signal?: AbortSignal }): Promise<ChatResponse & { finishReason?: 'stop' | 'length' }>;
-}
+/** A ChatModel that streams text deltas (the local model does); kept as a name for ChatModel's `stream` capability. */
+export type StreamingChatModel = ChatModel & Required<Pick<ChatModel, 'stream'>>;
 
 export interface ServerOptions extends Omit<JobManagerOptions, 'store'> {
   store: ServerStore;
@@ -206,7 +204,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.on('close', () => { if (!res.writableFinished) ac.abort(); });
     if (!stream) {
       const r = await model.complete(chatReq, { signal: ac.signal });
-      const finish = (r as any).finishReason ?? 'stop';
+      const finish = r.finishReason ?? 'stop';
       send(res, 200, {
         id, object: 'chat.completion', created, model: modelName, system_fingerprint: null,
         choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null, finish_reason: finish }],
@@ -222,10 +220,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     chunk({ role: 'assistant', content: '' }, null);
     try {
-      let r: ChatResponse & { finishReason?: string };
-      const sm = model as Partial<StreamingChatModel>;
-      if (typeof sm.completeStream === 'function') {
-        r = await sm.completeStream(chatReq, (t) => { if (t) chunk({ content: t }, null); }, { signal: ac.signal });
+      let r: ChatResponse;
+      if (model.stream) {
+        r = await model.stream(chatReq, (t) => { if (t) chunk({ content: t }, null); }, { signal: ac.signal });
       } else {
         r = await model.complete(chatReq, { signal: ac.signal });
         if (r.text) chunk({ content: r.text }, null);

@@ -31,7 +31,7 @@ export class ScriptedBackend implements FineTuneBackend {
   }
 }
 
-export function echoModel(id: string, prefix = 'echo: '): ChatModel & { completeStream(r: ChatRequest, on: (t: string) => void): Promise<ChatResponse> } {
+export function echoModel(id: string, prefix = 'echo: '): ChatModel & { stream(r: ChatRequest, on: (t: string) => void): Promise<ChatResponse> } {
   const answer = (r: ChatRequest) => {
     const text = prefix + (r.messages.at(-1)?.content ?? '');
     return r.maxTokens ? text.split(' ').slice(0, r.maxTokens).join(' ') : text;
@@ -39,7 +39,7 @@ export function echoModel(id: string, prefix = 'echo: '): ChatModel & { complete
   return {
     id,
     async complete(r) { const text = answer(r); return { text, usage: { input: r.messages.length * 3, output: text.split(' ').length }, latencyMs: 1, costUsd: 0 }; },
-    async completeStream(r, on) {
+    async stream(r, on) {
       const text = answer(r);
       const parts = text.split(/(?<= )/);
       for (const p of parts) { on(p); await new Promise((res) => setTimeout(res, 1)); }
