@@ -2,7 +2,7 @@
 // config's `output` folder (default .tunelab next to the config), else ./.tunelab.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 
 export async function locateStore(opts: { store?: string; config?: string }): Promise<string> {
   if (opts.store) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ChatMessage } from '../models/types.ts';
 import type { PromptProgram } from '../prompting/types.ts';
 import type { Example } from '../task/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 import type { TrainingRecord } from './types.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatMessage, ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 import { DynamicDemoModel } from './dynamic.ts';
 import { formatSchema, type FormatSpec } from './format.ts';
 import { loadPromptFile, messageSchema, programFromFrozen, type PromptFile } from './files.ts';

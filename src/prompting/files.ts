@@ -3,7 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ChatMessage } from '../models/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 import { formatSchema, type FormatSpec } from './format.ts';
 import { promptHash, TemplateProgram, type Demo, type RequestOptions } from './program.ts';
 import { resolveMessageIncludes } from './template.ts';

@@ -1,6 +1,6 @@
 import type { ChatMessage, ChatRequest } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 import { createFormat, normalizeFormat, type FormatSpec, type OutputFormat } from './format.ts';
 import { renderText } from './template.ts';
 import type { PromptProgram } from './types.ts';

@@ -2,7 +2,7 @@ import MiniSearch from 'minisearch';
 import { z } from 'zod';
 import type { ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 import { demoOf, type Demo, type DemoSelector, type TemplateProgram } from './program.ts';
 import { approxTokens, Rng } from './util.ts';
 

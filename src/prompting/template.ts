@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Mustache from 'mustache';
 import type { ChatMessage } from '../models/types.ts';
-import { InputError } from '../task/types.ts';
+import { InputError } from '../core/index.ts';
 
 /** Values are inserted verbatim (no HTML escaping); objects and arrays as JSON. */
 function plain(value: unknown): string {

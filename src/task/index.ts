@@ -3,4 +3,4 @@ export * from './schema.ts';
 export { getPath, loadRecords, mapRecords, createMapper, resolveMapping, inferFormat, inferLabels, loadTask, type RawRecord, type LoadedTask, type FieldMapping, type FileFormat } from './load.ts';
 export { loadBuiltin, loadBuiltinFull, builtinLabels, builtinLoadMs, emailToText, brownToText, htmlToText, type BuiltinRecord } from './builtin.ts';
 export { splitExamples, allocate, dedupeKey, leakageKey, type SplitReport, type SplitResult, type SplitOptions } from './split.ts';
-export { normalizeForLeakage, mulberry32, shuffle } from './util.ts';
+export { normalizeForLeakage } from './util.ts';

@@ -1,7 +1,8 @@
 import { InputError, type Example, type Split } from './types.ts';
 import { splitSchema, type SplitConfig, type SplitConfigInput } from './schema.ts';
 import { getPath } from './load.ts';
-import { mulberry32, normalizeForLeakage, shuffle } from './util.ts';
+import { canonicalJson, Rng } from '../core/index.ts';
+import { normalizeForLeakage } from './util.ts';
 
 export interface SplitReport {
   /** exact duplicates (same input after trimming and collapsing whitespace) removed before splitting; the first copy is kept */
@@ -30,15 +31,14 @@ export interface SplitOptions {
   expectedField?: string;
 }
 
-function canonical(v: unknown, norm: (s: string) => string): string {
-  if (typeof v === 'string') return JSON.stringify(norm(v));
-  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, norm)).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const keys = Object.keys(v).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k], norm)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'undefined';
+/** The value with every string passed through `norm` (keys untouched), for comparison keys. */
+function mapStrings(v: unknown, norm: (s: string) => string): unknown {
+  if (typeof v === 'string') return norm(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, norm));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, norm)]));
+  return v;
 }
+const canonical = (v: unknown, norm: (s: string) => string): string => canonicalJson(mapStrings(v, norm));
 
 const wsNorm = (s: string) => s.trim().replace(/\s+/g, ' ');
 /** The key exact-duplicate removal compares: the whole input with strings trimmed and whitespace collapsed. */
@@ -219,21 +219,21 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
     }
     if (size.test < keys.length) warnings.push(`the test split (${size.test}) is smaller than the number of classes (${keys.length}); it was enlarged to hold one example per class`);
   }
-  const rand = mulberry32(cfg.seed);
+  const rng = new Rng(cfg.seed);
   const alloc = allocate(keys.map((k) => groups.get(k)!.length), targets, minimum);
   const split: Split = { train: [], dev: [], test: [] };
   const classCounts: Record<string, { train: number; dev: number; test: number }> = {};
   keys.forEach((k, gi) => {
-    const g = shuffle([...groups.get(k)!], rand);
+    const g = rng.shuffle(groups.get(k)!);
     const [t, d, tr] = alloc[gi];
     split.test.push(...g.slice(0, t));
     split.dev.push(...g.slice(t, t + d));
     split.train.push(...g.slice(t + d, t + d + tr));
     if (keyOf) classCounts[k] = { train: tr, dev: d, test: t };
   });
-  shuffle(split.test, rand);
-  shuffle(split.dev, rand);
-  shuffle(split.train, rand);
+  rng.shuffleInPlace(split.test);
+  rng.shuffleInPlace(split.dev);
+  rng.shuffleInPlace(split.train);
   const unused = n - split.test.length - split.dev.length - split.train.length;
   // 3. leakage
   const testKeys = new Set(split.test.map(leakageKey));

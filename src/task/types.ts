@@ -17,10 +17,5 @@ export interface Split {
 /** The splits an optimizer or trainer may see. The test split is deliberately absent. */
 export type TrainingView = Pick<Split, 'train' | 'dev'>;
 
-/** Thrown for any bad user input. `where` names the file:line, config path or request. CLI maps it to exit code 2. */
-export class InputError extends Error {
-  constructor(public where: string, message: string) {
-    super(`${where}: ${message}`);
-    this.name = 'InputError';
-  }
-}
+/** Bad user input (file:line, config path or request): the one class lives in core. */
+export { InputError } from '../core/index.ts';

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, runExperiment, type RunEvent } from '../../experiment/index.ts';
 import { render } from '../../report/index.ts';
 import { writeRunReports } from '../write-reports.ts';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 import { createProgress } from '../progress.ts';
 
 /** examples/demo/tunelab.yaml of this installation. */

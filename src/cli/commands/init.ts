@@ -2,7 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 
 /** The package root (holds package.json and examples/), from dist/ or src/cli/commands/. */
 export function packageRoot(): string {

@@ -1,7 +1,7 @@
 // tunelab pretrain [recipe] [--out dir] [--steps n] [--small] [--fresh]
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 
 const HELP = `Usage: tunelab pretrain [recipe] [options]
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { buildRunReport, openRunStore } from '../../experiment/index.ts';
 import { render, type ReportFormat } from '../../report/index.ts';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 import { locateStore } from '../store-path.ts';
 
 export default async function report(runArg: string, opts: { format: ReportFormat; out?: string; config?: string; store?: string }): Promise<number> {

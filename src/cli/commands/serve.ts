@@ -1,7 +1,7 @@
 // tunelab serve: an OpenAI-compatible HTTP server over the local engine (see src/server).
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 
 const HELP = `Usage: tunelab serve [options]
 

@@ -15,7 +15,7 @@ import {
 import { LocalFineTuneBackend, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
 import type { ChatModel } from '../../models/types.ts';
 import type { Example } from '../../task/types.ts';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
 

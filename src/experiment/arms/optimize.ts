@@ -8,7 +8,7 @@ import {
   programFromFrozen, promptFields, proposeInstructions, readFrozenPrompt, writeFrozenPrompt,
   type Budget, type CreateOptions, type FrozenPrompt, type OptimizeContext, type OptimizeResult, type PromptConfig,
 } from '../../prompting/index.ts';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import { registerArmKind, type ArmKind } from './registry.ts';
 

@@ -10,7 +10,7 @@ import {
   Generator, loadHfModel, type TrainExample, type BpeTokenizer, type LlamaModel,
 } from '../../engine/index.ts';
 import type { ChatMessage } from '../../models/types.ts';
-import { InputError } from '../../task/types.ts';
+import { InputError } from '../../core/index.ts';
 import { SOURCES, brownDocs, chunkText, mobyDickDocs, sotuDocs, wordnetDocs, wordnetGlosses, type Doc } from './corpus.ts';
 import { Rand, classificationProbes, instructionMixture, type Sources } from './instruct.ts';
 import { writeModelCard } from './card.ts';
