@@ -15,7 +15,7 @@ import type { ChatModel } from '../models/types.ts';
 import type { Scorer } from '../metrics/types.ts';
 import type { Spent } from '../prompting/types.ts';
 import type { Arm, ArmContext, Predictor } from './types.ts';
-import { armKind } from './arms/index.ts';
+import { armKind, loadArmKinds } from './arms/index.ts';
 import type { LoadedConfig, ArmConfig } from './config.ts';
 import type { RunEvent } from './events.ts';
 import type { ArmRecord, ResultRecord, RunRecord, RunStore } from './persist.ts';
@@ -82,6 +82,7 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
     for (const n of opts.arms) if (!names.has(n)) throw new InputError('--arm', `no arm named '${n}' (arms: ${[...names].join(', ')})`);
     armCfgs = config.arms.filter((a) => opts.arms!.includes(a.name));
   }
+  await loadArmKinds(armCfgs.map((c) => c.kind));
   const arms = armCfgs.map((c, i) => {
     const k = armKind(c.kind);
     if (!k) throw new InputError(`arms[${i}].kind`, `unknown arm kind '${c.kind}'`);

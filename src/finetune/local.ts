@@ -7,11 +7,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { resolveLocalPath } from '../models/local.ts';
-import type { Estimate, FineTuneBackend, FineTuneJob, FineTuneOptions, JobEvent, JobState, Problem, TrainingRecord } from './types.ts';
+import type { Estimate, FineTuneBackend, FineTuneJob, FineTuneOptions, JobEvent, JobState, Problem, TrainingRecord, TrainSummary } from './types.ts';
 import { validateRecords } from './validate.ts';
 import { estimateRun } from './estimate.ts';
 // train-job.ts pulls in the engine (onnxruntime): loaded on first use so `tunelab run` without local training skips it
-import type { TrainJobEvent, TrainJobSpec, TrainSummary } from './train-job.ts';
+import type { TrainJobEvent, TrainJobSpec } from './train-job.ts';
 const trainJob = () => import('./train-job.ts');
 
 export const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -35,7 +35,6 @@ interface Running {
   worker?: Worker;
   abort?: AbortController;
   done: Promise<void>;
-  trainedTokens?: number;
 }
 
 function workerUrl(): URL {
@@ -53,6 +52,7 @@ export function specFor(data: TrainingRecord[], opts: FineTuneOptions, extra: { 
     batchSize: opts.batchSize ?? 8, rank: opts.rank ?? 8, alpha: opts.alpha ?? 2 * (opts.rank ?? 8), dropout: opts.dropout ?? 0,
     targetModules: opts.targetModules ?? DEFAULT_LORA_TARGETS, seed: opts.seed, outputDir: resolve(opts.outputDir), maxSteps: opts.maxSteps,
     patience: extra.patience, maxSeqLen: extra.maxSeqLen, records: data, validation: opts.validation,
+    checkpointDir: opts.checkpointDir ? resolve(opts.checkpointDir) : undefined, checkpointEvery: opts.checkpointEvery,
   };
 }
 
@@ -82,7 +82,7 @@ export class LocalFineTuneBackend implements FineTuneBackend {
   async estimate(data: TrainingRecord[], opts: FineTuneOptions): Promise<Estimate> {
     const c = await this.context(opts);
     const probeN = Math.min(data.length, (opts.batchSize ?? 8) * 2);
-    const probeOpts = { ...opts, epochs: 1, maxSteps: 2, validation: undefined, outputDir: join(opts.outputDir, '.probe') };
+    const probeOpts = { ...opts, epochs: 1, maxSteps: 2, validation: undefined, outputDir: join(opts.outputDir, '.probe'), checkpointDir: undefined };
     const spec = specFor(data.slice(0, probeN), probeOpts, { maxSeqLen: this.o.maxSeqLen });
     let secPerTok: number | undefined;
     let note: string | undefined;
@@ -105,14 +105,15 @@ export class LocalFineTuneBackend implements FineTuneBackend {
     const onEvent = (e: TrainJobEvent) => {
       if (e.type === 'log') ev(e.level, e.message, e.data);
       else if (e.type === 'progress') {
-        r.state.metrics = { step: e.step, totalSteps: e.totalSteps, trainLoss: e.loss, validLoss: e.valLoss ?? r.state.metrics.validLoss, tokensPerSec: e.tokensPerSec, etaSec: e.etaSec, elapsedSec: e.elapsedSec };
-        r.trainedTokens = e.trainedTokens;
-        (r.state as any).trainedTokens = e.trainedTokens;
+        r.state.metrics = {
+          step: e.step, totalSteps: e.totalSteps, trainLoss: e.loss, validLoss: e.valLoss ?? r.state.metrics.validLoss, tokensPerSec: e.tokensPerSec,
+          etaSec: e.etaSec, elapsedSec: e.elapsedSec, trainedTokens: e.trainedTokens,
+        };
       } else if (e.type === 'done') {
         r.summary = e.summary;
+        r.state.summary = e.summary;
+        r.state.metrics = { ...r.state.metrics, trainedTokens: e.summary.trainedTokens, step: e.summary.steps };
         r.state.status = 'succeeded';
-        (r.state as any).trainedTokens = e.summary.trainedTokens;
-        (r.state as any).summary = e.summary;
       } else if (e.type === 'error') { r.state.status = 'failed'; r.state.error = e.message; ev('error', e.message); }
       else if (e.type === 'cancelled') r.state.status = 'cancelled';
     };

@@ -7,7 +7,7 @@ import {
   applyChatTemplate, chatTemplateOf, chatTemplateSpans, loadHfModel, mergeLora, saveHfModel, savePeftAdapter, train,
   type BpeTokenizer, type LlamaModel, type TrainExample, type TokenizerConfig,
 } from '../engine/index.ts';
-import type { TrainingRecord } from './types.ts';
+import type { TrainingRecord, TrainSummary } from './types.ts';
 
 export interface TrainJobSpec {
   baseDir: string;
@@ -29,6 +29,9 @@ export interface TrainJobSpec {
   patience?: number;
   records: TrainingRecord[];
   validation?: TrainingRecord[];
+  /** resumable checkpoints here (continued from when present) */
+  checkpointDir?: string;
+  checkpointEvery?: number;
 }
 
 export type TrainJobEvent =
@@ -38,25 +41,7 @@ export type TrainJobEvent =
   | { type: 'error'; message: string }
   | { type: 'cancelled' };
 
-export interface TrainSummary {
-  method: 'lora' | 'full';
-  steps: number;
-  epochs: number;
-  examples: number;
-  validation: number;
-  trainedTokens: number;
-  losses: number[];
-  valLosses: { step: number; loss: number }[];
-  initialValLoss?: number;
-  bestValLoss?: number;
-  bestStep?: number;
-  stoppedEarly: boolean;
-  seconds: number;
-  tokensPerSec: number;
-  trainableParams: number;
-  outputDir: string;
-  adapterDir?: string;
-}
+export type { TrainSummary };
 
 function toExample(tok: BpeTokenizer, tc: TokenizerConfig, template: string, rec: TrainingRecord): TrainExample {
   const msgs = rec.messages.map((m) => ({ role: m.role, content: m.content }));
@@ -105,20 +90,34 @@ export async function runTrainJob(spec: TrainJobSpec, emit: (e: TrainJobEvent) =
     emit({ type: 'log', level: 'info', message: `Validation loss before training: ${initialValLoss.toFixed(4)}`, data: { step: 0, valid_loss: initialValLoss } });
   }
   let trained = 0;
+  let resumedFromStep: number | undefined;
+  let first = true;
+  let priorMs = 0;
+  const tLoop = Date.now();
   const res = await train(model, records, {
     lr: spec.learningRate, warmupSteps: Math.min(10, Math.floor(totalSteps / 10)), schedule: 'cosine', minLrRatio: 0.1,
     weightDecay: spec.method === 'full' ? 0.01 : 0, seed: spec.seed, maxSeqLen: maxLen, padId: base.config.pad_token_id ?? 0,
     lora: spec.method === 'lora' ? { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout, targetModules: spec.targetModules } : undefined,
     batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps, valRecords: val.length ? val : undefined, evalEvery,
     patience: val.length ? spec.patience ?? 2 : undefined, restoreBest: val.length > 0, signal,
+    checkpointDir: spec.checkpointDir, checkpointEvery: spec.checkpointEvery,
   }, (p) => {
-    trained = Math.round(p.tokensPerSec * p.elapsedMs / 1000);
+    if (first) {
+      first = false;
+      if (p.step > 1) {
+        resumedFromStep = p.step - 1;
+        priorMs = Math.max(0, p.elapsedMs - (Date.now() - tLoop));
+        emit({ type: 'log', level: 'info', message: `Resumed from the checkpoint at step ${resumedFromStep}`, data: { resumed_from_step: resumedFromStep } });
+      }
+    }
+    trained = p.tokens;
     emit({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, valLoss: p.valLoss, tokensPerSec: p.tokensPerSec, etaSec: p.etaMs / 1000, elapsedSec: p.elapsedMs / 1000, trainedTokens: trained });
     const data: Record<string, number> = { step: p.step, train_loss: p.loss, tokens_per_sec: p.tokensPerSec };
     if (p.valLoss !== undefined) data.valid_loss = p.valLoss;
     emit({ type: 'log', level: 'info', message: `Step ${p.step}/${p.totalSteps}: training loss=${p.loss.toFixed(4)}${p.valLoss !== undefined ? `, validation loss=${p.valLoss.toFixed(4)}` : ''}`, data });
   });
   if (res.aborted) return undefined;
+  if (first && res.steps > 0) { resumedFromStep = res.steps; priorMs = res.elapsedMs; }
   mkdirSync(spec.outputDir, { recursive: true });
   let weights = model.weights;
   let adapterDir: string | undefined;
@@ -133,9 +132,10 @@ export async function runTrainJob(spec: TrainJobSpec, emit: (e: TrainJobEvent) =
   else for (const t of model.weights.values()) trainable += t.data.length;
   const summary: TrainSummary = {
     method: spec.method, steps: res.steps, epochs: spec.epochs, examples: records.length, validation: val.length,
-    trainedTokens: Math.round(res.tokensPerSec * res.elapsedMs / 1000), losses: res.losses, valLosses: res.valLosses,
+    trainedTokens: Math.round(res.tokensPerSec * res.elapsedMs / 1000) || trained, losses: res.losses, valLosses: res.valLosses,
     initialValLoss, bestValLoss: res.bestValLoss, bestStep: res.bestStep, stoppedEarly: res.stoppedEarly,
-    seconds: (Date.now() - t0) / 1000, tokensPerSec: res.tokensPerSec, trainableParams: trainable, outputDir: spec.outputDir, adapterDir,
+    seconds: (Date.now() - t0 + priorMs) / 1000, tokensPerSec: res.tokensPerSec, trainableParams: trainable, outputDir: spec.outputDir, adapterDir,
+    ...(resumedFromStep !== undefined ? { resumedFromStep } : {}),
   };
   writeFileSync(join(spec.outputDir, 'training.json'), JSON.stringify({ ...summary, base: spec.baseId, learningRate: spec.learningRate, batchSize: spec.batchSize, rank: spec.rank, alpha: spec.alpha, seed: spec.seed }, null, 2) + '\n');
   return summary;

@@ -7,10 +7,8 @@
 // error code `server_restarted` and a message saying so: its partial training is not resumed.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { FineTuneBackend, FineTuneJob, FineTuneOptions, JobState, TrainingRecord } from '../finetune/types.ts';
-import { parseJsonl } from '../finetune/records.ts';
-import { validateRecords, formatProblems } from '../finetune/validate.ts';
-import { InputError } from '../task/types.ts';
+import { formatProblems, parseJsonl, runToCompletion, isTerminal, JobLifecycleError, type FineTuneBackend, type FineTuneOptions, type JobState, type TrainingRecord } from '../finetune/index.ts';
+import { isBadInput } from '../core/index.ts';
 import { ApiError, badRequest, notFound } from './errors.ts';
 import type { JobRecord, ServerStore } from './store.ts';
 
@@ -28,13 +26,26 @@ export interface JobManagerOptions {
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** The request body of POST /v1/fine_tuning/jobs, as far as tunelab reads it. */
+interface CreateJobBody {
+  model?: unknown;
+  training_file?: unknown;
+  validation_file?: unknown;
+  hyperparameters?: Record<string, unknown>;
+  method?: { type?: unknown; supervised?: { hyperparameters?: Record<string, unknown> } };
+  tunelab?: { method?: unknown; rank?: unknown };
+  seed?: unknown;
+  suffix?: unknown;
+  metadata?: unknown;
+}
 
 function evId() { return `ftevent-${randomBytes(12).toString('hex')}`; }
 
 export class JobManager {
   private queue: string[] = [];
-  private running: { id: string; handle: FineTuneJob; seen: number; timer?: NodeJS.Timeout } | undefined;
+  /** the job being trained: aborting `ac` cancels it in the backend; `done` settles when run() has recorded the outcome */
+  private running: { id: string; ac: AbortController; done: Promise<void>; cancelling?: boolean } | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -44,7 +55,7 @@ export class JobManager {
 
   /** Apply the restart policy to jobs left by a previous server process. */
   recover(): void {
-    const pending = this.o.store.listJobs().filter((j) => !TERMINAL.has(j.status)).sort((a, b) => a.createdAt - b.createdAt);
+    const pending = this.o.store.listJobs().filter((j) => !isTerminal(j.status)).sort((a, b) => a.createdAt - b.createdAt);
     for (const j of pending) {
       if (j.status === 'running') {
         j.status = 'failed';
@@ -68,7 +79,7 @@ export class JobManager {
       if (!recs.length) throw badRequest(`${name}: the file has no records`, 'file', 'invalid_file');
       return recs;
     } catch (e) {
-      if (e instanceof InputError) throw badRequest(e.message, 'file', 'invalid_file');
+      if (isBadInput(e)) throw badRequest((e as Error).message, 'file', 'invalid_file');
       throw e;
     }
   }
@@ -80,14 +91,16 @@ export class JobManager {
     return this.checkTrainingFile(this.o.store.fileContent(fileId) ?? Buffer.alloc(0), f.filename);
   }
 
-  async create(body: any): Promise<JobRecord> {
-    if (!body || typeof body !== 'object') throw badRequest('request body must be a JSON object');
+  async create(input: unknown): Promise<JobRecord> {
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('request body must be a JSON object');
+    const body = input as CreateJobBody;
     const model = body.model;
     if (typeof model !== 'string' || !model) throw badRequest('you must provide a model parameter', 'model', 'missing_required_parameter');
     if (!this.o.fineTunableModels.includes(model)) throw badRequest(`Model ${model} is not available for fine-tuning. Available: ${this.o.fineTunableModels.join(', ')}`, 'model', 'model_not_available');
     if (typeof body.training_file !== 'string') throw badRequest('you must provide a training_file parameter', 'training_file', 'missing_required_parameter');
     const train = this.loadRecords(body.training_file, 'training_file');
-    const valid = typeof body.validation_file === 'string' ? this.loadRecords(body.validation_file, 'validation_file') : undefined;
+    const validationFile = typeof body.validation_file === 'string' ? body.validation_file : null;
+    const valid = validationFile ? this.loadRecords(validationFile, 'validation_file') : undefined;
     const mtype = body.method?.type ?? 'supervised';
     if (mtype !== 'supervised') throw badRequest(`method.type '${mtype}' is not supported; only 'supervised'`, 'method.type');
     const hp = { ...(body.hyperparameters ?? {}), ...(body.method?.supervised?.hyperparameters ?? {}) };
@@ -106,19 +119,20 @@ export class JobManager {
     const ext = body.tunelab ?? {};
     const method = ext.method ?? d.method ?? 'lora';
     if (method !== 'lora' && method !== 'full') throw badRequest("tunelab.method must be 'lora' or 'full'", 'tunelab.method');
+    if (ext.rank !== undefined && (typeof ext.rank !== 'number' || !Number.isInteger(ext.rank) || ext.rank < 1)) throw badRequest('tunelab.rank must be a positive integer', 'tunelab.rank');
     const seed = body.seed === undefined || body.seed === null ? Math.floor(Math.random() * 2 ** 31) : Number(body.seed);
     if (!Number.isInteger(seed)) throw badRequest('seed must be an integer', 'seed');
     const suffix = typeof body.suffix === 'string' ? body.suffix.slice(0, 64) : null;
     const id = `ftjob-${randomBytes(12).toString('hex')}`;
     const job: JobRecord = {
       id, model, status: 'validating_files', createdAt: nowSec(), finishedAt: null,
-      trainingFile: body.training_file, validationFile: body.validation_file ?? null,
+      trainingFile: body.training_file, validationFile,
       hyperparameters: hyper, method, seed, suffix,
-      metadata: body.metadata && typeof body.metadata === 'object' ? body.metadata : null,
+      metadata: body.metadata && typeof body.metadata === 'object' ? (body.metadata as Record<string, string>) : null,
       fineTunedModel: null, resultModelId: null, outputDir: join(this.o.outputRoot, id),
       trainedTokens: null, estimatedFinish: null, error: null, events: [], checkpoints: [],
     };
-    if (typeof ext.rank === 'number') (job as any).rank = ext.rank;
+    if (typeof ext.rank === 'number') job.rank = ext.rank;
     this.addEvent(job, 'info', `Validating training file: ${body.training_file}`);
     const problems = await this.o.backend.validate(train, { ...this.options(job), validation: valid });
     for (const p of problems.filter((x) => x.level === 'warning').slice(0, 10)) this.addEvent(job, 'warn', p.message);
@@ -147,7 +161,7 @@ export class JobManager {
       epochs: job.hyperparameters.n_epochs,
       batchSize: job.hyperparameters.batch_size,
       learningRate: baseLr * job.hyperparameters.learning_rate_multiplier,
-      rank: (job as any).rank ?? d.rank,
+      rank: job.rank ?? d.rank,
       seed: job.seed,
       outputDir: job.outputDir,
     };
@@ -168,81 +182,87 @@ export class JobManager {
     void this.run(job);
   }
 
-  private async run(job: JobRecord): Promise<void> {
+  private run(job: JobRecord): void {
+    const ac = new AbortController();
+    const r: NonNullable<JobManager['running']> = { id: job.id, ac, done: Promise.resolve() };
+    this.running = r;
+    r.done = this.train(job, r).catch((e) => this.log(`job ${job.id}: ${(e as Error).message}`));
+  }
+
+  /** One job through the shared fine-tune lifecycle; every event and progress change is written to the store. */
+  private async train(job: JobRecord, r: NonNullable<JobManager['running']>): Promise<void> {
     const store = this.o.store;
+    let started = false;
     try {
       const train = this.loadRecords(job.trainingFile, 'training_file');
       const valid = job.validationFile ? this.loadRecords(job.validationFile, 'validation_file') : undefined;
       job.status = 'running';
       this.addEvent(job, 'info', 'Fine-tuning job started');
       store.putJob(job);
-      const handle = await this.o.backend.start(train, { ...this.options(job), validation: valid });
-      this.running = { id: job.id, handle, seen: 0 };
-      job.backendJob = handle;
-      store.putJob(job);
-      this.schedulePoll();
-    } catch (e) {
-      this.finish(job, 'failed', { code: 'start_failed', message: (e as Error).message, param: null });
-    }
-  }
-
-  private schedulePoll(): void {
-    if (!this.running || this.closed) return;
-    this.running.timer = setTimeout(() => { void this.pollOnce(); }, this.o.pollMs ?? 300);
-  }
-
-  private async pollOnce(): Promise<void> {
-    const r = this.running;
-    if (!r) return;
-    const job = this.o.store.getJob(r.id);
-    if (!job) { this.running = undefined; this.pump(); return; }
-    let st: JobState;
-    try {
-      st = await this.o.backend.poll(r.handle);
-    } catch (e) {
-      this.finish(job, 'failed', { code: 'poll_failed', message: (e as Error).message, param: null });
-      return;
-    }
-    if (job.status === 'cancelled') return; // cancel() finished it already
-    this.absorb(job, st, r);
-    if (st.status === 'succeeded') {
-      try {
-        const modelId = await this.o.backend.result(r.handle);
+      const { state, modelId } = await runToCompletion(this.o.backend, train, { ...this.options(job), validation: valid }, {
+        signal: r.ac.signal,
+        pollMs: this.o.pollMs ?? 300,
+        onJob: (handle) => {
+          started = true;
+          job.backendJob = handle;
+          store.putJob(job);
+        },
+        onEvent: (ev) => {
+          job.events.push({ id: evId(), createdAt: Math.floor(ev.at / 1000) || nowSec(), level: ev.level, message: ev.message, type: ev.data ? 'metrics' : 'message', data: ev.data ?? null });
+        },
+        onProgress: (st) => {
+          this.absorb(job, st);
+          if (!isTerminal(st.status)) store.putJob(job);
+        },
+      });
+      if (this.closed) return this.failRunning(job, 'server_shutdown');
+      if (state.status === 'succeeded' && modelId) {
         job.resultModelId = modelId;
         const base = job.model.replace(/[:/\\]+/g, '-');
         job.fineTunedModel = `ft:${base}:tunelab:${job.suffix ?? ''}:${job.id.slice(-8)}`;
+        const m = state.metrics;
         job.checkpoints.push({
-          id: `ftckpt-${randomBytes(12).toString('hex')}`, step: st.metrics.step ?? 0, createdAt: nowSec(), modelId: job.fineTunedModel,
-          metrics: { step: st.metrics.step ?? 0, ...(st.metrics.trainLoss !== undefined ? { train_loss: st.metrics.trainLoss } : {}), ...(st.metrics.validLoss !== undefined ? { valid_loss: st.metrics.validLoss, full_valid_loss: st.metrics.validLoss } : {}) },
+          id: `ftckpt-${randomBytes(12).toString('hex')}`, step: m.step ?? 0, createdAt: nowSec(), modelId: job.fineTunedModel,
+          metrics: { step: m.step ?? 0, ...(m.trainLoss !== undefined ? { train_loss: m.trainLoss } : {}), ...(m.validLoss !== undefined ? { valid_loss: m.validLoss, full_valid_loss: m.validLoss } : {}) },
         });
         this.addEvent(job, 'info', `New fine-tuned model created: ${job.fineTunedModel}`);
         this.finish(job, 'succeeded', null);
-      } catch (e) {
-        this.finish(job, 'failed', { code: 'result_failed', message: (e as Error).message, param: null });
+      } else if (state.status === 'cancelled' || r.cancelling) {
+        this.finish(job, 'cancelled', null);
+      } else {
+        this.finish(job, 'failed', { code: 'training_failed', message: state.error ?? 'training failed', param: null });
       }
-      return;
+    } catch (e) {
+      if (this.closed) return this.failRunning(job, 'server_shutdown');
+      const phase = e instanceof JobLifecycleError ? e.phase : started ? 'poll' : 'start';
+      this.finish(job, 'failed', { code: `${phase}_failed`, message: (e as Error).message, param: null });
     }
-    if (st.status === 'failed' || st.status === 'cancelled') {
-      this.finish(job, st.status, st.status === 'failed' ? { code: 'training_failed', message: st.error ?? 'training failed', param: null } : null);
-      return;
-    }
-    this.o.store.putJob(job);
-    this.schedulePoll();
   }
 
-  private absorb(job: JobRecord, st: JobState, r: { seen: number }): void {
-    for (const ev of st.events.slice(r.seen)) {
-      job.events.push({ id: evId(), createdAt: Math.floor(ev.at / 1000) || nowSec(), level: ev.level, message: ev.message, type: ev.data ? 'metrics' : 'message', data: ev.data ?? null });
-    }
-    r.seen = st.events.length;
+  private absorb(job: JobRecord, st: JobState): void {
     const m = st.metrics;
     if (m.etaSec !== undefined && Number.isFinite(m.etaSec)) job.estimatedFinish = nowSec() + Math.round(m.etaSec);
-    const tokens = (st as any).trainedTokens;
+    const tokens = st.summary?.trainedTokens ?? m.trainedTokens;
     if (typeof tokens === 'number') job.trainedTokens = tokens;
   }
 
+  private failRunning(job: JobRecord, code: 'server_shutdown' | 'server_restarted'): void {
+    if (this.running?.id === job.id) this.running = undefined;
+    if (isTerminal(job.status)) return;
+    job.status = 'failed';
+    job.finishedAt = nowSec();
+    job.estimatedFinish = null;
+    job.error = {
+      code,
+      message: `The server ${code === 'server_shutdown' ? 'shut down' : 'stopped'} while this job was running; partial training is not resumed. Create the job again.`,
+      param: null,
+    };
+    this.addEvent(job, 'error', job.error.message);
+    this.o.store.putJob(job);
+  }
+
   private finish(job: JobRecord, status: 'succeeded' | 'failed' | 'cancelled', error: JobRecord['error']): void {
-    if (this.running?.id === job.id) { clearTimeout(this.running.timer); this.running = undefined; }
+    if (this.running?.id === job.id) this.running = undefined;
     job.status = status;
     job.finishedAt = nowSec();
     job.error = error;
@@ -259,17 +279,17 @@ export class JobManager {
     const job = this.o.store.getJob(id);
     if (!job) throw notFound(`Could not find fine-tuning job ${id}`, 'fine_tuning_job_id');
     if (job.status === 'cancelled') return job;
-    if (TERMINAL.has(job.status)) throw new ApiError(400, `Job ${id} has already ${job.status === 'succeeded' ? 'completed' : 'failed'} and cannot be cancelled`, 'invalid_request_error', 'job_not_cancellable');
-    if (this.running?.id === id) {
-      const handle = this.running.handle;
-      clearTimeout(this.running.timer);
-      this.running = undefined;
-      try { await this.o.backend.cancel(handle); } catch (e) { this.log(`cancel ${id}: ${(e as Error).message}`); }
+    if (isTerminal(job.status)) throw new ApiError(400, `Job ${id} has already ${job.status === 'succeeded' ? 'completed' : 'failed'} and cannot be cancelled`, 'invalid_request_error', 'job_not_cancellable');
+    const r = this.running;
+    if (r?.id === id) {
+      // the lifecycle cancels the job in the backend and run() records it as cancelled
+      r.cancelling = true;
+      r.ac.abort();
+      await r.done;
     } else {
       this.queue = this.queue.filter((q) => q !== id);
+      this.finish(this.o.store.getJob(id) ?? job, 'cancelled', null);
     }
-    const fresh = this.o.store.getJob(id) ?? job;
-    this.finish(fresh, 'cancelled', null);
     return this.o.store.getJob(id)!;
   }
 
@@ -279,22 +299,13 @@ export class JobManager {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stop polling. A running job is cancelled in the backend and marked failed (`server_shutdown`). */
+  /** Stop. A running job is cancelled in the backend and marked failed (`server_shutdown`). */
   async shutdown(): Promise<void> {
     this.closed = true;
     const r = this.running;
     if (r) {
-      clearTimeout(r.timer);
-      this.running = undefined;
-      try { await this.o.backend.cancel(r.handle); } catch { /* ignore */ }
-      const job = this.o.store.getJob(r.id);
-      if (job && !TERMINAL.has(job.status)) {
-        job.status = 'failed';
-        job.finishedAt = nowSec();
-        job.error = { code: 'server_shutdown', message: 'The server shut down while this job was running; partial training is not resumed. Create the job again.', param: null };
-        this.addEvent(job, 'error', job.error.message);
-        this.o.store.putJob(job);
-      }
+      r.ac.abort();
+      await r.done;
     }
   }
 

@@ -3,6 +3,7 @@
 // keeps everything under one folder (JSON + raw file contents), for embedding and tests.
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, renameSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { JobStatus } from '../finetune/index.ts';
 
 export interface FileRecord {
   id: string;
@@ -23,13 +24,15 @@ export interface CheckpointRecord {
 export interface JobRecord {
   id: string;
   model: string;
-  status: 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: JobStatus;
   createdAt: number;
   finishedAt: number | null;
   trainingFile: string;
   validationFile: string | null;
   hyperparameters: { n_epochs: number; batch_size: number; learning_rate_multiplier: number };
   method: 'lora' | 'full';
+  /** LoRA rank (tunelab extension `tunelab.rank`); the server's default when absent */
+  rank?: number;
   seed: number;
   suffix: string | null;
   metadata: Record<string, string> | null;

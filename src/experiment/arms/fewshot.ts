@@ -6,7 +6,7 @@ import {
   type CreateOptions, type PromptConfig, type SelectionSpec,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
-import { registerArmKind, type ArmKind } from './registry.ts';
+import type { ArmKind } from './registry.ts';
 
 export interface FewshotArmConfig extends PromptConfig, SelectionSpec {
   name: string;
@@ -54,4 +54,3 @@ export function createFewshotArm(config: FewshotArmConfig, opts: CreateOptions =
 }
 
 export const fewshotArmKind: ArmKind<FewshotArmConfig> = { kind: 'fewshot', schema: fewshotArmSchema, create: createFewshotArm };
-registerArmKind(fewshotArmKind);

@@ -5,70 +5,21 @@
 //                    (demos drawn from train). Identical training (same records and settings) is done once
 //                    per run and shared between arms.
 // The arm sees only ctx.data (train + dev); the test split never reaches the trainer.
-import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig, type TemplateProgram,
-} from '../../prompting/index.ts';
-import { LocalFineTuneBackend, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
+import { applySelection, baseProgram, preloadPrompt, type CreateOptions, type TemplateProgram } from '../../prompting/index.ts';
+import { LocalFineTuneBackend, runToCompletion, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
 import type { ChatModel } from '../../models/types.ts';
 import type { Example } from '../../task/types.ts';
 import { InputError } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
-import { registerArmKind, type ArmKind } from './registry.ts';
+import type { FinetuneArmConfig } from './finetune-schema.ts';
 
-export interface FinetuneArmConfig extends PromptConfig {
-  name: string;
-  kind: 'finetune' | 'finetune+prompt';
-  /** base model: a models[] id of a local model, or local:builtin / local:<path> */
-  model: string;
-  method?: 'lora' | 'full';
-  epochs?: number;
-  learningRate?: number;
-  rank?: number;
-  alpha?: number;
-  dropout?: number;
-  batchSize?: number;
-  targetModules?: string[];
-  /** use at most this many training examples (seeded subset of train) */
-  trainExamples?: number;
-  /** use at most this many dev examples for validation loss (default 64) */
-  devExamples?: number;
-  maxSteps?: number;
-  /** longest training sequence in tokens (default: the model's context) */
-  maxSeqLen?: number;
-  /** stop after this many validations without improvement (default 2) */
-  patience?: number;
-  /** finetune+prompt: demonstrations at inference time */
-  shots?: number;
-  strategy?: 'random' | 'stratified' | 'bm25';
-}
+export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } from './finetune-schema.ts';
 
-const trainFields = {
-  name: z.string().min(1),
-  model: z.string().min(1),
-  ...promptFields,
-  method: z.enum(['lora', 'full']).optional(),
-  epochs: z.number().int().min(1).max(100).optional(),
-  learningRate: z.number().positive().max(1).optional(),
-  rank: z.number().int().min(1).max(256).optional(),
-  alpha: z.number().positive().optional(),
-  dropout: z.number().min(0).max(0.9).optional(),
-  batchSize: z.number().int().min(1).max(512).optional(),
-  targetModules: z.array(z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])).min(1).optional(),
-  trainExamples: z.number().int().min(1).optional(),
-  devExamples: z.number().int().min(0).optional(),
-  maxSteps: z.number().int().min(1).optional(),
-  maxSeqLen: z.number().int().min(16).optional(),
-  patience: z.number().int().min(1).optional(),
-};
-
-export const finetuneArmSchema = z.strictObject({ ...trainFields, kind: z.literal('finetune') }).refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
-export const finetunePromptArmSchema = z
-  .strictObject({ ...trainFields, kind: z.literal('finetune+prompt'), shots: z.number().int().min(0).max(64).optional(), strategy: z.enum(['random', 'stratified', 'bm25']).optional() })
-  .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
+/** Optimizer steps between training checkpoints (a killed run resumes from the last one). */
+export const CHECKPOINT_EVERY = Number(process.env.TUNELAB_CHECKPOINT_EVERY ?? 10);
 
 function seededShuffle<T>(xs: readonly T[], seed: number): T[] {
   const a = xs.slice();
@@ -80,7 +31,7 @@ function seededShuffle<T>(xs: readonly T[], seed: number): T[] {
 
 /** The local folder behind a ChatModel made by the local provider (its endpoint is local:<dir>). */
 function localDirOf(model: ChatModel, id: string): string {
-  const ep = (model as any).info?.endpoint ?? (model as any).endpoint;
+  const ep = model.info?.endpoint;
   if (typeof ep === 'string' && ep.startsWith('local:')) return ep.slice(6);
   if (id.startsWith('local:')) return id;
   throw new InputError(`model ${id}`, 'fine-tuned arms need a local model (provider: local, or local:builtin / local:<path>)');
@@ -90,7 +41,7 @@ function recordsOf(examples: Example[], program: TemplateProgram): TrainingRecor
   return examples.map((ex) => {
     const req = program.renderWith(ex, []);
     const messages = req.messages.filter((m, i, arr) => !(i === arr.length - 1 && m.role === 'assistant')).map((m) => ({ role: m.role, content: m.content }));
-    const answer = typeof (program.format as any).demoAnswer === 'function' ? (program.format as any).demoAnswer(ex.expected, undefined) : ex.expected;
+    const answer = program.format.demoAnswer(ex.expected, undefined);
     messages.push({ role: 'assistant', content: answer });
     return { messages };
   });
@@ -106,41 +57,37 @@ async function trainOnce(key: string, dir: string, records: TrainingRecord[], op
   let p = inFlight.get(key);
   if (p) return p.then((r) => ({ ...r, reused: true }));
   p = (async () => {
+    // training writes into <dir>.partial (with its checkpoints), renamed to <dir> when it has succeeded;
+    // a run killed while training finds <dir>.partial/checkpoint and continues from it
     const tmp = `${dir}.partial`;
-    rmSync(tmp, { recursive: true, force: true });
+    const checkpointDir = join(tmp, 'checkpoint');
+    if (!existsSync(join(checkpointDir, 'checkpoint.safetensors'))) rmSync(tmp, { recursive: true, force: true });
+    else ctx.log(`resuming training from the checkpoint in ${checkpointDir}`);
     const backend = new LocalFineTuneBackend({ patience: cfg.patience ?? 2, maxSeqLen: cfg.maxSeqLen });
     const problems = await backend.validate(records, opts);
     for (const pr of problems) ctx.log(`training data ${pr.level}${pr.index !== undefined ? ` (record ${pr.index})` : ''}: ${pr.message}`);
     const errs = problems.filter((x) => x.level === 'error');
     if (errs.length) throw new Error(`training data: ${errs.map((e) => e.message).join('; ')}`);
-    const job = await backend.start(records, { ...opts, outputDir: tmp });
-    const onAbort = () => void backend.cancel(job);
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    let last = 0; let seen = 0;
-    const timer = setInterval(async () => {
-      const st = await backend.poll(job);
-      for (const e of st.events.slice(seen)) if (!e.data || e.data.step === 0) ctx.log(e.message);
-      seen = st.events.length;
-      const m = st.metrics;
-      if (m.step && m.step !== last) {
+    let last = 0;
+    const { state } = await runToCompletion(backend, records, { ...opts, outputDir: tmp, checkpointDir, checkpointEvery: CHECKPOINT_EVERY }, {
+      signal: ctx.signal,
+      pollMs: 2000,
+      onEvent: (e) => { if (!e.data || e.data.step === 0 || e.data.resumed_from_step !== undefined) ctx.log(e.message); },
+      onProgress: ({ metrics: m }) => {
+        if (!m.step || m.step === last) return;
         last = m.step;
         ctx.log(`training step ${m.step}/${m.totalSteps} loss ${m.trainLoss?.toFixed(3)}${m.validLoss !== undefined ? ` val ${m.validLoss.toFixed(3)}` : ''} ${m.tokensPerSec?.toFixed(0)} tok/s eta ${Math.round(m.etaSec ?? 0)}s`);
-      }
-    }, 2000);
-    let st;
-    try { st = await backend.wait(job); } finally { clearInterval(timer); ctx.signal?.removeEventListener('abort', onAbort); }
-    if (st.status !== 'succeeded') throw new Error(`training ${st.status}${st.error ? `: ${st.error}` : ''}`);
-    const summary = backend.summary(job)!;
+      },
+    });
+    if (state.status !== 'succeeded' || !state.summary) throw new Error(`training ${state.status}${state.error ? `: ${state.error}` : ''}`);
+    const summary = state.summary;
+    rmSync(checkpointDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
     // the folder moved: record where it is now
     const fixed = { ...summary, outputDir: dir, adapterDir: summary.adapterDir ? join(dir, 'adapter') : undefined };
     writeFileSync(done, JSON.stringify({ ...JSON.parse(readFileSync(done, 'utf8')), outputDir: dir, adapterDir: fixed.adapterDir }, null, 2) + '\n');
-    if (fixed.adapterDir) {
-      const acfg = join(fixed.adapterDir, 'adapter_config.json');
-      if (existsSync(acfg)) { const a = JSON.parse(readFileSync(acfg, 'utf8')); writeFileSync(acfg, JSON.stringify(a, null, 2) + '\n'); }
-    }
-    ctx.log(`trained in ${summary.seconds.toFixed(1)} s: ${summary.steps} steps, validation loss ${summary.initialValLoss?.toFixed(3) ?? 'n/a'} → ${summary.bestValLoss?.toFixed(3) ?? 'n/a'}`);
+    ctx.log(`trained in ${summary.seconds.toFixed(1)} s: ${summary.steps} steps${summary.resumedFromStep !== undefined ? ` (resumed at step ${summary.resumedFromStep})` : ''}, validation loss ${summary.initialValLoss?.toFixed(3) ?? 'n/a'} → ${summary.bestValLoss?.toFixed(3) ?? 'n/a'}`);
     return { summary: fixed, reused: false };
   })();
   inFlight.set(key, p);
@@ -178,7 +125,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     ctx.log(`fine-tuning ${method} on ${records.length} train examples (${validation?.length ?? 0} dev for validation) from ${baseDir}`);
     const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx);
     const modelId = `local:${dir}`;
-    const perHour = (baseModel as any).info?.price?.perHour ?? 0;
+    const perHour = baseModel.info?.price.perHour ?? 0;
     let model = ctx.model(modelId, { like: config.model });
     let prog = program;
     if (config.kind === 'finetune+prompt' && config.shots) {
@@ -211,7 +158,5 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
   };
 }
 
-export const finetuneArmKind: ArmKind<FinetuneArmConfig> = { kind: 'finetune', schema: finetuneArmSchema, create: createFinetuneArm };
-export const finetunePromptArmKind: ArmKind<FinetuneArmConfig> = { kind: 'finetune+prompt', schema: finetunePromptArmSchema, create: createFinetuneArm };
-registerArmKind(finetuneArmKind);
-registerArmKind(finetunePromptArmKind);
+/** The factory the arm registry loads (registry.ts) for kinds `finetune` and `finetune+prompt`. */
+export const create = createFinetuneArm;

@@ -10,7 +10,7 @@ import {
 } from '../../prompting/index.ts';
 import { InputError } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
-import { registerArmKind, type ArmKind } from './registry.ts';
+import type { ArmKind } from './registry.ts';
 
 export interface OptimizeArmConfig extends PromptConfig {
   name: string;
@@ -179,4 +179,3 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
 }
 
 export const optimizeArmKind: ArmKind<OptimizeArmConfig> = { kind: 'optimize', schema: optimizeArmSchema, create: createOptimizeArm };
-registerArmKind(optimizeArmKind);

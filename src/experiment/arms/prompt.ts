@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
-import { registerArmKind, type ArmKind } from './registry.ts';
+import type { ArmKind } from './registry.ts';
 
 export interface PromptArmConfig extends PromptConfig {
   name: string;
@@ -47,4 +47,3 @@ export function createPromptArm(config: PromptArmConfig, opts: CreateOptions = {
 }
 
 export const promptArmKind: ArmKind<PromptArmConfig> = { kind: 'prompt', schema: promptArmSchema, create: createPromptArm };
-registerArmKind(promptArmKind);

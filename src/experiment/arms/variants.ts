@@ -8,7 +8,7 @@ import {
   type Budget, type CreateOptions, type PromptConfig, type SearchCandidate, type SelectionSpec, type VariantPoint, type VaryConfig,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
-import { registerArmKind, type ArmKind } from './registry.ts';
+import type { ArmKind } from './registry.ts';
 
 export interface VariantsArmConfig extends PromptConfig {
   name: string;
@@ -98,4 +98,3 @@ export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions
 }
 
 export const variantsArmKind: ArmKind<VariantsArmConfig> = { kind: 'variants', schema: variantsArmSchema, create: createVariantsArm };
-registerArmKind(variantsArmKind);

@@ -1,0 +1,56 @@
+// The fine-tuned arms' config and schemas, kept apart from the arm itself (finetune.ts) so that parsing a
+// config never loads the arm's module: the registry (registry.ts) loads finetune.ts only when a
+// fine-tuned arm runs.
+import { z } from 'zod';
+import { onlyOneOf, onlyOneOfMessage, promptFields, type PromptConfig } from '../../prompting/index.ts';
+
+export interface FinetuneArmConfig extends PromptConfig {
+  name: string;
+  kind: 'finetune' | 'finetune+prompt';
+  /** base model: a models[] id of a local model, or local:builtin / local:<path> */
+  model: string;
+  method?: 'lora' | 'full';
+  epochs?: number;
+  learningRate?: number;
+  rank?: number;
+  alpha?: number;
+  dropout?: number;
+  batchSize?: number;
+  targetModules?: string[];
+  /** use at most this many training examples (seeded subset of train) */
+  trainExamples?: number;
+  /** use at most this many dev examples for validation loss (default 64) */
+  devExamples?: number;
+  maxSteps?: number;
+  /** longest training sequence in tokens (default: the model's context) */
+  maxSeqLen?: number;
+  /** stop after this many validations without improvement (default 2) */
+  patience?: number;
+  /** finetune+prompt: demonstrations at inference time */
+  shots?: number;
+  strategy?: 'random' | 'stratified' | 'bm25';
+}
+
+const trainFields = {
+  name: z.string().min(1),
+  model: z.string().min(1),
+  ...promptFields,
+  method: z.enum(['lora', 'full']).optional(),
+  epochs: z.number().int().min(1).max(100).optional(),
+  learningRate: z.number().positive().max(1).optional(),
+  rank: z.number().int().min(1).max(256).optional(),
+  alpha: z.number().positive().optional(),
+  dropout: z.number().min(0).max(0.9).optional(),
+  batchSize: z.number().int().min(1).max(512).optional(),
+  targetModules: z.array(z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])).min(1).optional(),
+  trainExamples: z.number().int().min(1).optional(),
+  devExamples: z.number().int().min(0).optional(),
+  maxSteps: z.number().int().min(1).optional(),
+  maxSeqLen: z.number().int().min(16).optional(),
+  patience: z.number().int().min(1).optional(),
+};
+
+export const finetuneArmSchema = z.strictObject({ ...trainFields, kind: z.literal('finetune') }).refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
+export const finetunePromptArmSchema = z
+  .strictObject({ ...trainFields, kind: z.literal('finetune+prompt'), shots: z.number().int().min(0).max(64).optional(), strategy: z.enum(['random', 'stratified', 'bm25']).optional() })
+  .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
