@@ -2,7 +2,7 @@
 // and turn every problem into one InputError line naming the file, line and config path.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { hashOf } from '../core/index.ts';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { InputError, splitSchema } from '../task/index.ts';
@@ -153,24 +153,11 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
     arms,
   };
   const { output: _o, concurrency: _c, assert: _a, description: _d, ...defining } = config;
-  return { config, file, baseDir, outputDir: resolve(baseDir, config.output), hash: hashOf(defining) };
+  return { config, file, baseDir, outputDir: resolve(baseDir, config.output), hash: hashOf(defining, 16) };
 }
 
-/** Stable JSON (sorted keys) for hashing. */
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
-    .join(',')}}`;
-}
-
-export function hashOf(v: unknown): string {
-  return createHash('sha256').update(stableStringify(v)).digest('hex').slice(0, 16);
-}
+/** Hash of a value's canonical JSON (core); the config hash keeps 16 hex digits. */
+export { hashOf };
 
 // ---------------------------------------------------------------------------------------------
 // Issue formatting

@@ -5,7 +5,6 @@ export {
   loadConfig,
   parseConfig,
   assertSchema,
-  stableStringify,
   hashOf,
   formatPath,
   describeIssue,

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError, type Example } from '../task/index.ts';
+import { canonicalJson, InputError } from '../core/index.ts';
+import type { Example } from '../task/index.ts';
 import type { Scorer, ScoreResult } from './types.ts';
 import { metricSchema, type MetricConfig, type MetricConfigInput } from './schema.ts';
 import { canonicalLabel, extractLabel, normalizeText } from './text.ts';
@@ -96,12 +97,6 @@ export function extractJson(text: string): { ok: true; value: unknown } | { ok: 
     }
   }
   return { ok: false };
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
 }
 
 function jsonPath(obj: unknown, path: string): unknown {

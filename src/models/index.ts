@@ -1,7 +1,7 @@
 export * from './types.ts';
 export { modelConfigSchema, priceSchema, MODEL_DEFAULTS, DEFAULT_KEY_ENV, type ModelConfig, type PriceConfig } from './config.ts';
 export { ModelConfigError, ModelCallError, AttemptError, FATAL_CALL_KINDS, type CallErrorKind } from './errors.ts';
-export { canonicalJson, requestHash } from './hash.ts';
+export { requestHash } from './hash.ts';
 export { BUILTIN_PRICES, priceFor, costOf } from './prices.ts';
 export { Semaphore } from './limiter.ts';
 export { onAbort, childSignal, sleep } from './abort.ts';

@@ -3,7 +3,7 @@ import type { ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
 import { BudgetExceeded, type Meter } from './meter.ts';
 import type { PromptProgram } from './types.ts';
-import { canonicalJson, mapLimit } from './util.ts';
+import { canonicalJson, mapLimit } from '../core/index.ts';
 
 export interface EvalItem {
   id: string;

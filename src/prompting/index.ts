@@ -1,7 +1,7 @@
 // Public entry of the prompting module: templates, prompt files, output formats, few-shot selection,
 // metering, evaluation, variant search and optimizers.
 export type { PromptTemplate, FrozenPrompt, Spent, PromptProgram } from './types.ts';
-export { canonicalJson, sha256, Rng, mapLimit, approxTokens } from './util.ts';
+export { approxTokens } from './util.ts';
 export { renderText, checkTemplate, templateVariables, resolveIncludes, resolveMessageIncludes } from './template.ts';
 export {
   type FormatSpec, type OutputFormat, formatSchema, formatObjectSchema, normalizeFormat, createFormat, extractAnswer, findLabel, extractJson,

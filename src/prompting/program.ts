@@ -4,7 +4,7 @@ import { InputError } from '../core/index.ts';
 import { createFormat, normalizeFormat, type FormatSpec, type OutputFormat } from './format.ts';
 import { renderText } from './template.ts';
 import type { PromptProgram } from './types.ts';
-import { canonicalJson, sha256 } from './util.ts';
+import { canonicalJson, sha256Hex } from '../core/index.ts';
 
 /** A demonstration: an example's input and expected answer; `output` is a model's own accepted output (bootstrapped demos). */
 export interface Demo {
@@ -58,7 +58,7 @@ export function promptContent(messages: ChatMessage[], demos: Demo[], format: Fo
 }
 
 export function promptHash(messages: ChatMessage[], demos: Demo[], format: FormatSpec, selector?: unknown): string {
-  return sha256(canonicalJson(promptContent(messages, demos, format, selector)));
+  return sha256Hex(canonicalJson(promptContent(messages, demos, format, selector)));
 }
 
 /** A PromptProgram over a chat template: renders messages, demonstrations and the format instruction; parses outputs. */

@@ -2,7 +2,7 @@ import type { ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
 import type { Evaluator } from './evaluate.ts';
 import type { TemplateProgram } from './program.ts';
-import { Rng } from './util.ts';
+import { deriveSeed, Rng } from '../core/index.ts';
 
 export interface SearchCandidate {
   id: string;
@@ -93,7 +93,7 @@ export function planHalving(N: number, D: number, eta: number, budget = Infinity
 export async function successiveHalving(cands: SearchCandidate[], dev: readonly Example[], ev: Evaluator, opts: HalvingOptions): Promise<HalvingResult> {
   if (!cands.length) throw new Error('successiveHalving: no candidates');
   const eta = Math.max(2, opts.eta ?? 2);
-  const order = new Rng(opts.seed, 'halving:dev').shuffle(dev);
+  const order = new Rng(deriveSeed(opts.seed, 'halving:dev')).shuffle(dev);
   const budget = opts.budgetCalls ?? Infinity;
   const p = planHalving(cands.length, order.length, eta, budget, opts.minExamples ?? 8);
   const used = cands.slice(0, p.candidates);

@@ -4,7 +4,8 @@ import type { ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
 import { InputError } from '../core/index.ts';
 import { demoOf, type Demo, type DemoSelector, type TemplateProgram } from './program.ts';
-import { approxTokens, Rng } from './util.ts';
+import { deriveSeed, Rng } from '../core/index.ts';
+import { approxTokens } from './util.ts';
 
 export type SelectionStrategy = 'fixed' | 'random' | 'stratified' | 'bm25' | 'embedding';
 
@@ -72,7 +73,7 @@ function fitBudget(demos: Demo[], program: TemplateProgram | undefined, budget: 
 /** Static selection (fixed, random, stratified): the same demonstrations for every example. */
 export function selectStatic(pool: readonly Example[], spec: SelectionSpec, seed: number, opts: { program?: TemplateProgram; count?: TokenCounter; where?: string } = {}): Demo[] {
   const k = spec.k ?? (spec.strategy === 'fixed' ? spec.ids?.length ?? 0 : 4);
-  const rng = new Rng(seed, `select:${spec.strategy}`);
+  const rng = new Rng(deriveSeed(seed, `select:${spec.strategy}`));
   let picked: Example[];
   switch (spec.strategy) {
     case 'fixed': {
@@ -167,7 +168,7 @@ function textOf(input: Record<string, unknown>, fields?: string[]): string {
 function orderDemos(ranked: Demo[], spec: SelectionSpec, seed: number, id: string): Demo[] {
   const order = spec.order ?? 'similar-last';
   if (order === 'similar-last') return ranked.slice().reverse();
-  if (order === 'random') return new Rng(seed, `order:${id}`).shuffle(ranked);
+  if (order === 'random') return new Rng(deriveSeed(seed, `order:${id}`)).shuffle(ranked);
   return ranked;
 }
 
@@ -199,7 +200,7 @@ export class Bm25Selector implements DemoSelector {
     if (cands.length < this.k) {
       // too few lexical matches: fill with a seeded sample of the rest
       const have = new Set(cands.map((c) => c.item));
-      const rest = new Rng(this.seed, `fill:${example.id}`).shuffle(this.pool.map((_, i) => i).filter((i) => !have.has(i) && this.pool[i].id !== example.id));
+      const rest = new Rng(deriveSeed(this.seed, `fill:${example.id}`)).shuffle(this.pool.map((_, i) => i).filter((i) => !have.has(i) && this.pool[i].id !== example.id));
       for (const i of rest.slice(0, this.k - cands.length)) cands.push({ item: i, rel: 0 });
     }
     return cands;

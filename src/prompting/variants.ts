@@ -5,7 +5,7 @@ import { formatSchema, type FormatSpec } from './format.ts';
 import { messageSchema } from './files.ts';
 import type { TemplateProgram } from './program.ts';
 import { selectionSchema, type SelectionSpec } from './select.ts';
-import { Rng } from './util.ts';
+import { deriveSeed, Rng } from '../core/index.ts';
 
 /** Declared alternatives; the grid is their cartesian product (each value replaces the base's). */
 export interface VaryConfig {
@@ -66,7 +66,7 @@ export function expandGrid(vary: VaryConfig, max = 64, seed = 0): VariantPoint[]
     points = next;
   }
   let idx = points.map((_, i) => i);
-  if (idx.length > max) idx = new Rng(seed, 'grid').sample(idx, max).sort((a, b) => a - b);
+  if (idx.length > max) idx = new Rng(deriveSeed(seed, 'grid')).sample(idx, max).sort((a, b) => a - b);
   return idx.map((i, j) => {
     const p = points[i].parts;
     return {

@@ -1,3 +1,5 @@
+import { Rng } from '../core/index.ts';
+
 export interface BootstrapOptions {
   /** default 2000 */ iterations?: number;
   /** default 0.95 */ level?: number;

@@ -1,4 +1,3 @@
-export { mulberry32 } from './rng.ts';
 export { bootstrapCI, pairedBootstrap, percentile, mean, type BootstrapOptions, type Interval, type PairedResult } from './bootstrap.ts';
 export { wilsonInterval, normalQuantile } from './wilson.ts';
 export { mcnemarExact, mcnemar, binomialTwoSided, type McNemarResult } from './mcnemar.ts';

@@ -1,7 +1,7 @@
 import type { Example } from '../../task/types.ts';
 import { demoOf, type Demo, type TemplateProgram } from '../program.ts';
 import { successiveHalving, type SearchCandidate } from '../search.ts';
-import { Rng } from '../util.ts';
+import { deriveSeed, Rng } from '../../core/index.ts';
 import { evaluatorFor, halvingResult, type OptimizeContext, type OptimizeResult } from './common.ts';
 
 export interface BootstrapOptions {
@@ -31,7 +31,7 @@ export interface Bootstrapped {
 export async function bootstrapDemos(o: OptimizeContext, base: TemplateProgram, opts: { teacherShots: number; maxAccepted: number; maxCalls: number }): Promise<Bootstrapped> {
   const ev = evaluatorFor(o);
   const teacher = o.teacher ?? o.model;
-  const order = new Rng(o.seed, 'bootstrap:order').shuffle(o.train);
+  const order = new Rng(deriveSeed(o.seed, 'bootstrap:order')).shuffle(o.train);
   const reasoning = base.formatSpec.reasoning === true;
   const accepted: Demo[] = [];
   const failures: Bootstrapped['failures'] = [];
@@ -44,7 +44,7 @@ export async function bootstrapDemos(o: OptimizeContext, base: TemplateProgram, 
     tried += n;
     const results = await Promise.all(chunk.map(async (e) => {
       const pool = o.train.filter((x) => x.id !== e.id);
-      const shots = new Rng(o.seed, `teacher:${e.id}`).sample(pool, opts.teacherShots).map((x) => demoOf(x));
+      const shots = new Rng(deriveSeed(o.seed, `teacher:${e.id}`)).sample(pool, opts.teacherShots).map((x) => demoOf(x));
       const prog = base.with({ demos: [...base.demos, ...shots] });
       const { items } = await ev.run(prog, [e], teacher);
       return { e, item: items[0] };
@@ -60,7 +60,7 @@ export async function bootstrapDemos(o: OptimizeContext, base: TemplateProgram, 
 
 /** Demonstration-set candidates: labeled-only, the first bootstrapped, and seeded random mixes. */
 export function demoSets(o: OptimizeContext, boot: Demo[], k: number, count: number): { label: string; demos: Demo[] }[] {
-  const rng = new Rng(o.seed, 'bootstrap:sets');
+  const rng = new Rng(deriveSeed(o.seed, 'bootstrap:sets'));
   const sets: { label: string; demos: Demo[] }[] = [];
   const labeled = () => rng.sample(o.train, k).map((e) => demoOf(e));
   sets.push({ label: `labeled k=${k}`, demos: labeled() });

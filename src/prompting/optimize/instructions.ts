@@ -3,7 +3,7 @@ import type { Example } from '../../task/types.ts';
 import { extractJson } from '../format.ts';
 import type { TemplateProgram } from '../program.ts';
 import { successiveHalving, type CandidateScore, type SearchCandidate } from '../search.ts';
-import { Rng } from '../util.ts';
+import { deriveSeed, Rng } from '../../core/index.ts';
 import { evaluatorFor, finalScore, memoScore, type OptimizeContext, type OptimizeResult } from './common.ts';
 
 export interface InstructionOptions {
@@ -87,7 +87,7 @@ export async function proposeInstructions(o: OptimizeContext, base: TemplateProg
   const showFailures = opts.failures ?? 6;
   const ev = evaluatorFor(o);
   const proposer = o.proposer ?? o.model;
-  const trainOrder = new Rng(o.seed, 'instructions:train').shuffle(o.train);
+  const trainOrder = new Rng(deriveSeed(o.seed, 'instructions:train')).shuffle(o.train);
   let incumbent: SearchCandidate = { id: 'i0', label: 'base instruction', program: base, info: { instruction: base.instruction } };
   const all: SearchCandidate[] = [incumbent];
   const history = new Map<string, { instruction: string; score: number; n: number }>();

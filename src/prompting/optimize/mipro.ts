@@ -1,6 +1,6 @@
 import type { TemplateProgram } from '../program.ts';
 import { successiveHalving, type SearchCandidate } from '../search.ts';
-import { Rng } from '../util.ts';
+import { deriveSeed, Rng } from '../../core/index.ts';
 import { bootstrapDemos, demoSets } from './bootstrap.ts';
 import { evaluatorFor, halvingResult, type OptimizeContext, type OptimizeResult } from './common.ts';
 import { propose, proposerMessages } from './instructions.ts';
@@ -48,7 +48,7 @@ export async function mipro(o: OptimizeContext, base: TemplateProgram, opts: Mip
   const combos: { i: number; s: number }[] = [];
   for (let i = 0; i < instructions.length; i++) for (let s = 0; s < sets.length; s++) combos.push({ i, s });
   const trials = opts.trials ?? 16;
-  const rest = new Rng(o.seed, 'mipro:combos').sample(combos.slice(1), Math.max(0, trials - 1));
+  const rest = new Rng(deriveSeed(o.seed, 'mipro:combos')).sample(combos.slice(1), Math.max(0, trials - 1));
   const chosen = [combos[0], ...rest];
   const cands: SearchCandidate[] = chosen.map((c, j) => {
     let p = base.with({ demos: [...base.demos, ...sets[c.s].demos] });
