@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapCI, pairedBootstrap, wilsonInterval, normalQuantile, mcnemarExact, mcnemar, binomialTwoSided, consistency, percentile, mean, mulberry32 } from '../../src/stats/index.ts';
+import { bootstrapCI, pairedBootstrap, wilsonInterval, normalQuantile, mcnemarExact, mcnemar, binomialTwoSided, consistency, percentile, mean } from '../../src/stats/index.ts';
+import { Rng } from '../../src/core/index.ts';
+
+/** the core generator as a () => number source */
+const mulberry32 = (seed: number) => {
+  const r = new Rng(seed);
+  return () => r.next();
+};
 
 const close = (a: number, b: number, tol: number, msg?: string) => assert.ok(Math.abs(a - b) <= tol, `${msg ?? ''} expected ${b} ± ${tol}, got ${a}`);
 
