@@ -330,7 +330,7 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
       const ex = test[idx];
       let row: ResultRecord;
       try {
-        const req = prompt.render(ex);
+        const req = await prompt.render(ex);
         const res = await model.complete(req, { signal, meta: { exampleId: ex.id } });
         const output = res.text;
         const answer = prompt.parse ? prompt.parse(output) : output;

@@ -12,6 +12,7 @@ import type { TrainingRecord } from './types.ts';
 export function toTrainingRecords(examples: Example[], prompt: PromptProgram): TrainingRecord[] {
   return examples.map((ex) => {
     const req = prompt.render(ex);
+    if (req instanceof Promise) throw new Error('toTrainingRecords needs a prompt whose render is synchronous');
     const messages: ChatMessage[] = req.messages.map((m) => ({ role: m.role, content: m.content }));
     if (messages.length && messages[messages.length - 1].role === 'assistant') messages.pop();
     messages.push({ role: 'assistant', content: ex.expected });

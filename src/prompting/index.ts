@@ -20,7 +20,9 @@ export { type Budget, BudgetExceeded, Meter, MeteredModel, zeroSpent, addSpent }
 export {
   type PromptConfig, type BuildContext, type CreateOptions, promptFields, budgetSchema, preloadPrompt, baseProgram, applySelection, requestOptions, onlyOneOf, onlyOneOfMessage,
 } from './build.ts';
-export { type EvalItem, Evaluator, runExample, mean } from './evaluate.ts';
+export {
+  type EvalItem, type EvalCase, type EvalResult, type EvaluateOptions, type EvaluateOutcome, Evaluator, EvaluationFailed, GIVE_UP_AFTER, evaluate, runExample, mean,
+} from './evaluate.ts';
 export { type SearchCandidate, type CandidateScore, type HalvingResult, type HalvingOptions, successiveHalving, planHalving } from './search.ts';
 export { type VaryConfig, type VariantPoint, varySchema, expandGrid, buildVariant } from './variants.ts';
 export * from './optimize/index.ts';

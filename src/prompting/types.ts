@@ -27,7 +27,8 @@ export interface Spent { calls: number; tokensIn: number; tokensOut: number; cos
 export interface PromptProgram {
   /** content hash of the exact prompt (messages + demos + format) */
   hash: string;
-  render(example: Example): ChatRequest;
+  /** may be async (demos chosen per example by embeddings): evaluate() awaits it */
+  render(example: Example): ChatRequest | Promise<ChatRequest>;
   parse?(output: string): string;
   describe?(): unknown;
 }

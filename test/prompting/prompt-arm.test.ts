@@ -13,7 +13,7 @@ test('prompt arm: schema, default template naming the labels, seeded shots from 
   const model = fakeModel('m', () => 'spam');
   const train = toyTask(20, 'tr'), dev = toyTask(10, 'dv');
   const pred = await k.create(cfg).prepare(ctxFor({ m: model }, train, dev));
-  const req = pred.prompt.render({ id: 't1', input: { text: 'hello' }, expected: 'ham' });
+  const req = await pred.prompt.render({ id: 't1', input: { text: 'hello' }, expected: 'ham' });
   assert.match(req.messages[0].content, /spam, ham/);
   assert.equal(req.messages.length, 1 + 3 * 2 + 1);
   assert.equal(req.messages.at(-1)!.content, 'Text:\nhello');
