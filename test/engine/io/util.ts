@@ -3,10 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LlamaConfig, Weights } from '../../../src/engine/types.ts';
 import { llamaWeightShapes, type BpeTokenizer } from '../../../src/engine/io/index.ts';
-import { mulberry32 } from '../../../src/stats/index.ts';
+import { Rng } from '../../../src/core/index.ts';
 
-/** Seeded floats in [0, 1): the mulberry32 of stats/. */
-export const rng = mulberry32;
+/** Seeded floats in [0, 1) from core's Rng. */
+export const rng = (seed: number): (() => number) => {
+  const r = new Rng(seed);
+  return () => r.next();
+};
 
 export function randomWeights(config: LlamaConfig, seed = 1, scale = 0.1): Weights {
   const r = rng(seed);
