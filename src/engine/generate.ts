@@ -8,7 +8,7 @@ import type { LlamaModel } from './train.ts';
 import { buildDecodeGraph, buildExportGraph, checkWeights, configKey, fuseWeights, headDim, mergeLora, ropeTables } from './llama.ts';
 import { emitOnnx } from './onnx.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/index.ts';
 
 export interface GenerateOptions {
   /** new tokens at most (default 64) */

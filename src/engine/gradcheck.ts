@@ -1,7 +1,7 @@
 /** Gradient checks of graph functions against central finite differences. */
 import { Graph, type DType, type Value } from './graph.ts';
 import { compileGraph, type HostArray } from './runtime.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/index.ts';
 
 export interface GradInputSpec {
   shape: number[];

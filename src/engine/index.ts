@@ -4,7 +4,7 @@ export { Graph, Value, OPS, matmulFlops, type DType, type Node } from './graph.t
 export { emitOnnx, OPSET } from './onnx.ts';
 export { configureRuntime, runtimeSettings, compileGraph, compileCached, clearSessionCache, runGraph, Compiled, bucketLength, GROUP_LIMITS, type HostArray, type RuntimeSettings } from './runtime.ts';
 export { gradCheck, type GradCheckResult, type GradInputSpec } from './gradcheck.ts';
-export { Rng } from './rng.ts';
+export { Rng } from '../core/index.ts';
 export {
   LORA_TARGETS, type LoraTarget, type LoraSpec, resolveConfig, headDim, paramShapes, fusedParamShapes, fuseWeights, countParams, initWeights, checkWeights,
   loraModules, initLora, mergeLora, ropeInvFreq, ropeTables, causalMask, configKey, lmHead, buildExportGraph, addParamInputs, addLoraInputs, buildLossGraph, buildDecodeGraph, llamaForward, rmsNorm,

@@ -5,7 +5,7 @@
  */
 import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
 import { Graph, type DType, type Value } from './graph.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/index.ts';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];

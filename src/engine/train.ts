@@ -119,7 +119,7 @@ function isAdapter(x: LoraSpec | LoraAdapter): x is LoraAdapter { return (x as L
 
 export interface TrainerState {
   step: number;
-  rng: number[];
+  rng: number;
   options: Required<Omit<TrainerOptions, 'lora'>>;
   lora?: { rank: number; alpha: number; dropout: number; targetModules: string[] };
 }

@@ -12,7 +12,7 @@ import { applySelection, baseProgram, preloadPrompt, type CreateOptions, type Te
 import { LocalFineTuneBackend, runToCompletion, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
 import type { ChatModel } from '../../models/types.ts';
 import type { Example } from '../../task/types.ts';
-import { InputError } from '../../core/index.ts';
+import { InputError, Rng } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { FinetuneArmConfig } from './finetune-schema.ts';
 
@@ -20,14 +20,6 @@ export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } fr
 
 /** Optimizer steps between training checkpoints (a killed run resumes from the last one). */
 export const CHECKPOINT_EVERY = Number(process.env.TUNELAB_CHECKPOINT_EVERY ?? 10);
-
-function seededShuffle<T>(xs: readonly T[], seed: number): T[] {
-  const a = xs.slice();
-  let s = (seed >>> 0) || 1;
-  const next = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-  for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(next() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; }
-  return a;
-}
 
 /** The local folder behind a ChatModel made by the local provider (its endpoint is local:<dir>). */
 function localDirOf(model: ChatModel, id: string): string {
@@ -107,8 +99,8 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const program = baseProgram(config, pre, bctx);
     const baseModel = ctx.model(config.model);
     const baseDir = localDirOf(baseModel, config.model);
-    const train = config.trainExamples ? seededShuffle(ctx.data.train, seed).slice(0, config.trainExamples) : ctx.data.train.slice();
-    const dev = seededShuffle(ctx.data.dev, seed + 1).slice(0, config.devExamples ?? 64);
+    const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+    const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
     const records = recordsOf(train, program);
     const validation = dev.length ? recordsOf(dev, program) : undefined;

@@ -2,23 +2,15 @@
 // instructions with answers (classification with label lists, lookups, text transformations, simple
 // arithmetic), some with in-context examples as user/assistant turns, all in chat-message form.
 // Deterministic for a seed.
+import { Rng } from '../../core/index.ts';
 import type { ChatMessage } from '../../models/types.ts';
 import type { Doc, Gloss } from './corpus.ts';
 
-export class Rand {
-  private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) || 1; }
-  next(): number { // mulberry32
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** The mixture's random source: core's Rng, with seed 0 read as 1. */
+export class Rand extends Rng {
+  constructor(seed: number) {
+    super(seed >>> 0 || 1);
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
-  chance(p: number): boolean { return this.next() < p; }
-  shuffle<T>(a: T[]): T[] { for (let i = a.length - 1; i > 0; i--) { const j = this.int(i + 1); [a[i], a[j]] = [a[j], a[i]]; } return a; }
-  sample<T>(a: readonly T[], k: number): T[] { return this.shuffle(a.slice()).slice(0, k); }
 }
 
 export interface Sources {

@@ -120,7 +120,7 @@ export async function pretrain(recipeFile: string, opts: PretrainOptions = {}): 
   const rng = new Rand(seed);
   const chunks: { source: string; text: string }[] = [];
   for (const d of textDocs) for (const c of chunkText(d.text, recipe.data.chunk_chars)) chunks.push({ source: d.source, text: c });
-  rng.shuffle(chunks);
+  rng.shuffleInPlace(chunks);
   const nInstr = small ? 600 : recipe.data.instructions;
   const convs = instructionMixture(src, nInstr, seed + 1);
   const vf = recipe.data.valid_fraction;
