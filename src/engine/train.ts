@@ -10,7 +10,7 @@ import {
 } from './llama.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { adamwUpdate, scheduleLr, sumSquares, type ScheduleKind } from './optim.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/index.ts';
 import { readCheckpoint, writeCheckpoint, checkpointExists } from './checkpoint.ts';
 
 /** A model: config (HF field names) and weights (HF names and layouts). */
