@@ -4,3 +4,4 @@ export { monthlyCost, totalCost, breakEven, breakEvens, hostingPerMonth, oneOffT
 export { advise, examplesToSeparate, type AdviseInput, type AdviseOutput, type PairResult } from './advisor.ts';
 export { majorityLabel, fitClassical, TfidfVectorizer, trainOvrSvm, accuracyOf, type ClassicalModel, type ClassicalOptions, type LabeledText, type Sparse } from './classical.ts';
 export { fmtUsd, fmtCount, fmtMetric, fmtCi, fmtP, fmtMs, fmtDiff } from './format.ts';
+export { decisionSchema, resolveDecision, perArmValue, type DecisionConfig } from './settings.ts';

@@ -9,6 +9,8 @@ import { InputError, splitSchema } from '../task/index.ts';
 import { taskConfigSchema } from '../metrics/index.ts';
 import { modelConfigSchema } from '../models/index.ts';
 import { armKind, armKinds } from './arms/index.ts';
+import { decisionSchema } from '../decide/index.ts';
+import { expandArms, type CurveSpec, type RepeatSpec } from './expand.ts';
 
 export const assertSchema = z.strictObject({
   /** every arm named (or every arm, when `arm` is omitted) must reach this metric value */
@@ -42,6 +44,10 @@ function topSchema() {
     concurrency: z.number().int().min(1).max(4096).default(16),
     /** per-call wall-clock limit (ms) passed to models that take one */
     assert: assertSchema.optional(),
+    /** what the advisor weighs: volume, horizon, requirements, budgets (src/decide) */
+    decision: decisionSchema.optional(),
+    /** add the majority and classical baseline arms to accuracy / macro-F1 tasks (default true) */
+    baselines: z.boolean().optional(),
   });
 }
 
@@ -50,6 +56,8 @@ export type AssertConfig = z.output<typeof assertSchema>;
 export type ArmConfig = { name: string; kind: string; model?: string; [k: string]: unknown };
 export interface ExperimentConfig extends Omit<Top, 'arms'> {
   arms: ArmConfig[];
+  /** what `curve:`, `repeat:` and the automatic baselines expanded into (arms holds the expanded list) */
+  expansion?: { curves: CurveSpec[]; repeats: RepeatSpec[]; baselines: string[] };
 }
 
 export interface LoadedConfig {
@@ -116,7 +124,9 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
   const arms: ArmConfig[] = [];
   const names = new Set<string>();
   const modelIds = new Set(cfg.models.map((m: { id: string }) => m.id));
-  cfg.arms.forEach((a, i) => {
+  const expanded = expandArms(cfg.arms, { metricType: cfg.task.metric?.type, baselines: cfg.baselines, where: (path) => where(path) });
+  expanded.arms.forEach((a, j) => {
+    const i = expanded.sources[j] < 0 ? j : expanded.sources[j];
     const kind = armKind(a.kind);
     if (!kind) {
       throw new InputError(where(['arms', i, 'kind']), `unknown arm kind '${a.kind}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
@@ -152,7 +162,8 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
     experiment: cfg.experiment ?? (opts.file ? basename(file).replace(/\.(ya?ml)$/i, '') : 'experiment'),
     arms,
   };
-  const { output: _o, concurrency: _c, assert: _a, description: _d, ...defining } = config;
+  if (expanded.curves.length || expanded.repeats.length || expanded.baselines.length) config.expansion = { curves: expanded.curves, repeats: expanded.repeats, baselines: expanded.baselines };
+  const { output: _o, concurrency: _c, assert: _a, description: _d, decision: _dec, ...defining } = config;
   return { config, file, baseDir, outputDir: resolve(baseDir, config.output), hash: hashOf(defining, 16) };
 }
 

@@ -9,6 +9,8 @@ import { fewshotArmKind } from './fewshot.ts';
 import { variantsArmKind } from './variants.ts';
 import { optimizeArmKind } from './optimize.ts';
 import { finetuneArmSchema, finetunePromptArmSchema } from './finetune-schema.ts';
+import { majorityArmKind, classicalArmKind } from './baseline.ts';
+import { repeatArmKind } from './repeat.ts';
 
 export const BUILTIN_ARM_KINDS: readonly ArmKind[] = [
   promptArmKind,
@@ -17,6 +19,9 @@ export const BUILTIN_ARM_KINDS: readonly ArmKind[] = [
   optimizeArmKind,
   lazyArmKind('finetune', finetuneArmSchema, () => import('./finetune.ts')),
   lazyArmKind('finetune+prompt', finetunePromptArmSchema, () => import('./finetune.ts')),
+  majorityArmKind,
+  classicalArmKind,
+  repeatArmKind,
 ];
 for (const k of BUILTIN_ARM_KINDS) registerArmKind(k);
 
