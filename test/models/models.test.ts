@@ -78,7 +78,6 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
     assert.equal(r.text, 'ham');
     assert.equal(srv.count() - before, 2);
     assert.ok(waited >= 950, `waited ${waited} ms, Retry-After said 1 s`);
-    assert.ok(waited < 3000, `waited ${waited} ms`);
     assert.deepEqual(calls.map((c) => [c.attempt, c.ok, c.status]), [[1, false, 429], [2, true, undefined]]);
   });
 
@@ -87,7 +86,8 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
     srv.failNext('429', 1, { retryAfterSec: 30 });
     const t0 = performance.now();
     await m.complete(user('hello'));
-    assert.ok(performance.now() - t0 < 2000);
+    // uncapped it would wait 30 s; a loaded machine does not add 20 s to a 100 ms wait
+    assert.ok(performance.now() - t0 < 20_000);
   });
 
   test('500 then success', async () => {
@@ -105,7 +105,7 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
     const t0 = performance.now();
     assert.equal((await m.complete(user('hi'))).text, 'ham');
     const dt = performance.now() - t0;
-    assert.ok(dt >= 290 && dt < 3000, `took ${dt} ms`);
+    assert.ok(dt >= 290, `took ${dt} ms`);
     assert.equal(srv.count() - before, 2);
   });
 
@@ -261,14 +261,16 @@ describe('models: OpenAI-compatible adapter against the mock server', () => {
   });
 
   test('caller abort stops a hanging call at once and is not retried', async () => {
-    const m = createModel(cfg({ timeoutMs: 10_000 }), { backoff: fast });
+    // no clock in the assertions: abort once the server holds the request; had the abort not stopped
+    // the call, it would end by the 120 s timeout (kind 'timeout', not 'aborted') or not at all
+    const m = createModel(cfg({ timeoutMs: 120_000 }), { backoff: fast });
     const before = srv.count();
     srv.failNext('timeout');
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    const t0 = performance.now();
-    await assert.rejects(m.complete(user('x'), { signal: ac.signal }), (e: any) => e instanceof ModelCallError && e.kind === 'aborted');
-    assert.ok(performance.now() - t0 < 2000);
+    const call = m.complete(user('x'), { signal: ac.signal });
+    while (srv.count() - before < 1) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await assert.rejects(call, (e: any) => e instanceof ModelCallError && e.kind === 'aborted' && e.attempts === 1);
     assert.equal(srv.count() - before, 1);
   });
 });
@@ -278,20 +280,17 @@ describe('models: unreachable endpoints and config errors', () => {
     const port = await deadPort();
     const url = `http://127.0.0.1:${port}/v1`;
     const m = createModel({ id: 'gone', provider: 'openai-compatible', baseURL: url });
-    const t0 = performance.now();
+    // fails fast: at most 3 attempts (with the default 4 retries), each wait at most 250 ms
     await assert.rejects(m.complete(user('x')), (e: any) => {
       assert.ok(e instanceof ModelCallError);
       assert.equal(e.kind, 'unreachable');
+      assert.ok(e.attempts <= 3, `attempts: ${e.attempts}`);
       assert.ok(e.message.startsWith('model gone: request '));
       assert.ok(e.message.includes(`cannot connect to ${url} (ECONNREFUSED)`), e.message);
       return true;
     });
-    const dt = performance.now() - t0;
-    assert.ok(dt < 2500, `took ${dt} ms`);
     // the next call does not even try
-    const t1 = performance.now();
     await assert.rejects(m.complete(user('y')), (e: any) => e.kind === 'unreachable' && e.attempts === 0);
-    assert.ok(performance.now() - t1 < 50);
   });
 
   test('unknown provider, missing key variable, bad config', () => {
