@@ -5,3 +5,4 @@ export { advise, examplesToSeparate, type AdviseInput, type AdviseOutput, type P
 export { majorityLabel, fitClassical, TfidfVectorizer, trainOvrSvm, accuracyOf, type ClassicalModel, type ClassicalOptions, type LabeledText, type Sparse } from './classical.ts';
 export { fmtUsd, fmtCount, fmtMetric, fmtCi, fmtP, fmtMs, fmtDiff } from './format.ts';
 export { decisionSchema, resolveDecision, perArmValue, type DecisionConfig } from './settings.ts';
+export { buildDecision, decisionOfRun, MACRO_F1_NOTE, type DecisionInput, type DecisionArmInput, type DecisionRow } from './build.ts';
