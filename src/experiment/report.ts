@@ -2,7 +2,8 @@
 // data): per-arm metric with bootstrap interval, cost, latency, tokens, engineering cost, and paired
 // comparisons against the baseline (paired bootstrap of the difference, exact McNemar p-value).
 import { summarize } from '../metrics/index.ts';
-import { mcnemar, pairedBootstrap } from '../stats/index.ts';
+import { compareOnMetric } from '../metrics/index.ts';
+import { decisionOfRun } from '../decide/index.ts';
 import type { ArmReport, PairedComparison, RunReport } from '../report/types.ts';
 import type { ArmRecord, ResultRecord, RunRecord, RunStore } from './persist.ts';
 
@@ -74,22 +75,18 @@ export function reportFrom(run: RunRecord, armRecs: ArmRecord[], results: Map<st
     const base = new Map((results.get(baseline) ?? []).map((r) => [r.exampleId, r]));
     for (const a of arms) {
       if (a.name === baseline) continue;
-      const xs: number[] = [];
-      const ys: number[] = [];
-      const px: boolean[] = [];
-      const py: boolean[] = [];
+      // on the task's own metric: macro-F1 differences for macro-F1 (decide/metrics), so minDiff follows it
+      const xs: ResultRecord[] = [];
+      const ys: ResultRecord[] = [];
       for (const r of results.get(a.name) ?? []) {
         const b = base.get(r.exampleId);
         if (!b) continue;
-        xs.push(r.score);
-        ys.push(b.score);
-        px.push(r.pass);
-        py.push(b.pass);
+        xs.push(r);
+        ys.push(b);
       }
       if (!xs.length) continue;
-      const pb = pairedBootstrap(xs, ys, { seed });
-      const mc = mcnemar(px, py);
-      comparisons.push({ arm: a.name, baseline, diff: pb.diff, ci: pb.ci, n: xs.length, pValue: mc.p, discordant: { armOnly: mc.b, baselineOnly: mc.c } });
+      const c = compareOnMetric(scorer, xs, ys, { seed });
+      comparisons.push({ arm: a.name, baseline, diff: c.diff, ci: c.ci, n: c.n, pValue: c.p, ...(c.discordant ? { discordant: { armOnly: c.discordant.aOnly, baselineOnly: c.discordant.bOnly } } : {}) });
     }
   }
   const d = meta.sizes ?? { train: 0, dev: 0, test: 0 };
@@ -105,6 +102,7 @@ export function reportFrom(run: RunRecord, armRecs: ArmRecord[], results: Map<st
   };
   if (run.finishedAt) report.finishedAt = new Date(run.finishedAt).toISOString();
   if (baseline) report.baseline = baseline;
+  if (arms.some((a) => a.n > 0)) report.decision = decisionOfRun(run, armRecs, results, arms);
   return report;
 }
 

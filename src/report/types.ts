@@ -1,4 +1,5 @@
 import type { MetricSummary } from '../metrics/types.ts';
+import type { DecisionReport } from '../decide/types.ts';
 
 /** Everything a report renders, built by experiment/ from the store (so any run can be re-rendered). */
 export interface ArmReport {
@@ -46,4 +47,6 @@ export interface RunReport {
   baseline?: string;
   comparisons: PairedComparison[];
   warnings: string[];
+  /** baselines, costs, break-even, curves, consistency and the recommendation (src/decide), from the store */
+  decision?: DecisionReport;
 }
