@@ -58,6 +58,17 @@ export const splitSchema = z
     stratify: z.union([z.literal('auto'), z.literal(false), fieldPathSchema]).default('auto'),
     dedupe: z.boolean().default(true),
     leakage: z.enum(['remove', 'report']).default('remove'),
+    /** near-duplicates of test examples in train/dev (word-shingle Jaccard, task/neardup.ts): reported (default) or removed; false: not checked */
+    nearDuplicates: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          threshold: z.number().gt(0).max(1).default(0.5),
+          shingle: z.number().int().min(1).max(10).default(3),
+          action: z.enum(['remove', 'report']).default('report'),
+        }),
+      ])
+      .default({ threshold: 0.5, shingle: 3, action: 'report' }),
   })
   .superRefine((s, ctx) => {
     const v = [s.train, s.dev, s.test];

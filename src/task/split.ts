@@ -3,6 +3,7 @@ import { splitSchema, type SplitConfig, type SplitConfigInput } from './schema.t
 import { getPath } from './load.ts';
 import { canonicalJson, Rng } from '../core/index.ts';
 import { normalizeForLeakage } from './util.ts';
+import { findNearDuplicates, type NearDupMatch } from './neardup.ts';
 
 export interface SplitReport {
   /** exact duplicates (same input after trimming and collapsing whitespace) removed before splitting; the first copy is kept */
@@ -12,6 +13,8 @@ export interface SplitReport {
   /** ids of train/dev examples whose leakage-normalized input equals a test example's (removed from train/dev unless leakage: report) */
   leakage: string[];
   leakageRemoved: boolean;
+  /** train/dev examples that near-duplicate a test example (task/neardup.ts), removed unless nearDuplicates.action is report */
+  nearDuplicates?: NearDupMatch[];
   warnings: string[];
   /** the field stratified on ('expected' for the expected output), or null */
   stratifiedBy: string | null;
@@ -248,7 +251,20 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       warnings.push(`removed ${leakage.length} train/dev example(s) whose normalized input equals a test example's`);
     } else warnings.push(`${leakage.length} train/dev example(s) have the same normalized input as a test example (kept: leakage: report)`);
   }
-  if (keyOf && leakage.length && leakageRemoved) {
+  // 4. near-duplicates of test examples in train/dev (word-shingle Jaccard, task/neardup.ts)
+  const nd = cfg.nearDuplicates;
+  const nearDuplicates = nd ? findNearDuplicates(split.test, split, nd) : [];
+  if (nd && nearDuplicates.length) {
+    const tests = new Set(nearDuplicates.map((m) => m.testId)).size;
+    const how = `word ${nd.shingle}-shingle Jaccard ≥ ${nd.threshold}`;
+    if (nd.action === 'remove') {
+      const bad = new Set(nearDuplicates.map((m) => m.id));
+      split.train = split.train.filter((e) => !bad.has(e.id));
+      split.dev = split.dev.filter((e) => !bad.has(e.id));
+      warnings.push(`removed ${nearDuplicates.length} train/dev example(s) that near-duplicate ${tests} test example(s) (${how})`);
+    } else warnings.push(`${tests} of ${split.test.length} test example(s) have a near-duplicate among ${nearDuplicates.length} train/dev example(s) (${how}; kept: split.nearDuplicates.action is report; set it to remove to drop them)`);
+  }
+  if (keyOf && ((leakage.length && leakageRemoved) || (nd && nd.action === 'remove' && nearDuplicates.length))) {
     for (const k of keys) classCounts[k] = { train: 0, dev: 0, test: 0 };
     for (const [name, part] of [['train', split.train], ['dev', split.dev], ['test', split.test]] as const) for (const e of part) classCounts[keyOf(e)][name]++;
   }
@@ -259,6 +275,7 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       conflictingDuplicates,
       leakage,
       leakageRemoved,
+      ...(nearDuplicates.length ? { nearDuplicates } : {}),
       warnings,
       stratifiedBy,
       sizes: { train: split.train.length, dev: split.dev.length, test: split.test.length, unused },
