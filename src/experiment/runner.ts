@@ -15,6 +15,7 @@ import type { ChatModel } from '../models/types.ts';
 import type { Scorer } from '../metrics/types.ts';
 import type { Spent } from '../prompting/types.ts';
 import type { Arm, ArmContext, Predictor } from './types.ts';
+import { testMembership } from '../task/index.ts';
 import { armKind, loadArmKinds } from './arms/index.ts';
 import type { LoadedConfig, ArmConfig } from './config.ts';
 import type { RunEvent } from './events.ts';
@@ -237,6 +238,7 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
     inputFields: a.p.inputFields ?? ['text'],
     labels: a.p.labels,
     log: (message: string) => emit({ type: 'log', arm: name, message }),
+    isTest: testMembership(a.test),
     signal: a.opts.signal,
   };
 

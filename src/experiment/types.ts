@@ -38,6 +38,8 @@ export interface ArmContext {
   labels?: string[];
   log(message: string): void;
   signal?: AbortSignal;
+  /** whether an id or input belongs to the test split (arms refuse demonstrations from test); the split itself stays out of reach */
+  isTest?(e: { id?: string; input?: Record<string, unknown> }): boolean;
 }
 
 /** An arm is a recipe. */

@@ -4,4 +4,4 @@ export { getPath, loadRecords, mapRecords, createMapper, resolveMapping, inferFo
 export { loadBuiltin, loadBuiltinFull, builtinLabels, builtinLoadMs, emailToText, brownToText, htmlToText, type BuiltinRecord } from './builtin.ts';
 export { splitExamples, allocate, dedupeKey, leakageKey, type SplitReport, type SplitResult, type SplitOptions } from './split.ts';
 export { normalizeForLeakage } from './util.ts';
-export { findNearDuplicates, shingles, jaccard, inputText as nearDupText, type NearDupMatch, type NearDupOptions } from './neardup.ts';
+export { findNearDuplicates, shingles, jaccard, testMembership, inputText as nearDupText, type NearDupMatch, type NearDupOptions } from './neardup.ts';

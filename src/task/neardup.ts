@@ -94,3 +94,19 @@ export function findNearDuplicates(test: readonly Example[], parts: { train: rea
   }
   return out;
 }
+
+/**
+ * A membership test for the test split that does not hand the split out: true when an id is a test example's id,
+ * or an input equals a test example's input after leakage normalization. Arms use it to refuse demonstrations
+ * taken from test (a frozen prompt loaded from a file, fixed few-shot ids).
+ */
+export function testMembership(test: readonly Example[]): (e: { id?: string; input?: Record<string, unknown> }) => boolean {
+  let ids: Set<string> | undefined;
+  let texts: Set<string> | undefined;
+  return (e) => {
+    ids ??= new Set(test.map((t) => t.id));
+    texts ??= new Set(test.map(inputText));
+    if (e.id !== undefined && ids.has(e.id)) return true;
+    return e.input !== undefined && texts.has(inputText({ id: '', input: e.input, expected: '' }));
+  };
+}

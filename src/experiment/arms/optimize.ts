@@ -114,6 +114,11 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
       const labels = ctx.labels ?? ctx.scorer.labels;
       const raw = ctx.model(config.model);
       if (loaded) {
+        const fromTest = loaded.demos.map((d, i) => ({ d, i })).filter(({ d }) => ctx.isTest?.({ id: d.id, input: d.input }));
+        if (fromTest.length) {
+          const which = fromTest.slice(0, 3).map(({ d, i }) => `demos[${i}]${d.id ? ` (id ${d.id})` : ''}`).join(', ');
+          throw new InputError(`${where}.load`, `${config.load}: ${fromTest.length} demonstration(s) are test examples (${which}); a prompt must not be scored on examples it shows. Freeze it again from a run whose split keeps them out of test, or drop those demos`);
+        }
         const program = fromFrozen(loaded, labels);
         ctx.log(`optimize: loaded frozen prompt ${program.hash.slice(0, 12)} from ${config.load}`);
         return {
