@@ -86,6 +86,7 @@ const passthrough: [string, string][] = [
   ['demo', 'run the built-in offline demo: prompt arms vs fine-tuning on the spam task'],
   ['serve', 'OpenAI-compatible HTTP server over the local engine'],
   ['pretrain', 'pretrain the built-in base model from a recipe'],
+  ['advise', 'recommend an arm from a stored run (no model calls): --volume, --horizon, --max-latency, budgets'],
 ];
 for (const [name, description] of passthrough) {
   program
