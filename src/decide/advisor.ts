@@ -151,8 +151,9 @@ function recommend(input: AdviseInput, all: Scored[], candidates: Scored[], comp
       sentences.push(`Caution: ${pick.name} is not significantly better than always answering '${majority.majorityLabel ?? majority.name}' (${fmtMetric(majority.metric.value)}; difference ${fmtDiff(c.diff)}, Holm p ${fmtP(c.pHolm)}).`);
     }
   }
-  // the cheaper alternatives' break-even against the pick
-  for (const b of bes.filter((x) => x.arm === pick.name || x.against === pick.name).slice(0, 3)) sentences.push(b.sentence);
+  // break-even between the pick and the arms it was weighed against (the best and the others tied with it)
+  const rivals = new Set(tied.map((a) => a.name).concat(ref.name));
+  for (const b of bes.filter((x) => (x.arm === pick.name && rivals.has(x.against)) || (x.against === pick.name && rivals.has(x.arm))).slice(0, 2)) sentences.push(b.sentence);
   void all;
   return { verdict, arm: pick.name, sentences, ...(more !== undefined ? { moreTestExamples: more } : {}) };
 }

@@ -98,7 +98,7 @@ function armCost(input: DecisionInput, s: DecisionSettings, a: DecisionArmInput,
     return r.costUsd;
   });
   if (local && ok.length && ok.some((r) => r.cpuMs === undefined || r.cpuMs === null)) {
-    warning = `${a.name}: local cost estimated from wall-clock latency (this run stored no CPU time), so machine load changes it`;
+    warning = a.name;
     basis = 'wall';
   }
   const ci = per.length ? bootstrapCI(per, { seed, iterations: 1000 }) : { estimate: 0, ci: [0, 0] as [number, number] };
@@ -141,15 +141,17 @@ export function buildDecision(input: DecisionInput): DecisionReport {
   for (const [arm, rows] of input.results) byId.set(arm, new Map(rows.map((r) => [r.exampleId, r])));
   const present = input.arms.filter((a) => (input.results.get(a.name)?.length ?? 0) > 0 && Number.isFinite(a.metric.value));
 
+  const wallArms: string[] = [];
   const evidence: ArmEvidence[] = present.map((a) => {
     const { cost, warning } = armCost(input, s, a, input.results.get(a.name) ?? [], seed);
-    if (warning) warnings.push(warning);
+    if (warning) wallArms.push(warning);
     const role = roleOf(a.kind);
     const ev: ArmEvidence = { name: a.name, kind: a.kind, role, candidate: !notCandidate.has(a.name) && role !== 'majority', metric: a.metric, p95LatencyMs: a.latencyP95, cost };
     if (role === 'majority') ev.majorityLabel = typeof a.notes?.label === 'string' ? a.notes.label : undefined;
     return ev;
   });
 
+  if (wallArms.length) warnings.push(`local cost of ${wallArms.join(', ')} estimated from wall-clock latency (this run stored no CPU time), so machine load changes it`);
   const memo = new Map<string, PairResult | undefined>();
   const compare = (x: string, y: string): PairResult | undefined => {
     const key = `${x}\u0000${y}`;

@@ -3,6 +3,8 @@
 import { HOURS_PER_MONTH, type ArmCost, type BreakEven, type DecisionSettings } from './types.ts';
 import { fmtCount, fmtUsd } from './format.ts';
 
+const reqs = (n: number) => (n < 1 ? 'less than 1 request' : `${fmtCount(n)} request${Math.round(n) === 1 ? '' : 's'}`);
+
 /** Monthly running cost at `volume` requests per month. */
 export function monthlyCost(c: ArmCost, volume: number): number {
   return volume * c.perRequestUsd + c.hostingPerMonthUsd;
@@ -46,9 +48,9 @@ export function breakEven(a: { name: string; cost: ArmCost }, b: { name: string;
   const monthlyVolume = v > 0 && Number.isFinite(v) ? v : null;
   const sentence =
     dOne === 0
-      ? `${hi.name} costs less per request than ${lo.name} (${fmtUsd(hi.cost.perRequestUsd)} vs ${fmtUsd(lo.cost.perRequestUsd)}) with the same one-off cost: it is cheaper at any volume${dHost > 0 ? ` above ${fmtCount(monthlyVolume ?? 0)} requests/month (its hosting costs ${fmtUsd(dHost)}/month more)` : ''}.`
-      : `${hi.name}'s ${fmtUsd(dOne)} of extra one-off cost pays back after ${fmtCount(requests)} requests against ${lo.name} (${fmtUsd(hi.cost.perRequestUsd)} vs ${fmtUsd(lo.cost.perRequestUsd)} per request)` +
-        (monthlyVolume !== null ? `; over ${months} months that is ${fmtCount(monthlyVolume)} requests/month${dHost ? ' with hosting' : ''}.` : '.');
+      ? `${hi.name} costs less per request than ${lo.name} (${fmtUsd(hi.cost.perRequestUsd)} vs ${fmtUsd(lo.cost.perRequestUsd)}) with the same one-off cost: it is cheaper at any volume${dHost > 0 ? ` above ${reqs(monthlyVolume ?? 0)}/month (its hosting costs ${fmtUsd(dHost)}/month more)` : ''}.`
+      : `${hi.name}'s ${fmtUsd(dOne)} of extra one-off cost pays back after ${reqs(requests)} against ${lo.name} (${fmtUsd(hi.cost.perRequestUsd)} vs ${fmtUsd(lo.cost.perRequestUsd)} per request)` +
+        (monthlyVolume !== null ? `; over ${months} months that is ${reqs(monthlyVolume)}/month${dHost ? ' with hosting' : ''}.` : '.');
   return { arm: hi.name, against: lo.name, oneOffDiffUsd: dOne, perRequestDiffUsd: dReq, requests, monthlyVolume, sentence };
 }
 
