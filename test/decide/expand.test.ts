@@ -16,15 +16,16 @@ test('curve: expands into ordinary arms with nested training-set sizes / shot co
   assert.throws(() => expandArms([{ name: 'v', kind: 'variants', curve: [1] }]), /curves are for prompt, fewshot, finetune/);
 });
 
-test('repeat: n adds n-1 repeat arms whose requests carry the repeat number (so the cache does not answer them)', () => {
+test('repeat: n adds n-1 repeat arms whose requests carry the repeat number (so the cache does not answer them)', async () => {
   const e = expandArms([{ name: 'zs', kind: 'prompt', model: 'm', temperature: 0.8, repeat: 3 }]);
   assert.deepEqual(e.arms.map((a) => [a.name, a.kind]), [['zs', 'prompt'], ['zs#2', 'repeat'], ['zs#3', 'repeat']]);
   assert.deepEqual(e.repeats, [{ arm: 'zs', members: ['zs', 'zs#2', 'zs#3'] }]);
   const base = { hash: 'h', render: () => ({ messages: [{ role: 'user' as const, content: 'x' }], temperature: 0.8 }) };
   const p2 = seededProgram(base, 2);
   const ex = { id: 'e', input: {}, expected: '' };
-  assert.equal(p2.render(ex).seed, 2);
-  assert.equal(p2.render(ex).temperature, 0.8, 'at the arm\'s own temperature');
+  const req = await p2.render(ex);
+  assert.equal(req.seed, 2);
+  assert.equal(req.temperature, 0.8, 'at the arm\'s own temperature');
   assert.notEqual(p2.hash, seededProgram(base, 3).hash);
 });
 

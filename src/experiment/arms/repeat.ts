@@ -29,7 +29,10 @@ export const repeatArmSchema = z
 export function seededProgram(p: PromptProgram, index: number): PromptProgram {
   return {
     hash: `${p.hash}#r${index}`,
-    render: (ex: Example) => ({ ...p.render(ex), seed: index }),
+    render: (ex: Example) => {
+      const r = p.render(ex);
+      return r instanceof Promise ? r.then((x) => ({ ...x, seed: index })) : { ...r, seed: index };
+    },
     ...(p.parse ? { parse: (s: string) => p.parse!(s) } : {}),
     ...(p.describe ? { describe: () => p.describe!() } : {}),
   };
