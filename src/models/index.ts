@@ -23,4 +23,5 @@ export {
   type CreateModelDeps,
   type TunelabModel,
 } from './registry.ts';
-export { LocalModel, openLocalModel, resolveLocalPath, builtinModelDir, unloadLocalModels, isLocalModelDir } from './local.ts'; // registers provider 'local'
+export { LocalModel, openLocalModel, closeLocalModel, isLocalModelUnder, resolveLocalPath, builtinModelDir, unloadLocalModels, isLocalModelDir } from './local.ts'; // registers provider 'local'
+export { batchLayers, batchPrice, batchConfigSchema, type BatchDeps, type BatchConfig } from './batch/index.ts';

@@ -1,8 +1,8 @@
 // The `local` provider: any Hugging Face–layout folder on disk (the built-in model, fine-tuned outputs,
 // a PEFT adapter folder over a base) as a ChatModel, through the engine's loader and generator.
 // Model ids: `local:builtin` (models/tunelab-base) and `local:<path>`.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The engine (and onnxruntime) loads on the first local call, not at import: runs that use only hosted
 // models don't pay its start-up cost.
@@ -223,6 +223,27 @@ export function openLocalModel(idOrPath: string, options: LocalModelOptions = {}
   let m = instances.get(key);
   if (!m) { m = new LocalModel(id, dir, options); instances.set(key, m); }
   return m;
+}
+
+/** Forget the LocalModel for `local:builtin`, `local:<path>` or a path, and its loaded weights. */
+export function closeLocalModel(idOrPath: string): void {
+  const dir = resolveLocalPath(idOrPath);
+  for (const [k, m] of instances) if (m.dir === dir) instances.delete(k);
+  loaded.delete(dir);
+}
+
+/**
+ * Is `idOrPath` (local:<path> or a path) an existing folder inside `root`, symbolic links resolved?
+ * For servers that load models only under an allowed root.
+ */
+export function isLocalModelUnder(idOrPath: string, root: string): boolean {
+  try {
+    const dir = realpathSync(resolveLocalPath(idOrPath));
+    const r = realpathSync(root);
+    return (dir === r || dir.startsWith(r.endsWith(sep) ? r : r + sep)) && statSync(dir).isDirectory() && isLocalModelDir(dir);
+  } catch {
+    return false;
+  }
 }
 
 /** Does this folder look like a model tunelab can load? */

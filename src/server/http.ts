@@ -17,8 +17,17 @@ export interface ServerOptions extends Omit<JobManagerOptions, 'store'> {
   store: ServerStore;
   /** base models offered at /v1/models (fine-tuned models are added from succeeded jobs) */
   models: string[];
-  /** resolve a model id (a listed id or a job's result id such as local:/path) to a ChatModel */
+  /**
+   * resolve a model id to a ChatModel. Called only for ids this server serves: one of `models`, a
+   * succeeded job's result id, or an id `allowModel` accepts.
+   */
   resolveModel(id: string): ChatModel | Promise<ChatModel>;
+  /** more ids to serve beyond `models` and trained jobs (e.g. local:<folder> under an allowed root); default none */
+  allowModel?(id: string): boolean;
+  /** called when a model leaves the cache of loaded models (free its weights) */
+  releaseModel?(id: string): void;
+  /** most models kept loaded at once (least recently used leave first; default 4) */
+  maxLoadedModels?: number;
   /** when set, every request needs `Authorization: Bearer <apiKey>` */
   apiKey?: string;
   host?: string;
@@ -187,11 +196,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return data;
   }
 
+  // Loaded models, least recently used first: a bounded cache (each entry may hold a model's weights).
+  const loadedModels = new Map<string, Promise<ChatModel>>();
+  const maxLoaded = Math.max(1, opts.maxLoadedModels ?? 4);
+
+  /** Only what this server serves: its models, the jobs it trained, and what allowModel accepts. Nothing else is loaded. */
   async function resolve(id: string): Promise<ChatModel> {
     const job = store.listJobs().find((j) => j.fineTunedModel === id && j.status === 'succeeded' && j.resultModelId);
-    const target = job?.resultModelId ?? (opts.models.includes(id) || id.startsWith('local:') ? id : undefined);
-    if (!target) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
-    return opts.resolveModel(target);
+    const target = job?.resultModelId ?? (opts.models.includes(id) || opts.allowModel?.(id) ? id : undefined);
+    if (!target) throw modelNotFound(id);
+    let p = loadedModels.get(target);
+    if (p) {
+      loadedModels.delete(target); // most recently used goes last
+    } else {
+      p = Promise.resolve(opts.resolveModel(target));
+      p.catch(() => loadedModels.delete(target));
+    }
+    loadedModels.set(target, p);
+    while (loadedModels.size > maxLoaded) {
+      const oldest = loadedModels.keys().next().value as string;
+      loadedModels.delete(oldest);
+      opts.releaseModel?.(oldest);
+    }
+    return p;
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -233,7 +260,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       res.write('data: [DONE]\n\n');
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError(500, (e as Error).message, 'server_error');
+      const err = e instanceof ApiError ? e : internalError(e, log);
       res.write(`data: ${JSON.stringify(err.body())}\n\n`);
     }
     res.end();
@@ -282,7 +309,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!b) return send(res, 200, { object: 'list', data: list });
       const id = decodeURIComponent(seg.slice(2).join('/'));
       const m = list.find((x) => x.id === id);
-      if (!m) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
+      if (!m) throw modelNotFound(id);
       return send(res, 200, m);
     }
     if (a === 'chat' && b === 'completions' && !c) {
@@ -343,8 +370,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = createHttpServer((req, res) => {
     route(req, res).catch((e) => {
-      const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error)?.message ?? e}`, 'server_error');
-      if (!(e instanceof ApiError)) log(`error: ${(e as Error)?.stack ?? e}`);
+      const err = e instanceof ApiError ? e : internalError(e, log);
       if (res.headersSent) { res.end(); return; }
       if (err.status === 413) res.setHeader('connection', 'close');
       send(res, err.status, err.body());
@@ -371,6 +397,33 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       store.close?.();
     },
   };
+}
+
+/**
+ * 404 for a model this server does not serve. An id that looks like a path is not echoed: the answer
+ * is the same whether or not such a folder exists, so it reveals nothing about the filesystem.
+ */
+function modelNotFound(id: string): ApiError {
+  const pathLike = id.startsWith('local:') || id.includes('/') || id.includes('\\');
+  const message = pathLike
+    ? 'The requested model is not served here. GET /v1/models lists the models this server serves.'
+    : `The model '${id}' does not exist`;
+  return new ApiError(404, message, 'invalid_request_error', 'model_not_found', 'model');
+}
+
+/** A 500 whose text names no file or folder (the full error goes to the server's log only). */
+function internalError(e: unknown, log: (m: string) => void): ApiError {
+  log(`error: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}`);
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ApiError(500, `internal error: ${redactPaths(msg).slice(0, 300)}`, 'server_error');
+}
+
+/** Replaces absolute and relative file paths (and file: URLs) in a message with <path>. */
+export function redactPaths(msg: string): string {
+  return msg
+    .replace(/file:\/\/\S+/g, '<path>')
+    .replace(/(^|[\s'"`(=:,])(?:[A-Za-z]:)?(?:~|\.{1,2})?(?:[\\/][^\s'"`),:;]+)+/g, '$1<path>')
+    .replace(/local:<path>/g, '<path>');
 }
 
 function methodNotAllowed(method: string, url: URL) {

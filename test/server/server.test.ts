@@ -157,3 +157,57 @@ test('bearer key, body limits and error shape', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serve trusts no path: local: folders outside what it serves get a 404 naming no path; loaded models are bounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tunelab-srv-'));
+  const root = join(dir, 'allowed');
+  const loads: string[] = [];
+  const released: string[] = [];
+  let srv = await boot(dir, {
+    resolveModel: (id) => {
+      loads.push(id);
+      if (id.includes('broken')) throw new Error(`no model folder at ${join(root, 'broken')}: /etc/passwd: not a folder`);
+      return resolveFake(id);
+    },
+  });
+  try {
+    const post = async (model: string) => {
+      const r = await fetch(`${srv.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      return { status: r.status, text: await r.text() };
+    };
+    for (const id of ['local:/etc', 'local:/etc/passwd', 'local:../../..', `local:${dir}`, 'local:/no/such/folder', '/etc/passwd']) {
+      const r = await post(id);
+      assert.equal(r.status, 404, `${id}: ${r.text}`);
+      assert.equal(JSON.parse(r.text).error.code, 'model_not_found');
+      assert.ok(!/\/etc|passwd|\.\.|tmp|no\/such/.test(r.text), `${id}: the error names a path: ${r.text}`);
+    }
+    assert.deepEqual(loads, [], 'nothing outside what it serves was loaded');
+    const listed = await (await fetch(`${srv.url}/models/${encodeURIComponent('local:/etc')}`)).text();
+    assert.ok(!listed.includes('/etc'), listed);
+    await srv.close();
+
+    // an allowed root: folders under it are served, a load failure answers 500 without the path
+    srv = await boot(dir, {
+      allowModel: (id) => id.startsWith(`local:${root}/`),
+      resolveModel: (id) => {
+        loads.push(id);
+        if (id.includes('broken')) throw new Error(`no model folder at ${join(root, 'broken')}: /etc/passwd: not a folder`);
+        return resolveFake(id);
+      },
+      releaseModel: (id) => released.push(id),
+      maxLoadedModels: 2,
+    });
+    assert.equal((await post(`local:${root}/a`)).status, 200);
+    const broken = await post(`local:${root}/broken`);
+    assert.equal(broken.status, 500);
+    assert.ok(!broken.text.includes(root) && !broken.text.includes('/etc'), broken.text);
+    assert.equal((await post('local:/etc')).status, 404);
+    // bounded cache: a, b, c with room for 2 releases a; a again loads it again
+    for (const m of ['a', 'b', 'c', 'a']) assert.equal((await post(`local:${root}/${m}`)).status, 200);
+    assert.deepEqual(released.slice(0, 2), [`local:${root}/a`, `local:${root}/b`]);
+    assert.equal(loads.filter((x) => x === `local:${root}/a`).length, 2);
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,9 @@ Options:
   --host <addr>          address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)
   --port <n>             port (default 8080; 0 picks a free one)
   --model <id>           a model to serve (repeatable; default local:builtin). local:<path> for any HF folder
+  --models-root <dir>    also serve local:<path> folders inside this folder (requests naming a folder
+                         elsewhere get 404; default: only --model ids and the jobs this server trained)
+  --max-loaded <n>       most models kept loaded at once; the least recently used are unloaded (default 4)
   --data <dir>           where the store, uploaded files and fine-tuned models live (default .tunelab/serve)
   --api-key-env <NAME>   require "Authorization: Bearer <key>" with the key read from this variable
                          (default TUNELAB_API_KEY: a key is required whenever that variable is set)
@@ -32,6 +35,7 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
       options: {
         host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string', multiple: true }, data: { type: 'string' },
         'api-key-env': { type: 'string' }, 'max-body': { type: 'string' }, 'max-upload': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'models-root': { type: 'string' }, 'max-loaded': { type: 'string' },
       },
       allowPositionals: false,
     }));
@@ -53,8 +57,11 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
   const models = values.model?.length ? values.model : ['local:builtin'];
   for (const m of models) if (!m.startsWith('local:')) throw new InputError('--model', `"${m}": tunelab serve serves local models (local:builtin or local:<path>)`);
   const dataDir = resolve(values.data ?? join('.tunelab', 'serve'));
+  const modelsRoot = values['models-root'] ? resolve(values['models-root']) : undefined;
+  const maxLoaded = int(values['max-loaded'], 'max-loaded', 4);
+  if (maxLoaded < 1) throw new InputError('--max-loaded', 'expected at least 1');
 
-  const [{ startServer, storeBackedServerStore }, { openStore }, { LocalFineTuneBackend }, { openLocalModel }] = await Promise.all([
+  const [{ startServer, storeBackedServerStore }, { openStore }, { LocalFineTuneBackend }, { openLocalModel, closeLocalModel, isLocalModelUnder }] = await Promise.all([
     import('../../server/index.ts'), import('../../store/index.ts'), import('../../finetune/index.ts'), import('../../models/index.ts'),
   ]);
   for (const m of models) await openLocalModel(m).ready();
@@ -62,10 +69,13 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
   const srv = await startServer({
     store, backend: new LocalFineTuneBackend(), outputRoot: join(dataDir, 'models'), models, fineTunableModels: models,
     resolveModel: (id) => openLocalModel(id), apiKey, host: values.host ?? '127.0.0.1', port,
+    allowModel: modelsRoot ? (id) => id.startsWith('local:') && isLocalModelUnder(id, modelsRoot) : undefined,
+    releaseModel: (id) => { if (!models.includes(id)) closeLocalModel(id); },
+    maxLoadedModels: maxLoaded,
     maxJsonBytes: int(values['max-body'], 'max-body', 1 << 20), maxUploadBytes: int(values['max-upload'], 'max-upload', 64 << 20),
     log: (m) => process.stderr.write(`tunelab serve: ${m}\n`),
   });
-  process.stderr.write(`tunelab serve: listening on ${srv.url} (models: ${models.join(', ')}; data: ${dataDir}${apiKey ? `; key required (${keyEnv})` : ''})\n`);
+  process.stderr.write(`tunelab serve: listening on ${srv.url} (models: ${models.join(', ')}${modelsRoot ? `; folders under ${modelsRoot}` : ''}; data: ${dataDir}${apiKey ? `; key required (${keyEnv})` : ''})\n`);
   await new Promise<void>((res) => {
     const stop = () => { process.stderr.write('tunelab serve: shutting down\n'); void srv.close().then(res); };
     process.once('SIGINT', stop);
