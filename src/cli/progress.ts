@@ -1,5 +1,6 @@
 // Progress output for `tunelab run`: a bar per arm on a TTY (cli-progress), plain lines otherwise.
 // Everything goes to stderr so stdout stays for the table or --json.
+import { env } from '../core/index.ts';
 import type { RunEvent } from '../experiment/index.ts';
 
 export interface ProgressSink {
@@ -30,7 +31,7 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
     sink.stop = () => {};
     return sink;
   }
-  const tty = Boolean(out.isTTY) && process.env.TERM !== 'dumb' && !process.env.CI;
+  const tty = Boolean(out.isTTY) && env('TERM') !== 'dumb' && !env('CI');
   let bar: import('cli-progress').SingleBar | undefined;
   let Bar: typeof import('cli-progress').SingleBar | undefined;
   if (tty) Bar = (await import('cli-progress')).default.SingleBar;

@@ -1,5 +1,6 @@
 /** Emission of a Graph as an ONNX model (opset 17, IR 8) with onnx-proto. */
 import onnxPkg from 'onnx-proto';
+import { env } from '../core/index.ts';
 import type { DType, Graph, Value } from './graph.ts';
 
 const { onnx } = onnxPkg;
@@ -85,7 +86,7 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       }
       case 'RmsNorm': {
         const dt = n.inputs[0].dtype;
-        if (dt === 'float32' && process.env.TUNELAB_NO_FUSED_RMSNORM !== '1') {
+        if (dt === 'float32' && env('TUNELAB_NO_FUSED_RMSNORM') !== '1') {
           // onnxruntime's fused kernel (also outputs 1/rms); x̂ is recomputed for the gradient (dropped when unused)
           node('SimplifiedLayerNormalization', [ins[0], ins[1]], [outs[0], outs[2]], [attrInt('axis', -1), onnx.AttributeProto.create({ name: 'epsilon', type: A.FLOAT, f: a.eps })]);
           if (consumed.has(n.outputs[1].id)) node('Mul', [ins[0], outs[2]], [outs[1]]);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 // The engine (and onnxruntime) loads on the first local call, not at import: runs that use only hosted
 // models don't pay its start-up cost.
 import type { BpeTokenizer, Generator, LlamaConfig, LoraAdapter, TokenizerConfig, applyChatTemplate } from '../engine/index.ts';
+import { env as readEnv } from '../core/index.ts';
 import { registerProvider } from './registry.ts';
 import type { ProviderModel } from './providers/common.ts';
 import { ModelError, type ChatMessage, type ChatRequest, type ChatResponse, type CompleteOptions } from './types.ts';
@@ -15,7 +16,7 @@ export const BUILTIN_MODEL_NAME = 'tunelab-base';
 
 /** The folder of the shipped model: $TUNELAB_BUILTIN_MODEL, else models/tunelab-base above this file. */
 export function builtinModelDir(): string {
-  const env = process.env.TUNELAB_BUILTIN_MODEL;
+  const env = readEnv('TUNELAB_BUILTIN_MODEL');
   if (env) return resolve(env);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
@@ -30,7 +31,7 @@ export function builtinModelDir(): string {
 export function resolveLocalPath(idOrPath: string, base = process.cwd()): string {
   let p = idOrPath.startsWith('local:') ? idOrPath.slice(6) : idOrPath;
   if (p === 'builtin' || p === '' || p === BUILTIN_MODEL_NAME) return builtinModelDir();
-  if (p.startsWith('~/')) p = join(process.env.HOME ?? '', p.slice(2));
+  if (p.startsWith('~/')) p = join(readEnv('HOME') ?? '', p.slice(2));
   return isAbsolute(p) ? p : resolve(base, p);
 }
 

@@ -1,7 +1,7 @@
 // tunelab serve: an OpenAI-compatible HTTP server over the local engine (see src/server).
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../core/index.ts';
+import { env, InputError } from '../../core/index.ts';
 
 const HELP = `Usage: tunelab serve [options]
 
@@ -52,7 +52,7 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
   const port = int(values.port, 'port', 8080);
   const keyEnv = values['api-key-env'] ?? 'TUNELAB_API_KEY';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) throw new InputError('--api-key-env', 'expected an environment variable name');
-  const apiKey = process.env[keyEnv] || undefined;
+  const apiKey = env(keyEnv);
   if (values['api-key-env'] && !apiKey) throw new InputError('--api-key-env', `environment variable ${keyEnv} is not set`);
   const models = values.model?.length ? values.model : ['local:builtin'];
   for (const m of models) if (!m.startsWith('local:')) throw new InputError('--model', `"${m}": tunelab serve serves local models (local:builtin or local:<path>)`);
