@@ -1,15 +1,39 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { render } from '../report/index.ts';
 import type { RunReport } from '../report/types.ts';
+import { rememberStore } from './store-path.ts';
+import { openForReading, reportWithEvidence } from '../view/data.ts';
 
-/** Writes report.json, report.md and report.html into the run's folder; returns the paths by format. */
-export function writeRunReports(runDir: string, report: RunReport): Record<'json' | 'md' | 'html', string> {
+/** The report with its per-example evidence read from the store (the report as given when it cannot be read). */
+export function withEvidence(report: RunReport, storePath: string): RunReport {
+  if (report.evidence || !existsSync(storePath)) return report;
+  try {
+    const s = openForReading(storePath);
+    try {
+      return { ...report, evidence: reportWithEvidence(s, report.runId).evidence };
+    } finally {
+      s.close();
+    }
+  } catch {
+    return report;
+  }
+}
+
+/**
+ * Writes report.json, report.md and report.html into the run's folder (with every example's outcome,
+ * read from the store); returns the paths by format. The store defaults to <output>/tunelab.db, two
+ * folders above <output>/runs/<id>.
+ */
+export function writeRunReports(runDir: string, report: RunReport, opts: { store?: string } = {}): Record<'json' | 'md' | 'html', string> {
+  const storePath = opts.store ?? resolve(runDir, '..', '..', 'tunelab.db');
+  const full = withEvidence(report, storePath);
   mkdirSync(runDir, { recursive: true });
   const files = {} as Record<'json' | 'md' | 'html', string>;
   for (const fmt of ['json', 'md', 'html'] as const) {
     files[fmt] = join(runDir, `report.${fmt}`);
-    writeFileSync(files[fmt], render(report, fmt));
+    writeFileSync(files[fmt], render(full, fmt));
   }
+  if (existsSync(storePath)) rememberStore(storePath);
   return files;
 }

@@ -179,3 +179,71 @@ export function oneLine(s: string, max = 200): string {
   const t = s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
+
+/** "abc…xyz": keeps both ends of a long id readable. */
+export function middleEllipsis(s: string, max: number): string {
+  if (s.length <= max) return s;
+  if (max <= 1) return '…';
+  const head = Math.ceil((max - 1) / 2);
+  const tail = max - 1 - head;
+  return `${s.slice(0, head)}…${tail ? s.slice(s.length - tail) : ''}`;
+}
+
+/**
+ * A model id short enough for a table cell: a fine-tuned model as `<method>@<6 hex>` (`lora@3d0fdd`),
+ * another local folder by its last path part, anything long cut in the middle. Reports keep the full id
+ * in the arm details.
+ */
+export function shortModel(a: Pick<ArmReport, 'modelId' | 'training'>, max = 24): string {
+  const id = a.modelId ?? '';
+  const local = /^local:(.+)$/.exec(id);
+  if (local && /[\\/]/.test(local[1])) {
+    const parts = local[1].split(/[\\/]+/).filter(Boolean);
+    const last = parts.at(-1) ?? local[1];
+    if (/^[0-9a-f]{8,}$/i.test(last)) {
+      const method = typeof a.training?.details?.method === 'string' ? a.training.details.method : 'ft';
+      return `${method}@${last.slice(0, 6)}`;
+    }
+    return middleEllipsis(`local:${last}`, max);
+  }
+  return middleEllipsis(id, max);
+}
+
+/** A content hash shown short: "sha256:3d0fdd2a…" → "3d0fdd2a". */
+export function shortHash(h: string | undefined, n = 8): string {
+  if (!h) return DASH;
+  return h.replace(/^[a-z0-9]+:/i, '').slice(0, n);
+}
+
+/** Greedy word wrap to `width` columns; continuation lines get `indent`. */
+export function wrapText(s: string, width: number, indent = ''): string[] {
+  const words = s.split(/\s+/).filter(Boolean);
+  const out: string[] = [];
+  let line = '';
+  for (let w of words) {
+    const room = width - (out.length ? indent.length : 0);
+    while (w.length > room) {
+      if (line) {
+        out.push(line);
+        line = '';
+      }
+      out.push(w.slice(0, room));
+      w = w.slice(room);
+    }
+    if (!line) line = w;
+    else if (line.length + 1 + w.length <= width - (out.length ? indent.length : 0)) line += ` ${w}`;
+    else {
+      out.push(line);
+      line = w;
+    }
+  }
+  if (line) out.push(line);
+  return out.map((l, i) => (i ? indent + l : l));
+}
+
+/** Run duration as text, when the run finished. */
+export function runDuration(report: RunReport): string | undefined {
+  const a = Date.parse(report.createdAt);
+  const b = report.finishedAt ? Date.parse(report.finishedAt) : NaN;
+  return Number.isFinite(a) && Number.isFinite(b) && b >= a ? fmtSeconds((b - a) / 1000) : undefined;
+}

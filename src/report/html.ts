@@ -26,8 +26,14 @@ import {
   fmtTokens,
   fmtUsd,
   inlineValue,
+  runDuration,
+  shortHash,
+  shortModel,
   verdict,
 } from './format.ts';
+import { EXAMPLES_SHOWN, inputText, notableExamples } from './evidence.ts';
+import { decisionHtml } from './decision-html.ts';
+import type { LossCurve, SentMessage } from './types.ts';
 
 export interface HtmlOptions {
   /** Chart.js UMD source to inline instead of node_modules/chart.js/dist/chart.umd.js (tests). */
@@ -175,7 +181,7 @@ function confusionHtml(a: ArmReport, index: number): string {
     .join('');
   const wide = cm.labels.length > 6;
   return `<figure class="cm${wide ? ' wide' : ''}"><figcaption>${swatch(armColor(index))}<b>${escapeHtml(a.name)}</b> <span class="muted">${escapeHtml(a.metric.name)} ${fmtNum(a.metric.value)}</span></figcaption>
-<div class="scroll"><table class="heat"><thead><tr><th class="corner">expected \\ predicted</th>${head}<th class="muted">n</th></tr></thead><tbody>${body}</tbody></table></div></figure>`;
+<div class="scroll"><table class="heat${cm.labels.length > 8 ? ' many' : ''}"><thead><tr><th class="corner">expected \\ predicted</th>${head}<th class="muted">n</th></tr></thead><tbody>${body}</tbody></table></div></figure>`;
 }
 
 function perClassHtml(a: ArmReport): string {
@@ -189,11 +195,32 @@ function perClassHtml(a: ArmReport): string {
     .join('')}</tbody></table>`;
 }
 
-function armDetailsHtml(a: ArmReport, i: number): string {
+function messagesHtml(msgs: SentMessage[]): string {
+  return `<div class="msgs">${msgs.map((m) => `<div class="msg msg-${escapeHtml(m.role)}"><div class="role">${escapeHtml(m.role)}</div><pre>${escapeHtml(m.content)}</pre></div>`).join('')}</div>`;
+}
+
+/** A loss curve as inline SVG (no script): training loss per step, validation loss as points. */
+export function lossSvg(c: LossCurve, width = 520, height = 200): string {
+  const pad = { l: 40, r: 10, t: 10, b: 26 };
+  const steps = Math.max(c.train.length, ...c.val.map((v) => v.step), 1);
+  const all = [...c.train, ...c.val.map((v) => v.loss)].filter(Number.isFinite);
+  if (!all.length) return '';
+  const lo = Math.min(0, ...all);
+  const hi = Math.max(...all) || 1;
+  const x = (step: number) => pad.l + ((width - pad.l - pad.r) * step) / steps;
+  const y = (v: number) => pad.t + (height - pad.t - pad.b) * (1 - (v - lo) / (hi - lo || 1));
+  const line = c.train.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const val = c.val.map((v) => `<circle cx="${x(v.step).toFixed(1)}" cy="${y(v.loss).toFixed(1)}" r="3.5" fill="#ea580c"><title>step ${v.step}: validation loss ${v.loss.toFixed(3)}</title></circle>`).join('');
+  const valLine = c.val.length > 1 ? `<polyline fill="none" stroke="#ea580c" stroke-dasharray="4 3" stroke-width="1.5" points="${c.val.map((v) => `${x(v.step).toFixed(1)},${y(v.loss).toFixed(1)}`).join(' ')}"/>` : '';
+  const ticks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${pad.l - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(2)}</text><line x1="${pad.l}" x2="${width - pad.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e2e8f0"/>`).join('');
+  return `<svg class="loss" viewBox="0 0 ${width} ${height}" role="img" aria-label="loss curve of ${escapeHtml(c.arm)}">${ticks}<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${line}"/>${valLine}${val}<text x="${pad.l}" y="${height - 6}">step 1</text><text x="${width - pad.r}" y="${height - 6}" text-anchor="end">step ${steps}</text></svg><p class="note"><span class="sw" style="background:#2563eb"></span>training loss per step · <span class="sw" style="background:#ea580c"></span>validation loss</p>`;
+}
+
+function armDetailsHtml(a: ArmReport, i: number, report?: RunReport): string {
   const rows: [string, string][] = [
     ['kind', badge(a)],
-    ['model', `<code>${escapeHtml(a.modelId)}</code>`],
-    ['prompt hash', `<code title="${escapeHtml(a.promptHash)}">${escapeHtml(a.promptHash)}</code>`],
+    ['model', `<b>${escapeHtml(shortModel(a))}</b>${shortModel(a) !== a.modelId ? ` <span class="muted">full id:</span> <code>${escapeHtml(a.modelId)}</code>` : ''}`],
+    ['prompt', `<code title="content hash ${escapeHtml(a.promptHash)}">${escapeHtml(shortHash(a.promptHash))}</code> <span class="muted">(content hash; the messages are below)</span>`],
     ['status', statusCell(a) + (a.error ? ` <span class="err">${escapeHtml(a.error)}</span>` : '')],
     ['examples scored', `${fmtInt(a.n)} <span class="muted">(${fmtInt(a.errors)} errors)</span>`],
     ['tokens in / out', `${fmtInt(a.tokens.input)} / ${fmtInt(a.tokens.output)} <span class="muted">(mean ${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)})</span>`],
@@ -215,8 +242,37 @@ function armDetailsHtml(a: ArmReport, i: number): string {
   }
   const notes = a.notes && Object.keys(a.notes).length ? `<h4>Notes</h4>${kvTable(a.notes)}` : '';
   const pc = perClassHtml(a);
-  return `<details class="arm" id="arm-${i}"><summary>${swatch(armColor(i))}<b>${escapeHtml(a.name)}</b> ${badge(a)} <span class="muted">${escapeHtml(a.modelId)}</span> <span class="sum-metric">${metricCell(a.metric.value, a.metric.ci)}</span></summary>
-<div class="arm-body"><div>${kv}${training}</div><div>${notes}${pc ? `<h4>Per class</h4>${pc}` : ''}</div></div></details>`;
+  const curve = report?.evidence?.curves.find((c) => c.arm === a.name);
+  const prompt = report?.evidence?.prompts.find((p) => p.arm === a.name);
+  const sent = prompt?.messages?.length
+    ? `<h4>Messages sent${prompt.exampleId ? ` for example <code>${escapeHtml(prompt.exampleId)}</code>` : ''}</h4>${messagesHtml(prompt.messages)}`
+    : '';
+  return `<details class="arm" id="arm-${i}"><summary>${swatch(armColor(i))}<b>${escapeHtml(a.name)}</b> ${badge(a)} <span class="muted">${escapeHtml(shortModel(a))}</span> <span class="sum-metric">${metricCell(a.metric.value, a.metric.ci)}</span></summary>
+<div class="arm-body"><div>${kv}${training}${curve ? `<h4>Loss</h4>${lossSvg(curve)}` : ''}</div><div>${notes}${pc ? `<h4>Per class</h4>${pc}` : ''}${sent}</div></div></details>`;
+}
+
+function examplesHtml(report: RunReport): string {
+  if (!report.evidence?.examples.length) return '';
+  const { shown, total, best } = notableExamples(report, EXAMPLES_SHOWN);
+  const all = report.evidence.examples.length;
+  if (!total) return `<h2>Examples</h2><p class="note">All ${fmtInt(all)} test examples: every arm agrees${best ? ` and ${escapeHtml(best)} is right` : ''}.</p>`;
+  const arms = report.arms.map((a) => a.name);
+  const rows = shown
+    .map((ex) => {
+      const cells = arms
+        .map((a) => {
+          const o = ex.arms[a];
+          if (!o) return '<td class="muted">—</td>';
+          const text = o.error ? `error: ${o.error}` : (o.extracted ?? o.output);
+          return `<td class="${o.pass ? 'ok' : 'bad'}" title="${escapeHtml(o.output)}">${o.pass ? '✓' : '✗'} ${escapeHtml(text.length > 80 ? `${text.slice(0, 79)}…` : text)}</td>`;
+        })
+        .join('');
+      const inp = inputText(ex.input);
+      return `<tr><td><code>${escapeHtml(ex.source ? `${ex.source.file}:${ex.source.line}` : ex.id)}</code>${inp ? `<div class="inp">${escapeHtml(inp.length > 300 ? `${inp.slice(0, 299)}…` : inp)}</div>` : ''}</td><td>${escapeHtml(ex.expected)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<h2>Examples</h2><p class="note">Where the arms disagree or the best arm (${escapeHtml(best ?? '—')}) is wrong: showing ${fmtInt(shown.length)} of ${fmtInt(total)} (of ${fmtInt(all)} test examples; report.json has every example with each arm's output). ✓ right · ✗ wrong.</p>
+<div class="scroll"><table class="grid small examples"><thead><tr><th>example</th><th>expected</th>${arms.map((a) => `<th>${escapeHtml(a)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function pick<T>(xs: T[], better: (a: T, b: T) => boolean): T | undefined {
@@ -269,6 +325,7 @@ header h1{margin:0 0 4px;font-size:22px;font-weight:650;color:#fff}
 header .meta{color:#94a3b8;font-size:13px}
 header .meta b{color:#e2e8f0;font-weight:600}
 main{max-width:1280px;margin:0 auto;padding:20px 32px 40px}
+header,main{overflow-wrap:anywhere}
 h2{font-size:17px;margin:28px 0 10px;font-weight:650}
 h4{margin:14px 0 6px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .muted{color:var(--muted)}
@@ -304,7 +361,19 @@ td.num,th.num,table.grid td.num,table.grid th.num{text-align:right;font-variant-
 .vd{font-size:12px;padding:1px 8px;border-radius:999px;white-space:nowrap}
 .vd-b{background:#dcfce7;color:#166534}.vd-w{background:#fee2e2;color:#991b1b}.vd-u{background:#f1f5f9;color:#475569}
 .note{font-size:12px;color:var(--muted);margin:6px 2px 0}
-.cms{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:16px}
+.cms{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(360px,100%),1fr));gap:16px}
+figure.cm{min-width:0}
+table.heat.many td,table.heat.many th{padding:3px 4px;font-size:11px}
+table.heat.many td{min-width:26px}
+.msgs{display:flex;flex-direction:column;gap:6px}
+.msg{border:1px solid var(--line);border-radius:8px;overflow:hidden}
+.msg .role{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#f1f5f9;padding:2px 8px}
+.msg pre{margin:0;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;max-height:260px;overflow-y:auto}
+.msg-assistant .role{background:#ecfdf5}
+svg.loss{width:100%;height:auto;max-width:560px;font:11px system-ui,sans-serif;fill:#64748b}
+table.examples td.ok{color:#166534}table.examples td.bad{color:#991b1b}
+table.examples .inp{font-size:12px;color:#475569;max-width:420px;overflow-wrap:anywhere;white-space:pre-wrap}
+@media (max-width:600px){header{padding:14px 14px}main{padding:12px 12px 28px}.panel,figure.cm{padding:10px}details.arm summary .sum-metric{float:none;display:block}table.kv th{white-space:normal}}
 figure.cm{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 figure.cm figcaption{margin-bottom:8px}
 table.heat td,table.heat th{padding:5px 8px;font-size:12.5px;text-align:center;font-variant-numeric:tabular-nums;border:1px solid #fff}
@@ -366,7 +435,7 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
           return `<td class="num">${m ? metricCell(m.value, m.ci) : '—'}</td>`;
         })
         .join('');
-      return `<tr><td>${swatch(armColor(i))}<a href="#arm-${i}">${escapeHtml(a.name)}</a>${a.name === baseline ? ' <span class="muted">(baseline)</span>' : ''}</td><td>${badge(a)}</td><td><code>${escapeHtml(a.modelId)}</code></td><td class="num">${metricCell(a.metric.value, a.metric.ci)}</td>${ex}<td class="num">${fmtInt(a.n)}</td><td class="num">${fmtInt(a.errors)}</td><td>${statusCell(a)}</td></tr>`;
+      return `<tr><td>${swatch(armColor(i))}<a href="#arm-${i}">${escapeHtml(a.name)}</a>${a.name === baseline ? ' <span class="muted">(baseline)</span>' : ''}</td><td>${badge(a)}</td><td><code title="${escapeHtml(a.modelId)}">${escapeHtml(shortModel(a))}</code></td><td class="num">${metricCell(a.metric.value, a.metric.ci)}</td>${ex}<td class="num">${fmtInt(a.n)}</td><td class="num">${fmtInt(a.errors)}</td><td>${statusCell(a)}</td></tr>`;
     })
     .join('');
   const costRows = report.arms
@@ -386,10 +455,8 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
   const appSrc = CLIENT_JS;
   const csp = `default-src 'none'; script-src ${sha256(chartSrc)} ${sha256(appSrc)}; style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'`;
   const title = `tunelab report: ${report.experiment}`;
-  const duration =
-    report.finishedAt && Number.isFinite(Date.parse(report.finishedAt)) && Number.isFinite(Date.parse(report.createdAt))
-      ? ` · took <b>${fmtSeconds((Date.parse(report.finishedAt) - Date.parse(report.createdAt)) / 1000)}</b>`
-      : '';
+  const took = runDuration(report);
+  const duration = took ? ` · took <b>${took}</b>` : '';
 
   return `<!doctype html>
 <html lang="en">
@@ -409,6 +476,7 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
 <div class="meta">task <b>${escapeHtml(t.data)}</b> · metric <b>${escapeHtml(t.metric)}</b> · train <b>${fmtInt(t.sizes.train)}</b> / dev <b>${fmtInt(t.sizes.dev)}</b> / test <b>${fmtInt(t.sizes.test)}</b> · ${fmtInt(report.arms.length)} arms, all scored on the same test examples</div>
 </header>
 <main>
+${decisionHtml(report)}
 ${summaryCards(report)}
 ${warnings.length ? `<section class="warn"><b>Warnings</b><ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></section>` : ''}
 <h2>Charts</h2>
@@ -439,10 +507,11 @@ ${
 <p class="note">p-value: exact McNemar test on the examples both arms scored; interval: paired bootstrap of the difference. A verdict needs p &lt; 0.05 and an interval that excludes 0.</p>`
     : ''
 }
+${examplesHtml(report)}
 ${cms.length ? `<h2>Confusion matrices</h2><p class="note">Rows: expected label · columns: predicted label · shade: share of the row (green: correct, red: confused).</p><section class="cms">${cms.join('\n')}</section>` : ''}
 
 <h2>Arms</h2>
-${report.arms.map((a, i) => armDetailsHtml(a, i)).join('\n')}
+${report.arms.map((a, i) => armDetailsHtml(a, i, report)).join('\n')}
 </main>
 <footer>Generated by tunelab from stored run ${escapeHtml(report.runId)}. Opens offline: charts drawn with Chart.js ${escapeHtml(chart.version)} (MIT License), inlined in this file.</footer>
 <script type="application/json" id="tunelab-data">${dataJson}</script>

@@ -19,8 +19,13 @@ import {
   fmtUsd,
   inlineValue,
   oneLine,
+  runDuration,
+  shortHash,
+  shortModel,
   verdict,
 } from './format.ts';
+import { EXAMPLES_SHOWN, inputText, notableExamples } from './evidence.ts';
+import { decisionMarkdown } from './decision.ts';
 
 /** Escape a user string for a Markdown table cell or line: no pipes, no raw HTML, no line breaks. */
 export function mdEscape(s: string): string {
@@ -49,7 +54,7 @@ function armDetails(a: ArmReport): string[] {
   const rows: string[][] = [
     ['kind', mdEscape(a.kind)],
     ['model', mdEscape(a.modelId)],
-    ['prompt hash', mdEscape(a.promptHash)],
+    ['prompt', `\`${shortHash(a.promptHash)}\` (content hash)`],
     ['status', mdEscape(a.status)],
   ];
   if (a.error) rows.push(['error', mdEscape(a.error)]);
@@ -106,13 +111,17 @@ export function renderMarkdown(report: RunReport): string {
   out.push(`# tunelab report: ${mdEscape(report.experiment)}`, '');
   out.push(
     `Run \`${oneLine(report.runId).replace(/`/g, "'")}\` · seed ${report.seed} · started ${mdEscape(report.createdAt)}` +
-      (report.finishedAt ? ` · finished ${mdEscape(report.finishedAt)}` : ''),
+      (report.finishedAt ? ` · finished ${mdEscape(report.finishedAt)}` : '') +
+      (runDuration(report) ? ` · took ${runDuration(report)}` : ''),
     '',
   );
   out.push(
     `Task: ${mdEscape(t.data)} · metric **${mdEscape(t.metric)}** · train ${fmtInt(t.sizes.train)} / dev ${fmtInt(t.sizes.dev)} / test ${fmtInt(t.sizes.test)}`,
     '',
   );
+
+  const decision = decisionMarkdown(report);
+  if (decision) out.push(decision, '');
 
   const warnings = allWarnings(report);
   if (warnings.length) {
@@ -129,7 +138,7 @@ export function renderMarkdown(report: RunReport): string {
       report.arms.map((a) => [
         mdEscape(a.name) + (a.name === baseline ? ' (baseline)' : ''),
         mdEscape(a.kind),
-        mdEscape(a.modelId),
+        mdEscape(shortModel(a)),
         fmtMetric(a.metric.value, a.metric.ci),
         ...extras.map((name) => {
           const m = extraMetric(a, name);
@@ -177,7 +186,54 @@ export function renderMarkdown(report: RunReport): string {
     );
   }
 
+  out.push(...examplesSection(report));
   out.push('## Arms', '');
   for (const a of report.arms) out.push(...armDetails(a));
+  out.push(...promptsSection(report));
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+function examplesSection(report: RunReport): string[] {
+  if (!report.evidence?.examples.length) return [];
+  const { shown, total, best } = notableExamples(report, EXAMPLES_SHOWN);
+  const all = report.evidence.examples.length;
+  const out = ['## Examples', ''];
+  if (!total) return [...out, `All ${fmtInt(all)} test examples: every arm agrees${best ? ` and ${mdEscape(best)} is right` : ''}.`, ''];
+  out.push(
+    `Examples where the arms disagree or ${best ? `the best arm (${mdEscape(best)})` : 'the best arm'} is wrong: showing ${fmtInt(shown.length)} of ${fmtInt(total)} (of ${fmtInt(all)} test examples; report.json has every example). ✓ right, ✗ wrong.`,
+    '',
+  );
+  const arms = report.arms.map((a) => a.name);
+  out.push(
+    mdTable(
+      ['example', 'input', 'expected', ...arms.map(mdEscape)],
+      shown.map((ex) => [
+        mdEscape(ex.source ? `${ex.source.file}:${ex.source.line}` : ex.id),
+        mdEscape(oneLine(inputText(ex.input), 120)),
+        mdEscape(ex.expected),
+        ...arms.map((a) => {
+          const o = ex.arms[a];
+          return o ? `${o.pass ? '✓' : '✗'} ${mdEscape(oneLine(o.error ? `error: ${o.error}` : (o.extracted ?? o.output), 60))}` : '-';
+        }),
+      ]),
+    ),
+    '',
+  );
+  return out;
+}
+
+function fence(text: string): string {
+  const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+  return `${ticks}\n${text}\n${ticks}`;
+}
+
+function promptsSection(report: RunReport): string[] {
+  const prompts = report.evidence?.prompts.filter((p) => p.messages?.length) ?? [];
+  if (!prompts.length) return [];
+  const out = ['## Prompts', '', 'The messages each arm sent for one test example (the same example for every arm where it could).', ''];
+  for (const p of prompts) {
+    out.push(`### ${mdEscape(p.arm)}${p.exampleId ? ` · example ${mdEscape(p.exampleId)}` : ''}`, '');
+    for (const m of p.messages ?? []) out.push(`**${mdEscape(m.role)}**`, '', fence(m.content), '');
+  }
+  return out;
 }
