@@ -1,13 +1,5 @@
 /** Byte-level tokenizer: ids 0..255 are bytes, then special tokens. For tests and tiny models. */
 import type { Tokenizer } from './types.ts';
-import { loadTokenizer } from './io/index.ts';
-
-/** A tokenizer from its toJSON() form: ByteTokenizer's own, else a Hugging Face tokenizer.json (io's BpeTokenizer). */
-export function tokenizerFromJSON(json: any): Tokenizer {
-  if (json?.model?.type === 'tunelab-bytes') return new ByteTokenizer((json.added_tokens ?? []).map((t: any) => t.content));
-  return loadTokenizer(json);
-}
-
 export class ByteTokenizer implements Tokenizer {
   readonly specialTokens: string[];
   private special = new Map<string, number>();

@@ -5,7 +5,9 @@
  */
 import type { LoraAdapter, Tokenizer, Weights } from './types.ts';
 import type { LlamaModel } from './train.ts';
-import { buildDecodeGraph, buildExportGraph, checkWeights, configKey, fuseWeights, headDim, mergeLora, ropeTables } from './llama.ts';
+import { buildDecodeGraph, buildExportGraph, configKey, fuseWeights, ropeTables } from './llama.ts';
+import { checkWeights, headDim } from './config.ts';
+import { mergeLora } from './io/peft.ts';
 import { emitOnnx } from './onnx.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { Rng } from '../core/index.ts';

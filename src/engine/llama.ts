@@ -4,61 +4,12 @@
  * causal and padding masks, tied embeddings, optional LoRA on q/k/v/o/gate/up/down.
  */
 import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
+import { headDim, paramShapes } from './config.ts';
 import { Graph, type DType, type Value } from './graph.ts';
 import { Rng } from '../core/index.ts';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
-
-/** Fill defaults the way transformers' LlamaConfig does, and check consistency. */
-export function resolveConfig(c: Partial<LlamaConfig> & { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; vocab_size: number }): LlamaConfig {
-  const cfg: LlamaConfig = {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    intermediate_size: c.intermediate_size ?? 4 * c.hidden_size,
-    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
-    rms_norm_eps: c.rms_norm_eps ?? 1e-6,
-    rope_theta: c.rope_theta ?? 10000,
-    max_position_embeddings: c.max_position_embeddings ?? 2048,
-    tie_word_embeddings: c.tie_word_embeddings ?? false,
-    ...c,
-  } as LlamaConfig;
-  const hd = headDim(cfg);
-  if (!Number.isInteger(hd) || hd % 2 !== 0) throw new Error(`head_dim must be an even integer (got ${hd})`);
-  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
-  for (const k of ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'vocab_size'] as const) {
-    if (!Number.isInteger(cfg[k]) || (cfg[k] as number) < 1) throw new Error(`config.${k} must be a positive integer`);
-  }
-  return cfg;
-}
-
-export function headDim(cfg: LlamaConfig): number {
-  return cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
-}
-
-/** Parameter names (HF) and shapes ([out, in] for linear layers), in a fixed order. */
-export function paramShapes(cfg: LlamaConfig): [string, number[]][] {
-  const D = cfg.hidden_size, I = cfg.intermediate_size, hd = headDim(cfg);
-  const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, V = cfg.vocab_size;
-  const out: [string, number[]][] = [['model.embed_tokens.weight', [V, D]]];
-  for (let l = 0; l < cfg.num_hidden_layers; l++) {
-    const p = `model.layers.${l}`;
-    out.push(
-      [`${p}.input_layernorm.weight`, [D]],
-      [`${p}.self_attn.q_proj.weight`, [H * hd, D]],
-      [`${p}.self_attn.k_proj.weight`, [KV * hd, D]],
-      [`${p}.self_attn.v_proj.weight`, [KV * hd, D]],
-      [`${p}.self_attn.o_proj.weight`, [D, H * hd]],
-      [`${p}.post_attention_layernorm.weight`, [D]],
-      [`${p}.mlp.gate_proj.weight`, [I, D]],
-      [`${p}.mlp.up_proj.weight`, [I, D]],
-      [`${p}.mlp.down_proj.weight`, [D, I]],
-    );
-  }
-  out.push(['model.norm.weight', [D]]);
-  if (!cfg.tie_word_embeddings) out.push(['lm_head.weight', [V, D]]);
-  return out;
-}
 
 /** Decode-graph parameters with q/k/v and gate/up rows concatenated (qkv_proj, gate_up_proj). */
 export function fusedParamShapes(cfg: LlamaConfig): [string, number[]][] {
@@ -91,10 +42,6 @@ export function fuseWeights(cfg: LlamaConfig, w: Weights): Weights {
   return out;
 }
 
-export function countParams(cfg: LlamaConfig): number {
-  return paramShapes(cfg).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
-}
-
 /** HF initialisation: normal(0, initializer_range) for linear and embedding weights, ones for norms. */
 export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_range as number | undefined) ?? 0.02): Weights {
   const rng = new Rng(seed);
@@ -107,15 +54,6 @@ export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_r
     w.set(name, { shape, data });
   }
   return w;
-}
-
-/** Check that weights match the config (names and shapes); throws naming the first problem. */
-export function checkWeights(cfg: LlamaConfig, w: Weights): void {
-  for (const [name, shape] of paramShapes(cfg)) {
-    const t = w.get(name);
-    if (!t) throw new Error(`missing weight ${name}`);
-    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`weight ${name} has ${t.data.length} elements, want [${shape}]`);
-  }
 }
 
 /** Module names (HF, without .weight) a LoRA target list expands to. */
@@ -146,28 +84,6 @@ export function initLora(cfg: LlamaConfig, base: Weights, spec: LoraSpec, seed =
     weights.set(m, { A: { shape: [spec.rank, inp], data: A }, B: { shape: [out, spec.rank], data: new Float32Array(out * spec.rank) } });
   }
   return { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout ?? 0, targetModules: [...spec.targetModules], weights };
-}
-
-/** W + (alpha/r) B A for every adapted module; returns new Weights sharing untouched tensors. */
-export function mergeLora(base: Weights, adapter: LoraAdapter): Weights {
-  const out: Weights = new Map(base);
-  const scale = adapter.alpha / adapter.rank;
-  for (const [m, { A, B }] of adapter.weights) {
-    const w = base.get(`${m}.weight`);
-    if (!w) throw new Error(`adapter module ${m} not in the base weights`);
-    const [o, i] = w.shape, r = adapter.rank;
-    const data = Float32Array.from(w.data);
-    for (let a = 0; a < o; a++) {
-      for (let k = 0; k < r; k++) {
-        const b = B.data[a * r + k] * scale;
-        if (b === 0) continue;
-        const row = a * i, arow = k * i;
-        for (let c = 0; c < i; c++) data[row + c] += b * A.data[arow + c];
-      }
-    }
-    out.set(`${m}.weight`, { shape: w.shape, data });
-  }
-  return out;
 }
 
 /** inv_freq of the rotary embedding, with HF's rope_scaling (linear, llama3) applied. */

@@ -5,9 +5,8 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { LlamaConfig, LoraAdapter, Weights } from './types.ts';
-import {
-  buildLossGraph, causalMask, checkWeights, configKey, headDim, initLora, initWeights, resolveConfig, ropeTables, type LoraSpec,
-} from './llama.ts';
+import { buildLossGraph, causalMask, configKey, initLora, initWeights, ropeTables, type LoraSpec } from './llama.ts';
+import { checkWeights, headDim, normalizeLlamaConfig } from './config.ts';
 import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { adamwUpdate, scheduleLr, sumSquares, type ScheduleKind } from './optim.ts';
 import { Rng } from '../core/index.ts';
@@ -18,7 +17,8 @@ export interface LlamaModel { config: LlamaConfig; weights: Weights }
 
 /** Create a model with freshly initialised weights (seeded). */
 export function createModel(config: Partial<LlamaConfig> & { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; vocab_size: number }, opts: { seed?: number } = {}): LlamaModel {
-  const cfg = resolveConfig(config);
+  // createModel's one convenience over config.json: intermediate_size defaults to 4 × hidden_size
+  const cfg = normalizeLlamaConfig({ intermediate_size: 4 * config.hidden_size, ...config }, 'createModel');
   return { config: cfg, weights: initWeights(cfg, opts.seed ?? 0) };
 }
 

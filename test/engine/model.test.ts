@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildLossGraph, causalMask, compileGraph, createModel, Generator, initLora, paramShapes, resolveConfig, ropeTables, Rng, ByteTokenizer,
+  buildLossGraph, causalMask, compileGraph, createModel, Generator, initLora, paramShapes, normalizeLlamaConfig, ropeTables, ByteTokenizer,
   type HostArray, type LlamaConfig,
 } from '../../src/engine/index.ts';
+import { Rng } from '../../src/core/index.ts';
 
-const tinyCfg = resolveConfig({
+const tinyCfg = normalizeLlamaConfig({
   vocab_size: 11, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
   max_position_embeddings: 32, rope_theta: 100, rms_norm_eps: 1e-5, tie_word_embeddings: true,
 });

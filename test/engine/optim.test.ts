@@ -59,7 +59,8 @@ test('gradient clipping scales the step gradient to the clip norm', async () => 
 });
 
 test('sampling: top-k and top-p keep exactly the right tokens; frequencies follow the distribution', async () => {
-  const { sampleToken, Rng } = await import('../../src/engine/index.ts');
+  const { sampleToken } = await import('../../src/engine/index.ts');
+  const { Rng } = await import('../../src/core/index.ts');
   const V = 1000;
   const logits = new Float32Array(V).map((_, i) => (i < 3 ? [3, 2, 1][i] : -5 + (i % 7) * 0.01));
   const rng = new Rng(5);

@@ -9,7 +9,7 @@ import type { LlamaConfig, LoraAdapter, Weights } from '../types.ts';
 import type { TokenizerConfig } from './chat.ts';
 import { EngineIoError } from './errors.ts';
 import { encodeF16 } from './half.ts';
-import { checkLlamaWeights, normalizeLlamaConfig } from './hf.ts';
+import { checkWeights, normalizeLlamaConfig } from '../config.ts';
 import { writeAtomic } from './safetensors.ts';
 import type { BpeTokenizer } from './tokenizer.ts';
 
@@ -306,7 +306,7 @@ function spTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: Tokenizer
 /** Tensors of a Llama model under llama.cpp names, q/k permuted; norms F32, matrices in `dtype`. */
 export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: 'F32' | 'F16' = 'F32'): GgufTensor[] {
   const c = normalizeLlamaConfig(config);
-  const extra = checkLlamaWeights(c, weights, 'gguf');
+  const extra = checkWeights(c, weights, 'gguf');
   if (extra.length) throw new EngineIoError('gguf', `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}`);
   const order = (n: string) => { const m = /^model\.layers\.(\d+)\./.exec(n); return m ? 1 + Number(m[1]) : n.startsWith('model.embed') ? 0 : 1e9; };
   const names = [...weights.keys()].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));

@@ -9,6 +9,7 @@ import type { TokenizerConfig } from './chat.ts';
 import { EngineIoError } from './errors.ts';
 import { type FloatDtype, readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors.ts';
 import { BpeTokenizer, loadTokenizer } from './tokenizer.ts';
+import { checkWeights, normalizeLlamaConfig } from '../config.ts';
 
 export interface GenerationConfig {
   bos_token_id?: number;
@@ -41,75 +42,6 @@ function readJson(file: string, required: boolean): any {
     return undefined;
   }
   try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new EngineIoError(file, `bad JSON: ${(e as Error).message}`); }
-}
-
-/** Fill the defaults Hugging Face's LlamaConfig uses and check the fields tunelab's model needs. */
-export function normalizeLlamaConfig(raw: any, where = 'config.json'): LlamaConfig {
-  if (!raw || typeof raw !== 'object') throw new EngineIoError(where, 'not an object');
-  const arch: string[] | undefined = raw.architectures;
-  if (raw.model_type !== undefined && raw.model_type !== 'llama') throw new EngineIoError(where, `model_type "${raw.model_type}" is not supported (llama only)`);
-  if (arch && !arch.includes('LlamaForCausalLM')) throw new EngineIoError(where, `architectures ${JSON.stringify(arch)} do not include LlamaForCausalLM`);
-  if (raw.hidden_act !== undefined && raw.hidden_act !== 'silu') throw new EngineIoError(where, `hidden_act "${raw.hidden_act}" is not supported (silu only)`);
-  if (raw.attention_bias) throw new EngineIoError(where, 'attention_bias is not supported');
-  if (raw.mlp_bias) throw new EngineIoError(where, 'mlp_bias is not supported');
-  const c: LlamaConfig = {
-    ...raw,
-    architectures: arch ?? ['LlamaForCausalLM'],
-    model_type: 'llama',
-    hidden_size: raw.hidden_size,
-    intermediate_size: raw.intermediate_size,
-    num_hidden_layers: raw.num_hidden_layers,
-    num_attention_heads: raw.num_attention_heads,
-    num_key_value_heads: raw.num_key_value_heads ?? raw.num_attention_heads,
-    rms_norm_eps: raw.rms_norm_eps ?? 1e-6,
-    rope_theta: raw.rope_theta ?? 10000,
-    max_position_embeddings: raw.max_position_embeddings ?? 2048,
-    vocab_size: raw.vocab_size,
-    tie_word_embeddings: raw.tie_word_embeddings ?? false,
-  };
-  for (const k of ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size', 'max_position_embeddings'] as const) {
-    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0) throw new EngineIoError(`${where}: ${k}`, `must be a positive integer, got ${JSON.stringify(raw[k])}`);
-  }
-  if (c.num_attention_heads % c.num_key_value_heads !== 0) throw new EngineIoError(`${where}: num_key_value_heads`, `${c.num_key_value_heads} does not divide num_attention_heads ${c.num_attention_heads}`);
-  if (c.head_dim === undefined || c.head_dim === null) {
-    if (c.hidden_size % c.num_attention_heads !== 0) throw new EngineIoError(`${where}: hidden_size`, 'not divisible by num_attention_heads and no head_dim given');
-    c.head_dim = c.hidden_size / c.num_attention_heads;
-  }
-  return c;
-}
-
-/** Tensor names and shapes a LlamaForCausalLM with this config has (lm_head only when not tied). */
-export function llamaWeightShapes(c: LlamaConfig): Map<string, number[]> {
-  const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
-  const h = c.hidden_size, q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd, f = c.intermediate_size;
-  const m = new Map<string, number[]>();
-  m.set('model.embed_tokens.weight', [c.vocab_size, h]);
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `model.layers.${i}.`;
-    m.set(p + 'input_layernorm.weight', [h]);
-    m.set(p + 'self_attn.q_proj.weight', [q, h]);
-    m.set(p + 'self_attn.k_proj.weight', [kv, h]);
-    m.set(p + 'self_attn.v_proj.weight', [kv, h]);
-    m.set(p + 'self_attn.o_proj.weight', [h, q]);
-    m.set(p + 'post_attention_layernorm.weight', [h]);
-    m.set(p + 'mlp.gate_proj.weight', [f, h]);
-    m.set(p + 'mlp.up_proj.weight', [f, h]);
-    m.set(p + 'mlp.down_proj.weight', [h, f]);
-  }
-  m.set('model.norm.weight', [h]);
-  if (!c.tie_word_embeddings) m.set('lm_head.weight', [c.vocab_size, h]);
-  return m;
-}
-
-/** Check weights against a config: every expected tensor present with its shape. Returns names not expected. */
-export function checkLlamaWeights(config: LlamaConfig, weights: Weights, where = 'weights'): string[] {
-  const shapes = llamaWeightShapes(config);
-  for (const [name, shape] of shapes) {
-    const t = weights.get(name);
-    if (!t) throw new EngineIoError(where, `tensor ${name} is missing`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new EngineIoError(where, `tensor ${name} has shape [${t.shape}], config says [${shape}]`);
-  }
-  return [...weights.keys()].filter((k) => !shapes.has(k));
 }
 
 /** Special-token fields of tokenizer_config.json may be strings or AddedToken objects: make them strings. */
@@ -150,7 +82,7 @@ export function loadHfModel(dir: string): HfModel {
   const ignored: string[] = [];
   if (config.tie_word_embeddings && weights.has('lm_head.weight')) { weights.delete('lm_head.weight'); ignored.push('lm_head.weight'); }
   for (const k of [...weights.keys()]) if (/\.rotary_emb\.inv_freq$/.test(k)) { weights.delete(k); ignored.push(k); }
-  const extra = checkLlamaWeights(config, weights, dir);
+  const extra = checkWeights(config, weights, dir);
   if (extra.length) throw new EngineIoError(dir, `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   const tokJson = readJson(path.join(dir, 'tokenizer.json'), false);
   const tokenizer = tokJson ? loadTokenizer(tokJson, path.join(dir, 'tokenizer.json')) : undefined;
@@ -194,7 +126,7 @@ const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
 export function saveHfModel(dir: string, model: SaveHfModelInput, options: SaveHfModelOptions = {}): void {
   const dtype = options.dtype ?? 'F32';
   const config = { ...normalizeLlamaConfig(model.config), torch_dtype: TORCH_DTYPE[dtype] };
-  const extra = checkLlamaWeights(config, model.weights);
+  const extra = checkWeights(config, model.weights);
   if (extra.length) throw new EngineIoError('saveHfModel', `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}`);
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'config.json'), json(config));

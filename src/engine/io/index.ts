@@ -22,7 +22,7 @@ export {
 } from './chat.ts';
 export {
   type GenerationConfig, type HfModel, type SaveHfModelInput, type SaveHfModelOptions,
-  loadHfModel, saveHfModel, normalizeLlamaConfig, normalizeTokenizerConfig, llamaWeightShapes, checkLlamaWeights,
+  loadHfModel, saveHfModel, normalizeTokenizerConfig,
 } from './hf.ts';
 export {
   type PeftAdapterConfig, type SavePeftOptions, type LoadedPeftAdapter,

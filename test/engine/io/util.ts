@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LlamaConfig, Weights } from '../../../src/engine/types.ts';
-import { llamaWeightShapes, type BpeTokenizer } from '../../../src/engine/io/index.ts';
+import type { BpeTokenizer } from '../../../src/engine/io/index.ts';
+import { paramShapes } from '../../../src/engine/config.ts';
 import { Rng } from '../../../src/core/index.ts';
 
 /** Seeded floats in [0, 1) from core's Rng. */
@@ -14,7 +15,7 @@ export const rng = (seed: number): (() => number) => {
 export function randomWeights(config: LlamaConfig, seed = 1, scale = 0.1): Weights {
   const r = rng(seed);
   const w: Weights = new Map();
-  for (const [name, shape] of llamaWeightShapes(config)) {
+  for (const [name, shape] of paramShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     const norm = name.endsWith('layernorm.weight') || name === 'model.norm.weight';
