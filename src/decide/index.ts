@@ -6,3 +6,4 @@ export { majorityLabel, fitClassical, TfidfVectorizer, trainOvrSvm, accuracyOf, 
 export { fmtUsd, fmtCount, fmtMetric, fmtCi, fmtP, fmtMs, fmtDiff } from './format.ts';
 export { decisionSchema, resolveDecision, perArmValue, type DecisionConfig } from './settings.ts';
 export { buildDecision, decisionOfRun, MACRO_F1_NOTE, type DecisionInput, type DecisionArmInput, type DecisionRow } from './build.ts';
+export { labelSetWarnings } from './labels.ts';

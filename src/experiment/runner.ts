@@ -16,6 +16,7 @@ import type { Scorer } from '../metrics/types.ts';
 import type { Spent } from '../prompting/types.ts';
 import type { Arm, ArmContext, Predictor } from './types.ts';
 import { testMembership } from '../task/index.ts';
+import { labelSetWarnings } from '../decide/index.ts';
 import { armKind, loadArmKinds } from './arms/index.ts';
 import type { LoadedConfig, ArmConfig } from './config.ts';
 import type { RunEvent } from './events.ts';
@@ -73,7 +74,7 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
     throw new InputError('split.test', `the test split is empty (${task.examples.length} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`);
   }
   const scorer = await createScorer(config.task.metric, { baseDir, labels: task.labels });
-  const warnings = [...report.warnings];
+  const warnings = [...report.warnings, ...labelSetWarnings(config.arms, scorer.labels ?? task.labels)];
   if (report.duplicatesRemoved) warnings.push(`${report.duplicatesRemoved} exact duplicate example(s) removed before splitting`);
   if (report.leakage.length) warnings.push(`${report.leakage.length} train/dev example(s) matched a test example after normalization${config.split?.leakage === 'report' ? ' (kept: leakage: report)' : ' and were removed'}`);
 
@@ -155,6 +156,8 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
   mkdirSync(runDir, { recursive: true });
   logFile = join(runDir, 'run.log');
   emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
+  // before anything is spent: prompts whose labels differ from the data's
+  if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
 
   const outcome: RunOutcome = { runId, resumed, interrupted: false, store, arms: [] };
   const training = { train: split.train, dev: split.dev };

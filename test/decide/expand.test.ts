@@ -41,3 +41,20 @@ ${extra}`;
   assert.equal(d.hash, parseConfig(cfg('')).hash, 'the decision block does not change the results hash');
   assert.throws(() => parseConfig(cfg('decision: { requestsPerMonth: -1 }')), /tunelab\.yaml:5: decision\.requestsPerMonth/);
 });
+
+test('a prompt whose labels differ from the data\'s gets a warning before the run', async () => {
+  const { labelSetWarnings } = await import('../../src/decide/index.ts');
+  const w = labelSetWarnings(
+    [
+      { name: 'ok', kind: 'prompt', messages: [{ role: 'system', content: 'Answer spam or ham.' }] },
+      { name: 'bad', kind: 'prompt', messages: [{ role: 'system', content: 'Answer spam or not-spam.' }] },
+      { name: 'silent', kind: 'prompt', messages: [{ role: 'user', content: '{{text}}' }] },
+      { name: 'fmt', kind: 'prompt', format: { type: 'label', labels: ['spam', 'junk'] } },
+    ],
+    ['spam', 'ham'],
+  );
+  assert.deepEqual(w, [
+    "arm bad: the prompt names spam but never ham (the data's labels: spam, ham)",
+    "arm fmt: format.labels (spam, junk) differ from the data's labels (spam, ham); missing: ham; not in the data: junk",
+  ]);
+});
