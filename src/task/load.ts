@@ -1,18 +1,20 @@
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { parse as csvParse } from 'csv-parse';
 import { InputError, type Example } from './types.ts';
 import type { DataSource, TaskConfig } from './schema.ts';
 import { BUILTIN_NAMES } from './schema.ts';
 import { loadBuiltin, builtinLabels } from './builtin.ts';
+import { brokenQuoteLine, decodeFile, readLines, readText, type DataEncoding } from './text.ts';
 
 /** A record read from a data source with where it came from (1-based line, or record number for built-ins). */
 export interface RawRecord {
   value: unknown;
   file: string;
   line: number;
+  /** 1-based position in a JSON array (its id is `<file>#<record>`, whatever the array's layout) */
+  record?: number;
 }
 
 export interface LoadedTask {
@@ -67,32 +69,35 @@ function shortJsonMessage(err: unknown): string {
   return String((err as Error)?.message ?? err).replace(/\s*in JSON at position \d+.*$/s, '').replace(/^Unexpected token (.), ".*" is not valid JSON$/s, 'Unexpected token $1');
 }
 
-async function* readJsonl(file: string, name: string): AsyncGenerator<RawRecord> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let line = 0;
-  for await (let text of rl) {
-    line++;
+async function* readJsonl(file: string, name: string, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
+  for await (let { text, line } of readLines(file, name, encoding)) {
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (!text.trim()) continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      rl.close();
       throw new InputError(`${name}:${line}`, `malformed JSON line (${shortJsonMessage(e)})`);
     }
-    if (!isObj(value) || Array.isArray(value)) {
-      rl.close();
-      throw new InputError(`${name}:${line}`, `expected a JSON object, got ${typeName(value)}`);
-    }
+    if (!isObj(value) || Array.isArray(value)) throw new InputError(`${name}:${line}`, `expected a JSON object, got ${typeName(value)}`);
     yield { value, file: name, line };
   }
 }
 
-async function* readCsv(file: string, name: string): AsyncGenerator<RawRecord> {
-  const parser = createReadStream(file).pipe(
-    csvParse({ columns: true, bom: true, skip_empty_lines: true, info: true, relax_quotes: false }),
-  );
+async function* readCsv(file: string, name: string, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
+  const parser = csvParse({ columns: true, bom: true, skip_empty_lines: true, info: true, relax_quotes: false });
+  // feed the decoded text (an encoding error ends the parse with the InputError)
+  void (async () => {
+    try {
+      for await (const text of decodeFile(file, name, encoding)) {
+        if (parser.destroyed) return;
+        if (!parser.write(text)) await Promise.race([once(parser, 'drain'), once(parser, 'close')]);
+      }
+      if (!parser.destroyed) parser.end();
+    } catch (e) {
+      parser.destroy(e as Error);
+    }
+  })();
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       yield { value: item.record, file: name, line: item.info.lines };
@@ -100,7 +105,12 @@ async function* readCsv(file: string, name: string): AsyncGenerator<RawRecord> {
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as { code?: string; lines?: number; message?: string };
-    if (err.code && err.code.startsWith('CSV_')) {
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED' || err.code === 'CSV_INVALID_CLOSING_QUOTE') {
+      // csv-parse reports where it gave up; name the line where the quoted field opened
+      const open = brokenQuoteLine(await readText(file, name, encoding));
+      if (open !== undefined) throw new InputError(`${name}:${open}`, `malformed CSV (the quoted field that opens on this line is not closed properly: a quote inside a quoted field must be doubled, "")`);
+    }
+    if (err.code && (err.code.startsWith('CSV_') || err.code === 'INVALID_OPENING_QUOTE')) {
       const msg = String(err.message ?? e).replace(/^Invalid (Record Length|Opening Quote|Closing Quote)?:?\s*/i, '');
       throw new InputError(`${name}:${err.lines ?? '?'}`, `malformed CSV (${msg})`);
     }
@@ -138,8 +148,8 @@ function arrayElementLines(text: string): number[] {
   return lines;
 }
 
-async function* readJsonArray(file: string, name: string): AsyncGenerator<RawRecord> {
-  let text = await readFile(file, 'utf8');
+async function* readJsonArray(file: string, name: string, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
+  let text = await readText(file, name, encoding);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let data: unknown;
   try {
@@ -154,7 +164,7 @@ async function* readJsonArray(file: string, name: string): AsyncGenerator<RawRec
     const line = lines[i] ?? i + 1;
     const value = data[i];
     if (!isObj(value) || Array.isArray(value)) throw new InputError(`${name}:${line}`, `record ${i + 1}: expected a JSON object, got ${typeName(value)}`);
-    yield { value, file: name, line };
+    yield { value, file: name, line, record: i + 1 };
   }
 }
 
@@ -169,7 +179,7 @@ export function inferFormat(path: string): FileFormat | undefined {
 }
 
 /** Streams records from a data file. `displayName` is what errors call the file (the path as the user wrote it). */
-export async function* loadRecords(file: string, displayName: string = file, format?: FileFormat): AsyncGenerator<RawRecord> {
+export async function* loadRecords(file: string, displayName: string = file, format?: FileFormat, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
   const fmt = format ?? inferFormat(file);
   if (!fmt) throw new InputError(displayName, `cannot tell the data format from the extension; set task.data.format to jsonl, csv or json`);
   try {
@@ -179,9 +189,9 @@ export async function* loadRecords(file: string, displayName: string = file, for
     if (e instanceof InputError) throw e;
     throw new InputError(displayName, `data file not found (${file})`);
   }
-  if (fmt === 'jsonl') yield* readJsonl(file, displayName);
-  else if (fmt === 'csv') yield* readCsv(file, displayName);
-  else yield* readJsonArray(file, displayName);
+  if (fmt === 'jsonl') yield* readJsonl(file, displayName, encoding);
+  else if (fmt === 'csv') yield* readCsv(file, displayName, encoding);
+  else yield* readJsonArray(file, displayName, encoding);
 }
 
 /** How records map to examples. */
@@ -220,7 +230,7 @@ function labelText(v: unknown): string | undefined {
 export function createMapper(mapping: FieldMapping): (r: RawRecord) => Example {
   const seen = new Map<string, string>();
   return (r) => {
-    const where = `${r.file}:${r.line}`;
+    const where = r.record === undefined ? `${r.file}:${r.line}` : `${r.file}:${r.line} (record ${r.record})`;
     const input: Record<string, unknown> = {};
     for (const [key, path] of mapping.inputs) {
       const v = getPath(r.value, path);
@@ -232,7 +242,7 @@ export function createMapper(mapping: FieldMapping): (r: RawRecord) => Example {
     if (ev === undefined) throw new InputError(where, `missing expected field "${mapping.expected}"`);
     const expected = labelText(ev);
     if (!expected) throw new InputError(where, `empty label (field "${mapping.expected}")`);
-    let id = `${r.file}:${r.line}`;
+    let id = r.record === undefined ? `${r.file}:${r.line}` : `${r.file}#${r.record}`;
     if (mapping.id) {
       const iv = getPath(r.value, mapping.id);
       if (iv === undefined || iv === null || String(iv).trim() === '') throw new InputError(where, `missing id field "${mapping.id}"`);
@@ -266,6 +276,15 @@ export function inferLabels(examples: readonly Example[]): string[] | undefined 
   return [...set].sort();
 }
 
+/** Every example expecting the same output leaves nothing to compare: say so, naming the one class. */
+function checkClasses(examples: readonly Example[], where: string, field: string): void {
+  if (examples.length < 2) return;
+  const first = examples[0].expected;
+  if (examples.every((e) => e.expected === first)) {
+    throw new InputError(where, `only one class: ${JSON.stringify(first)} (all ${examples.length} examples have it in "${field}"); the data needs at least two different expected values`);
+  }
+}
+
 function checkCsvColumns(first: RawRecord, mapping: FieldMapping): void {
   const cols = Object.keys(first.value as object);
   const has = (p: string) => cols.includes(p) || cols.includes(p.split('.')[0]);
@@ -288,6 +307,7 @@ export async function loadTask(taskCfg: TaskConfig, baseDir: string): Promise<Lo
     const recs = await loadBuiltin(src);
     const raw: RawRecord[] = recs.map((value, i) => ({ value, file: `builtin:${src.builtin}`, line: i + 1 }));
     const examples = mapRecords(raw, mapping);
+    checkClasses(examples, 'task.data.builtin', mapping.expected);
     const usesLabel = mapping.expected === 'label';
     return { examples, labels: usesLabel ? builtinLabels(src.builtin).filter((l) => examples.some((e) => e.expected === l)) : inferLabels(examples), inputFields };
   }
@@ -297,11 +317,12 @@ export async function loadTask(taskCfg: TaskConfig, baseDir: string): Promise<Lo
   const limit = fileSrc.limit ?? Infinity;
   const map = createMapper(mapping);
   const examples: Example[] = [];
-  for await (const r of loadRecords(abs, fileSrc.path, format)) {
+  for await (const r of loadRecords(abs, fileSrc.path, format, fileSrc.encoding)) {
     if (examples.length === 0 && format === 'csv') checkCsvColumns(r, mapping);
     examples.push(map(r));
     if (examples.length >= limit) break;
   }
   if (examples.length === 0) throw new InputError(fileSrc.path, 'no records');
+  checkClasses(examples, fileSrc.path, mapping.expected);
   return { examples, labels: inferLabels(examples), inputFields };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DATA_ENCODINGS } from './text.ts';
 
 /** Names of the built-in data sets (npm packages read in-process). */
 export const BUILTIN_NAMES = ['spamassassin', 'brown-genre', 'sotu-party'] as const;
@@ -14,6 +15,8 @@ export const fileSourceSchema = z.strictObject({
   format: z.enum(['jsonl', 'csv', 'json']).optional(),
   /** Keep only the first N records. */
   limit: z.number().int().positive().optional(),
+  /** Text encoding of the file (default utf8; invalid UTF-8 is an error naming the line). */
+  encoding: z.enum(DATA_ENCODINGS).optional(),
 });
 
 export const builtinSourceSchema = z.strictObject({

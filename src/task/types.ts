@@ -1,6 +1,6 @@
 /** One labeled example. `input` holds the mapped input fields; `expected` the expected output as text. */
 export interface Example {
-  /** Stable id: from the data (an `id` field) or `<file>:<line>` / `<builtin>:<n>`. */
+  /** Stable id: from the data (an `id` field), else `<file>:<line>` (JSONL, CSV), `<file>#<n>` (the n-th record of a JSON array) or `<builtin>:<n>`. */
   id: string;
   input: Record<string, unknown>;
   expected: string;

@@ -88,7 +88,7 @@ test('JSON array: records with their starting lines; numbers as expected text', 
   assert.equal(t.examples.length, 3);
   assert.deepEqual(t.examples.map((e) => e.source!.line), [2, 3, 4]);
   assert.deepEqual(t.examples.map((e) => e.expected), ['4', '9', '5']);
-  assert.equal(t.examples[2].id, 'items.json:4');
+  assert.equal(t.examples[2].id, 'items.json#3', 'ids by record position');
   assert.equal(t.labels, undefined, 'all-distinct numbers are not categorical');
 });
 
@@ -126,7 +126,7 @@ test('schemas: strict keys, defaults, fraction/count rules', () => {
   assert.equal(taskSchema.safeParse({ data: { path: 'x.csv', format: 'xml' } }).success, false);
   assert.ok(taskSchema.safeParse({ data: { builtin: 'spamassassin', maxChars: 500, limit: 100 } }).success);
   const s = splitSchema.parse({});
-  assert.deepEqual(s, { train: 0.6, dev: 0.2, test: 0.2, seed: 42, stratify: 'auto', dedupe: true, leakage: 'remove' });
+  assert.deepEqual(s, { train: 0.6, dev: 0.2, test: 0.2, seed: 42, stratify: 'auto', dedupe: true, leakage: 'remove', nearDuplicates: { threshold: 0.5, shingle: 3, action: 'report' } });
   assert.ok(splitSchema.safeParse({ train: 100, dev: 20, test: 50 }).success);
   const mixed = splitSchema.safeParse({ train: 100, dev: 0.5, test: 50 });
   assert.equal(mixed.success, false);
