@@ -95,21 +95,41 @@ export function decisionTable(report: RunReport, opts: { color?: boolean } = {})
   if (!d) return '';
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const out: string[] = [bold('Recommendation'), ''];
-  for (const s of d.recommendation.sentences) out.push(wrap(s, 100, '  '));
-  out.push('', wrap(`Assumptions: ${settingsLine(d)}.`, 100, '  '));
-  if (d.metricNote) out.push(wrap(`Metric: ${d.metricNote}`, 100, '  '));
+  for (const s of d.recommendation.sentences) out.push(wrap(s, 96, '  '));
+  out.push('', wrap(`Assumptions: ${settingsLine(d)}.`, 96, '  '));
+  if (d.metricNote) out.push(wrap(`Metric: ${d.metricNote}`, 96, '  '));
   out.push('');
   const rows = decisionRows(d);
-  const head = ['arm', 'kind', d.metric, 'vs majority', 'vs best', 'p95', 'per request', 'one-off', `total ${d.settings.horizonMonths} mo`, 'meets'];
-  const cells = rows.map((r) => [r.arm, r.kind, r.metric, r.vsMajority, r.vsBest, r.p95, r.perRequest, r.oneOff, r.total, r.meets]);
+  // compact columns so the section fits 100 columns; the Markdown / HTML / JSON reports carry the full table
+  const short = (x: number) => (Number.isFinite(x) ? x.toFixed(3).replace(/^(-?)0\./, '$1.') : 'n/a');
+  const cmpBest = (name: string) => {
+    if (name === d.best) return 'best';
+    const c = d.comparisons.find((x) => x.arm === name && x.family === 'best');
+    return c ? `${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(2)} p=${short(c.pHolm)}${d.tiedWithBest.includes(name) ? ' tie' : ''}` : '';
+  };
+  const money = (x: number) => (x > 0 && x < 0.01 ? `$${x.toExponential(1)}` : fmtUsd(x));
+  const head = ['arm', `${d.metric} [95% CI]`, 'vs best', 'p95', '$/request', 'one-off', `${d.settings.horizonMonths} months`, 'ok'];
+  const cells = [...d.arms]
+    .sort((a, b) => b.metric.value - a.metric.value)
+    .map((a) => [
+      (a.name === d.recommendation.arm ? '▶ ' : '') + (a.name.length > 16 ? a.name.slice(0, 15) + '…' : a.name) + (a.role !== 'arm' ? '*' : ''),
+      `${a.metric.value.toFixed(3)} [${short(a.metric.ci[0])},${short(a.metric.ci[1])}]`,
+      cmpBest(a.name),
+      fmtMs(a.p95LatencyMs).replace(' ms', 'ms'),
+      money(a.cost.perRequestUsd),
+      money(a.cost.oneOff.totalUsd),
+      money(a.totalUsd),
+      a.role === 'majority' || !a.candidate ? '' : a.meets ? 'yes' : 'no',
+    ]);
   const widths = head.map((h, i) => Math.max([...h].length, ...cells.map((c) => [...c[i]].length)));
-  out.push('  ' + head.map((h, i) => pad(h, widths[i])).join('  '));
-  for (const c of cells) out.push('  ' + c.map((x, i) => pad(x, widths[i])).join('  '));
-  out.push('  (p: Holm-adjusted within each family of comparisons; raw p in the JSON report)');
+  out.push('  ' + head.map((h, i) => pad(h, widths[i])).join('  ').trimEnd());
+  for (const c of cells) out.push(('  ' + c.map((x, i) => pad(x, widths[i])).join('  ')).trimEnd());
+  const bases = [...new Set(d.arms.map((a) => a.cost.basis))].map((b) => BASIS[b]).join('; ');
+  out.push(wrap(`* baseline. vs best: difference, Holm-adjusted p (tie: p ≥ ${d.settings.alpha}). Cost per request from ${bases}; total = one-off + ${d.settings.horizonMonths} × monthly at ${fmtCount(d.settings.requestsPerMonth)} requests/month.`, 96, '  '));
   const flagged = rows.filter((r) => r.flags.length);
   if (flagged.length) {
     out.push('', bold('Flags'));
-    for (const r of flagged) for (const f of r.flags) out.push(wrap(`${r.arm.replace(' ◀', '')}: ${f}`, 100, '  '));
+    for (const r of flagged) for (const f of r.flags) out.push(wrap(`${r.arm.replace(' ◀', '')}: ${f}`, 96, '  '));
   }
   const dists = d.diagnostics.filter((g) => Object.keys(g.distribution).length);
   if (dists.length && dists.some((g) => (g.topShare ?? 0) < 1 || Object.keys(g.distribution).length < 20)) {
@@ -118,18 +138,18 @@ export function decisionTable(report: RunReport, opts: { color?: boolean } = {})
   }
   if (d.breakEven.length) {
     out.push('', bold('Break-even'));
-    for (const b of d.breakEven) out.push(wrap(b.sentence, 100, '  '));
+    for (const b of d.breakEven) out.push(wrap(b.sentence, 96, '  '));
   }
   for (const c of d.curves) {
     out.push('', bold(`Learning curve: ${c.arm} (${c.axis === 'train' ? 'training examples' : 'shots'})`));
     for (const p of c.points) out.push(`  ${pad(String(p.x), 6)} ${fmtMetric(p.value)} ${fmtCi(p.ci)}${p.diff !== undefined ? `  vs ${c.crossover?.against ?? 'best prompt'} ${fmtDiff(p.diff)} ${fmtCi(p.diffCi!)}` : ''}`);
-    if (c.crossover) out.push(wrap(c.crossover.sentence, 100, '  '));
+    if (c.crossover) out.push(wrap(c.crossover.sentence, 96, '  '));
   }
   if (d.consistency.length) {
     out.push('', bold('Consistency across repeats'));
-    for (const c of d.consistency) out.push(wrap(c.sentence, 100, '  '));
+    for (const c of d.consistency) out.push(wrap(c.sentence, 96, '  '));
   }
-  for (const w of d.warnings) out.push(wrap(`warning: ${w}`, 100, '  '));
+  for (const w of d.warnings) out.push(wrap(`warning: ${w}`, 96, '  '));
   return out.join('\n') + '\n\n';
 }
 
