@@ -83,7 +83,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<any> {
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (!body.length) return {};
   try {
@@ -129,16 +129,21 @@ function fileObject(f: FileRecord) {
   return { id: f.id, object: 'file', bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed', status_details: null, expires_at: null };
 }
 
-function parseChatRequest(body: any): { model: string; req: ChatRequest; stream: boolean; includeUsage: boolean; n: number } {
-  if (!body || typeof body !== 'object') throw badRequest('request body must be a JSON object');
-  if (typeof body.model !== 'string' || !body.model) throw badRequest('you must provide a model parameter', 'model', 'missing_required_parameter');
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest("'messages' must be a non-empty array", 'messages');
-  const messages: ChatMessage[] = body.messages.map((m: any, i: number) => {
-    let role = m?.role;
+/** A property of a value of unknown shape (a parsed JSON body); undefined when it is not an object. */
+const prop = (v: unknown, k: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined);
+
+function parseChatRequest(body: unknown): { model: string; req: ChatRequest; stream: boolean; includeUsage: boolean; n: number } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('request body must be a JSON object');
+  const model = prop(body, 'model');
+  if (typeof model !== 'string' || !model) throw badRequest('you must provide a model parameter', 'model', 'missing_required_parameter');
+  const rawMessages = prop(body, 'messages');
+  if (!Array.isArray(rawMessages) || rawMessages.length === 0) throw badRequest("'messages' must be a non-empty array", 'messages');
+  const messages: ChatMessage[] = rawMessages.map((m: unknown, i: number) => {
+    let role = prop(m, 'role');
     if (role === 'developer') role = 'system';
     if (role !== 'system' && role !== 'user' && role !== 'assistant') throw badRequest(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`);
-    let content = m.content;
-    if (Array.isArray(content)) content = content.map((p: any) => (p?.type === 'text' ? String(p.text ?? '') : '')).join('');
+    let content = prop(m, 'content');
+    if (Array.isArray(content)) content = content.map((p: unknown) => (prop(p, 'type') === 'text' ? String(prop(p, 'text') ?? '') : '')).join('');
     if (typeof content !== 'string') throw badRequest(`messages[${i}].content must be a string or text parts`, `messages[${i}].content`);
     return { role, content };
   });
@@ -147,23 +152,24 @@ function parseChatRequest(body: any): { model: string; req: ChatRequest; stream:
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw badRequest(`${name} must be a number between ${lo} and ${hi}`, name);
     return v;
   };
-  const maxTokens = num(body.max_completion_tokens ?? body.max_tokens, 'max_tokens', 1, 1 << 20);
+  const maxTokens = num(prop(body, 'max_completion_tokens') ?? prop(body, 'max_tokens'), 'max_tokens', 1, 1 << 20);
   let stop: string[] | undefined;
-  if (typeof body.stop === 'string') stop = [body.stop];
-  else if (Array.isArray(body.stop)) stop = body.stop.filter((s: unknown) => typeof s === 'string');
-  const n = num(body.n, 'n', 1, 1) ?? 1;
+  const rawStop = prop(body, 'stop');
+  if (typeof rawStop === 'string') stop = [rawStop];
+  else if (Array.isArray(rawStop)) stop = rawStop.filter((s: unknown): s is string => typeof s === 'string');
+  const n = num(prop(body, 'n'), 'n', 1, 1) ?? 1;
   return {
-    model: body.model,
+    model,
     req: {
       messages,
-      temperature: num(body.temperature, 'temperature', 0, 2),
-      topP: num(body.top_p, 'top_p', 0, 1),
+      temperature: num(prop(body, 'temperature'), 'temperature', 0, 2),
+      topP: num(prop(body, 'top_p'), 'top_p', 0, 1),
       maxTokens: maxTokens === undefined ? undefined : Math.floor(maxTokens),
-      seed: num(body.seed, 'seed', -(2 ** 53), 2 ** 53),
+      seed: num(prop(body, 'seed'), 'seed', -(2 ** 53), 2 ** 53),
       stop,
     },
-    stream: body.stream === true,
-    includeUsage: body.stream_options?.include_usage === true,
+    stream: prop(body, 'stream') === true,
+    includeUsage: prop(prop(body, 'stream_options'), 'include_usage') === true,
     n,
   };
 }
@@ -241,7 +247,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finish: string | null, usage: unknown = undefined) => {
-      const o: any = { id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+      const o: Record<string, unknown> = { id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
       if (includeUsage) o.usage = usage ?? null;
       res.write(`data: ${JSON.stringify(o)}\n\n`);
     };
@@ -282,14 +288,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     send(res, 200, fileObject(rec));
   }
 
-  function page<T extends { id: string }>(items: T[], url: URL, map: (t: T) => unknown) {
+  function page<T extends { id: string }, U extends { id: string }>(items: T[], url: URL, map: (t: T) => U) {
     const limitRaw = url.searchParams.get('limit');
     const limit = limitRaw ? Math.max(1, Math.min(100, Number(limitRaw) || 20)) : 20;
     const after = url.searchParams.get('after');
     let start = 0;
     if (after) { const i = items.findIndex((x) => x.id === after); start = i < 0 ? items.length : i + 1; }
     const slice = items.slice(start, start + limit);
-    const data = slice.map(map) as any[];
+    const data = slice.map(map);
     return { object: 'list', data, has_more: start + limit < items.length, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
   }
 

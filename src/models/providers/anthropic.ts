@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import type AnthropicClient from '@anthropic-ai/sdk';
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { AttemptError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
-import { estimateTokens, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
+import { estimateTokens, finite, pick, resolveApiKey, sdkAttemptError, systemAndTurns, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** Anthropic's Messages API requires max_tokens: used when neither the request nor the config sets one. */
@@ -26,16 +27,15 @@ export function anthropicMessagesBody(cfg: ResolvedModelConfig, req: ChatRequest
 }
 
 /** Text and usage of a Message (live answers and succeeded batch results). Throws AttemptError 'malformed'. */
-export function parseAnthropicMessage(r: any, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
-  if (!r || !Array.isArray(r.content)) throw new AttemptError('malformed', 'malformed response (no content array)', true);
-  const text = r.content
-    .filter((b: any) => b?.type === 'text' && typeof b.text === 'string')
-    .map((b: any) => b.text)
+export function parseAnthropicMessage(r: unknown, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
+  const content = pick(r, 'content');
+  if (!Array.isArray(content)) throw new AttemptError('malformed', 'malformed response (no content array)', true);
+  const text = content
+    .map((b: unknown) => (pick(b, 'type') === 'text' && typeof pick(b, 'text') === 'string' ? (pick(b, 'text') as string) : ''))
     .join('');
-  const u = r.usage;
   const usage = {
-    input: Number.isFinite(u?.input_tokens) ? u.input_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
-    output: Number.isFinite(u?.output_tokens) ? u.output_tokens : estimateTokens(text.length),
+    input: finite(pick(r, 'usage', 'input_tokens')) ?? estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+    output: finite(pick(r, 'usage', 'output_tokens')) ?? estimateTokens(text.length),
   };
   return { text, usage };
 }
@@ -50,7 +50,7 @@ export const anthropicProvider: ProviderFactory = (cfg, deps) => {
   const apiKey = resolveApiKey(cfg, deps, true)!;
   // loaded on first use, not at import (its start-up cost is paid only by runs that use it)
   const Anthropic = createRequire(import.meta.url)('@anthropic-ai/sdk') as typeof AnthropicClient;
-  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: nodeFetch as any });
+  const client = new Anthropic({ apiKey, authToken: null, baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: nodeFetch });
   return {
     id: cfg.id,
     endpoint: baseURL,
@@ -59,9 +59,9 @@ export const anthropicProvider: ProviderFactory = (cfg, deps) => {
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
       const body = anthropicMessagesBody(cfg, req);
       const t0 = performance.now();
-      let r: any;
+      let r: unknown;
       try {
-        r = await client.messages.create(body as any, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
+        r = await client.messages.create(body as unknown as MessageCreateParamsNonStreaming, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }

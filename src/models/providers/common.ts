@@ -54,12 +54,27 @@ export const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
+/** `v[k1][k2]…` for a value of unknown shape (parsed JSON, SDK errors); undefined where a step is missing. */
+export function pick(v: unknown, ...path: (string | number)[]): unknown {
+  let c = v;
+  for (const k of path) {
+    if (c == null || (typeof c !== 'object' && typeof c !== 'function')) return undefined;
+    c = (c as Record<string | number, unknown>)[k];
+  }
+  return c;
+}
+
+/** A finite number, else undefined. */
+export const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
 function causeCode(e: unknown): string | undefined {
-  let c: any = e;
+  let c: unknown = e;
   for (let i = 0; c && i < 8; i++) {
-    if (typeof c.code === 'string' && c.code) return c.code;
-    if (Array.isArray(c.errors)) for (const x of c.errors) if (typeof x?.code === 'string') return x.code; // AggregateError
-    c = c.cause;
+    const code = pick(c, 'code');
+    if (typeof code === 'string' && code) return code;
+    const errors = pick(c, 'errors');
+    if (Array.isArray(errors)) for (const x of errors) if (typeof pick(x, 'code') === 'string') return pick(x, 'code') as string; // AggregateError
+    c = pick(c, 'cause');
   }
   return undefined;
 }
@@ -69,10 +84,14 @@ function short(s: unknown, n = 200): string {
   return t.length > n ? t.slice(0, n) + '…' : t;
 }
 
-function headerGet(h: any, name: string): string | null {
-  if (!h) return null;
-  if (typeof h.get === 'function') return h.get(name);
-  const v = h[name];
+function headerGet(h: unknown, name: string): string | null {
+  if (!h || typeof h !== 'object') return null;
+  const get = pick(h, 'get');
+  if (typeof get === 'function') {
+    const v: unknown = get.call(h, name);
+    return v == null ? null : String(v);
+  }
+  const v = pick(h, name);
   return v == null ? null : String(v);
 }
 
@@ -81,24 +100,25 @@ function headerGet(h: any, name: string): string | null {
  * AttemptError: kind, a short message, status, retryable, Retry-After. Nothing else is kept: no headers,
  * no request, no raw body.
  */
-export function sdkAttemptError(e: any, url: string): AttemptError {
+export function sdkAttemptError(e: unknown, url: string): AttemptError {
   if (e instanceof AttemptError) return e;
-  const cls = e?.constructor?.name ?? '';
+  const cls = String(pick(e, 'constructor', 'name') ?? '');
   if (cls === 'APIUserAbortError') return new AttemptError('aborted', 'request aborted', false);
   if (cls === 'APIConnectionTimeoutError') return new AttemptError('timeout', 'request timed out', true);
-  if (typeof e?.status === 'number') {
-    const status: number = e.status;
-    const body = e.error;
-    const msg = short(body?.error?.message ?? body?.message ?? (typeof body === 'string' ? body : ''));
+  const status = pick(e, 'status');
+  if (typeof status === 'number') {
+    const body = pick(e, 'error');
+    const msg = short(pick(body, 'error', 'message') ?? pick(body, 'message') ?? (typeof body === 'string' ? body : ''));
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    const retryAfterMs = parseRetryAfter(headerGet(e.headers, 'retry-after'), headerGet(e.headers, 'retry-after-ms'));
+    const headers = pick(e, 'headers');
+    const retryAfterMs = parseRetryAfter(headerGet(headers, 'retry-after'), headerGet(headers, 'retry-after-ms'));
     return new AttemptError('http', `HTTP ${status}${msg ? ` (${msg})` : ''}`, retryable, status, retryAfterMs);
   }
-  if (cls === 'APIConnectionError' || e?.name === 'TypeError' || causeCode(e)) {
+  if (cls === 'APIConnectionError' || pick(e, 'name') === 'TypeError' || causeCode(e)) {
     const code = causeCode(e);
     if (code && UNREACHABLE.has(code)) return new AttemptError('unreachable', `cannot connect to ${url} (${code})`, true);
-    return new AttemptError('connection', `connection to ${url} failed (${code ?? short(e?.cause?.message ?? e?.message, 80)})`, true);
+    return new AttemptError('connection', `connection to ${url} failed (${code ?? short(pick(e, 'cause', 'message') ?? pick(e, 'message'), 80)})`, true);
   }
   if (e instanceof SyntaxError) return new AttemptError('malformed', `malformed response body (${short(e.message, 80)})`, true);
-  return new AttemptError('other', short(e?.message ?? e), false);
+  return new AttemptError('other', short(pick(e, 'message') ?? e), false);
 }

@@ -23,15 +23,16 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
   const body = init.body;
   const plain = body == null || typeof body === 'string' || body instanceof Uint8Array;
   const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
-  if (!url || !plain || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input as any, init);
+  if (!url || !plain || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input, init);
   const signal = init.signal ?? undefined;
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const headers: Record<string, string> = {};
-    const ih = init.headers as any;
-    if (ih && typeof ih.forEach === 'function' && !Array.isArray(ih)) ih.forEach((v: string, k: string) => (headers[k.toLowerCase()] = v));
+    const ih = init.headers;
+    if (ih instanceof Headers) ih.forEach((v, k) => (headers[k.toLowerCase()] = v));
+    else if (ih && !Array.isArray(ih) && typeof (ih as { forEach?: unknown }).forEach === 'function') (ih as unknown as Headers).forEach((v, k) => (headers[k.toLowerCase()] = v));
     else if (Array.isArray(ih)) for (const [k, v] of ih) headers[String(k).toLowerCase()] = String(v);
-    else if (ih) for (const k of Object.keys(ih)) if (ih[k] != null) headers[k.toLowerCase()] = String(ih[k]);
+    else if (ih) for (const [k, v] of Object.entries(ih as Record<string, string | undefined>)) if (v != null) headers[k.toLowerCase()] = String(v);
     const payload = body == null ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (payload) headers['content-length'] = String(payload.byteLength);
     const mod = url.protocol === 'https:' ? https : http;

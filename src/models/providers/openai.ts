@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import type OpenAIClient from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { AttemptError, ModelConfigError } from '../errors.ts';
 import type { ChatRequest, ChatResponse, CompleteOptions } from '../types.ts';
 import { nodeFetch } from './node-fetch.ts';
-import { estimateTokens, resolveApiKey, sdkAttemptError, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
+import { estimateTokens, finite, pick, resolveApiKey, sdkAttemptError, type ProviderFactory, type ResolvedModelConfig } from './common.ts';
 
 /** Default base URLs of the OpenAI-compatible providers tunelab knows by name. */
 export const OPENAI_COMPATIBLE_BASE_URLS: Record<string, string> = {
@@ -31,18 +32,17 @@ export function openAIChatBody(cfg: ResolvedModelConfig, req: ChatRequest): Reco
 }
 
 /** Text and usage of a chat completion body (live answers and batch output lines). Throws AttemptError 'malformed'. */
-export function parseOpenAIChat(r: any, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
-  const text = r?.choices?.[0]?.message?.content;
+export function parseOpenAIChat(r: unknown, req: ChatRequest): { text: string; usage: { input: number; output: number } } {
+  const text = pick(r, 'choices', 0, 'message', 'content');
   if (typeof text !== 'string') {
-    if (r?.choices?.[0]?.message && text == null) {
+    if (pick(r, 'choices', 0, 'message') && text == null) {
       // a refusal or tool call without text content: an empty answer, not a transport fault
     } else throw new AttemptError('malformed', 'malformed response (no choices[0].message.content)', true);
   }
   const out = typeof text === 'string' ? text : '';
-  const u = r.usage;
   const usage = {
-    input: Number.isFinite(u?.prompt_tokens) ? u.prompt_tokens : estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
-    output: Number.isFinite(u?.completion_tokens) ? u.completion_tokens : estimateTokens(out.length),
+    input: finite(pick(r, 'usage', 'prompt_tokens')) ?? estimateTokens(req.messages.reduce((n, m) => n + m.content.length, 0)),
+    output: finite(pick(r, 'usage', 'completion_tokens')) ?? estimateTokens(out.length),
   };
   return { text: out, usage };
 }
@@ -65,7 +65,7 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     project: null,
     maxRetries: 0,
     timeout: cfg.timeoutMs,
-    fetch: nodeFetch as any,
+    fetch: nodeFetch,
   });
   return {
     id: cfg.id,
@@ -75,9 +75,9 @@ export const openAICompatibleProvider: ProviderFactory = (cfg, deps) => {
     async complete(req: ChatRequest, opts?: CompleteOptions): Promise<ChatResponse> {
       const body = openAIChatBody(cfg, req);
       const t0 = performance.now();
-      let r: any;
+      let r: unknown;
       try {
-        r = await client.chat.completions.create(body as any, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
+        r = await client.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, { signal: opts?.signal, timeout: opts?.timeoutMs ?? cfg.timeoutMs });
       } catch (e) {
         throw sdkAttemptError(e, baseURL);
       }
