@@ -8,7 +8,7 @@ import { checkAssertions, type AssertionResult } from './assertions.ts';
 import { modelFactory, preflightModels } from './models.ts';
 import { buildRunReport } from './report.ts';
 import { executeExperiment, prepareExperiment, type RunOptions, type RunOutcome } from './runner.ts';
-import { openRunStore } from './store-adapter.ts';
+import { acquireWriterLock, openStore } from '../store/index.ts';
 
 export interface ExperimentResult extends Omit<RunOutcome, 'store'> {
   report: RunReport;
@@ -33,9 +33,18 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions & { e
   const secrets = loaded.config.models
     .map((m) => env[m.apiKeyEnv ?? DEFAULT_KEY_ENV[m.provider] ?? ''])
     .filter((v): v is string => typeof v === 'string' && v.length >= 4);
-  const store = openRunStore(dbPath, { secrets, env });
+  // one writer per store: a second run on it is refused (exit 2) naming the holder's pid
+  const lock = acquireWriterLock(dbPath);
+  let store;
   try {
-    const models = modelFactory(loaded.config, { cache: store.cache, onCall: store.logCall, env });
+    store = openStore(dbPath, { secrets, env });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  try {
+    const batch = { stateFile: join(loaded.outputDir, 'batches.json'), all: opts.batch, log: (message: string) => opts.onEvent?.({ type: 'log', message }) };
+    const models = modelFactory(loaded.config, { cache: store.cache, onCall: store.logCall, env, batch });
     const outcome = await executeExperiment(prepared, store, models, opts);
     const report = buildRunReport(store, outcome.runId);
     const assertions = outcome.interrupted ? [] : checkAssertions(report, loaded.config.assert, { arms: opts.arms });
@@ -43,6 +52,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions & { e
     const { store: _s, ...rest } = outcome;
     return { ...rest, report, assertions, exitCode: failed ? 1 : 0, dbPath, runDir: join(loaded.outputDir, 'runs', outcome.runId) };
   } finally {
-    store.close();
+    try {
+      store.close();
+    } finally {
+      lock.release();
+    }
   }
 }

@@ -14,10 +14,11 @@ export {
   type AssertConfig,
 } from './config.ts';
 export type { RunEvent } from './events.ts';
-export { prepareExperiment, executeExperiment, newRunId, type RunOptions, type RunOutcome, type Prepared } from './runner.ts';
+export { prepareExperiment, executeExperiment, type RunOptions, type RunOutcome, type Prepared } from './runner.ts';
 export { modelFactory, preflightModels, checkReachable, modelConfigFor, modelsOfArm, type ModelFactory, type ModelDeps } from './models.ts';
 export { buildRunReport, reportFrom } from './report.ts';
 export { checkAssertions, DEFAULT_MAX_ERROR_RATE, type AssertionResult } from './assertions.ts';
 export { runExperiment, storePath, type ExperimentResult } from './experiment.ts';
-export { openRunStore, type ExperimentStore } from './store-adapter.ts';
-export type { RunStore, RunRecord, ArmRecord, ResultRecord, RunMeta, RunStatus, ArmStatus } from './persist.ts';
+// the record model lives in src/store; these names are kept for the runner's callers
+export { openStore as openRunStore, newRunId, type Store as ExperimentStore, type Store as RunStore } from '../store/index.ts';
+export type { RunRecord, ArmRecord, ArmProgress, ResultRecord, RunMeta, RunStatus, ArmStatus } from '../store/index.ts';

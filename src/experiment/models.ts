@@ -2,7 +2,7 @@
 // plus the pre-flight checks that turn a bad model config or an unreachable endpoint into bad input
 // before anything is written.
 import { connect } from 'node:net';
-import { createModel, type CallRecord, type ModelConfig, type ResponseCache, type TunelabModel } from '../models/index.ts';
+import { batchLayers, createModel, type BatchDeps, type CallRecord, type ModelConfig, type ResponseCache, type TunelabModel } from '../models/index.ts';
 import type { ChatModel, ChatRequest, CompleteOptions } from '../models/types.ts';
 import { InputError } from '../task/index.ts';
 import type { ExperimentConfig, ArmConfig } from './config.ts';
@@ -16,6 +16,8 @@ export interface ModelDeps {
   /** every attempt and cache hit, with the run and arm it belongs to */
   onCall?: (c: CallRecord, runId: string, arm: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** batch mode: where submitted batches are remembered, `--batch`, progress lines */
+  batch?: Pick<BatchDeps, 'stateFile' | 'all' | 'log'>;
 }
 
 /** A config for an id: a models[] entry, or a `local:<path>` reference (with the settings of the `like` entry). */
@@ -23,9 +25,12 @@ export function modelConfigFor(config: ExperimentConfig, id: string, where = 'mo
   const m = config.models.find((x) => x.id === id);
   if (m) return m;
   if (id.startsWith('local:')) {
-    const { id: _id, model: _model, path: _path, ...settings } = (like ? config.models.find((x) => x.id === like) : undefined) ?? ({} as Partial<ModelConfig>);
+    const { id: _id, model: _model, path: _path, batch: _batch, ...settings } = (like ? config.models.find((x) => x.id === like) : undefined) ?? ({} as Partial<ModelConfig>);
     return { ...settings, id, provider: 'local', path: id.slice('local:'.length) } as ModelConfig;
   }
+  // a model an arm made at a hosted provider (a fine-tuned model) answers at its base model's endpoint, with its settings
+  const base = like ? config.models.find((x) => x.id === like) : undefined;
+  if (base && base.provider !== 'local') return { ...base, id, model: id };
   throw new InputError(where, `unknown model '${id}' (models: ${config.models.map((x) => x.id).join(', ')})`);
 }
 
@@ -39,12 +44,15 @@ export function modelFactory(config: ExperimentConfig, deps: ModelDeps = {}): Mo
           let m = made.get(key);
           if (!m) {
             const idx = config.models.findIndex((x) => x.id === id);
-            const base = createModel(modelConfigFor(config, id, `arms[${arm}].model`, options?.like), {
+            const mcfg = modelConfigFor(config, id, `arms[${arm}].model`, options?.like);
+            const where = idx >= 0 ? `models[${idx}]` : `model ${id}`;
+            const base = createModel(mcfg, {
               cache: deps.cache,
               noCache: !opts.cache,
               env: deps.env,
               onCall: deps.onCall ? (c) => deps.onCall!(c, runId, arm) : undefined,
-              where: idx >= 0 ? `models[${idx}]` : `model ${id}`,
+              where,
+              layers: batchLayers(mcfg, { ...deps.batch, env: deps.env, where }),
             });
             m = withMeta(base, { run: runId, arm });
             made.set(key, m);
@@ -93,7 +101,9 @@ export async function preflightModels(config: ExperimentConfig, arms: ArmConfig[
   for (const id of used) {
     const idx = config.models.findIndex((x) => x.id === id);
     const where = idx >= 0 ? `models[${idx}]` : `model ${id}`;
-    const m = createModel(modelConfigFor(config, id), { env: opts.env, where });
+    const mcfg = modelConfigFor(config, id);
+    const m = createModel(mcfg, { env: opts.env, where });
+    batchLayers(mcfg, { env: opts.env, where }); // `batch:` on a provider without a batch API is bad input
     const endpoint = m.info.endpoint;
     if (!endpoint || !/^https?:\/\//i.test(endpoint) || seen.has(endpoint)) continue;
     seen.add(endpoint);

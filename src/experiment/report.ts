@@ -5,11 +5,11 @@ import { summarize } from '../metrics/index.ts';
 import { compareOnMetric } from '../metrics/index.ts';
 import { decisionOfRun } from '../decide/index.ts';
 import type { ArmReport, PairedComparison, RunReport } from '../report/types.ts';
-import type { ArmRecord, ResultRecord, RunRecord, RunStore } from './persist.ts';
+import type { ArmRecord, ResultRecord, RunRecord, Store } from '../store/index.ts';
 
 const ZERO = { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 };
 
-export function buildRunReport(store: RunStore, runId: string): RunReport {
+export function buildRunReport(store: Pick<Store, 'getRun' | 'listArms' | 'results'>, runId: string): RunReport {
   const run = store.getRun(runId);
   if (!run) throw new Error(`no run ${runId}`);
   const arms = store.listArms(runId);

@@ -1,14 +1,17 @@
 // The resumable experiment runner:
 //   load task → seeded split → for each arm: prepare(train+dev only) → evaluate on test (bounded
 //   concurrency) → results written in batched transactions.
-// Resume: a run of the same config and data that did not finish is continued: examples already stored
-// are skipped, prepared arms are restored from their stored artifact, and the response cache serves any
-// call that completed but whose result was not yet written. Nothing is written before every input check
-// (config, data, split, models, endpoints) has passed.
+// Resume: a run of the same config and data that did not finish is continued under its run id: examples
+// already stored are skipped, prepared arms are restored from their stored artifact, an arm killed while
+// preparing is prepared again with the state it saved (ctx.resume: a training checkpoint, a job id) and
+// its engineering cost adds the time spent before the kill, and the response cache serves any call that
+// completed but whose result was not yet written. Nothing is written before every input check (config,
+// data, split, models, endpoints) has passed; the run row is written before preparation starts, and a new
+// run stopped by bad input found while preparing is deleted with its folder.
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InputError, loadTask, splitExamples, type Example, type Split } from '../task/index.ts';
 import { createScorer } from '../metrics/index.ts';
 import type { ChatModel } from '../models/types.ts';
@@ -20,7 +23,7 @@ import { labelSetWarnings } from '../decide/index.ts';
 import { armKind, loadArmKinds } from './arms/index.ts';
 import type { LoadedConfig, ArmConfig } from './config.ts';
 import type { RunEvent } from './events.ts';
-import type { ArmRecord, ResultRecord, RunRecord, RunStore } from './persist.ts';
+import type { ArmProgress, ArmRecord, ResultRecord, RunRecord, Store } from '../store/index.ts';
 import type { ModelFactory } from './models.ts';
 
 export interface RunOptions {
@@ -32,6 +35,10 @@ export interface RunOptions {
   fresh?: boolean;
   onEvent?: (e: RunEvent) => void;
   signal?: AbortSignal;
+  /** on abort, cancel jobs running at fine-tuning providers (default: leave them running; a rerun resumes them) */
+  cancelJobs?: boolean;
+  /** send calls of models whose provider has a batch API through it (`tunelab run --batch`) */
+  batch?: boolean;
   /** results per write transaction (default 512) */
   batchSize?: number;
   /** longest a finished result waits before it is written, ms (default 250) */
@@ -56,12 +63,14 @@ export interface RunOutcome {
   runId: string;
   resumed: boolean;
   interrupted: boolean;
-  store: RunStore;
+  store: Store;
   /** per arm: what this session did */
   arms: { name: string; status: string; done: number; total: number; cached: number; calls: number; errors: number; error?: string }[];
 }
 
 const ZERO: Spent = { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 };
+/** how often an arm being prepared writes what it has spent so far (ms) */
+const PROGRESS_MS = Number(process.env.TUNELAB_PROGRESS_MS ?? 1000);
 
 /** Everything that can fail on bad input, done before anything is written. */
 export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: string[] } = {}): Promise<Prepared> {
@@ -105,16 +114,11 @@ function hashSplit(split: Split): string {
   return h.digest('hex').slice(0, 16);
 }
 
-export function newRunId(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${t}-${randomBytes(3).toString('hex')}`;
-}
-
 /**
  * Run (or resume) an experiment whose inputs were checked by prepareExperiment.
  * `models` builds ChatModels bound to the store (cache, call records); see models.ts.
  */
-export async function executeExperiment(p: Prepared, store: RunStore, models: ModelFactory, opts: RunOptions = {}): Promise<RunOutcome> {
+export async function executeExperiment(p: Prepared, store: Store, models: ModelFactory, opts: RunOptions = {}): Promise<RunOutcome> {
   const { loaded, split, scorer } = p;
   const { config } = loaded;
   const onEvent = opts.onEvent ?? (() => {});
@@ -146,24 +150,25 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
     testIds: split.test.map((e) => e.id),
     config: config,
   };
-  if (!run) {
-    run = store.createRun({ id: newRunId(), experiment: config.experiment!, configHash: p.runKey, status: 'running', createdAt: Date.now(), meta });
-  } else {
-    store.updateRun(run.id, { status: 'running' });
-  }
+  // The run row exists before any arm is prepared, so a kill at any point resumes this run id.
+  if (!run) run = store.createRun({ experiment: config.experiment!, runKey: p.runKey, meta });
+  else store.updateRun(run.id, { status: 'running' });
   const runId = run.id;
   const runDir = join(loaded.outputDir, 'runs', runId);
   mkdirSync(runDir, { recursive: true });
   logFile = join(runDir, 'run.log');
+  for (const { config: c, arm } of p.arms) if (!store.getArm(runId, c.name)) store.putArm({ run: runId, name: c.name, kind: arm.kind, status: 'pending' });
   emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
+  // before anything is spent: prompts whose labels differ from the data's
+  if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
   // before anything is spent: prompts whose labels differ from the data's
   if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
 
   const outcome: RunOutcome = { runId, resumed, interrupted: false, store, arms: [] };
   const training = { train: split.train, dev: split.dev };
+  let deleted = false;
   try {
-    // Phase 1: prepare every arm (train and dev only). For a new run nothing is written until all arms
-    // are prepared, so bad input found while preparing (a demo id not in train...) leaves no trace.
+    // Phase 1: prepare every arm (train and dev only).
     const ready: { a: ArmRun; predictor: Predictor; rec: ArmRecord }[] = [];
     for (const { config: armCfg, arm } of p.arms) {
       if (opts.signal?.aborted) break;
@@ -173,7 +178,6 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
       else ready.push({ a, predictor: r.predictor, rec: r.rec });
       if ('summary' in r && r.summary.status === 'interrupted') break;
     }
-    store.commit(runId);
     // Phase 2: evaluate each prepared arm on the test split.
     for (const { a, predictor, rec } of ready) {
       if (opts.signal?.aborted) break;
@@ -184,16 +188,26 @@ export async function executeExperiment(p: Prepared, store: RunStore, models: Mo
     const order = new Map(p.arms.map((x, i) => [x.config.name, i]));
     outcome.arms.sort((x, y) => (order.get(x.name) ?? 0) - (order.get(y.name) ?? 0));
   } catch (err) {
-    // a new run stopped before anything was written: remove its work folders too
-    if (!resumed && !store.committed(runId)) rmSync(runDir, { recursive: true, force: true });
+    // bad input found while preparing a new run (a demo id not in train...): the run never existed
+    if (!resumed && isBadInput(err) && store.countResults(runId) === 0) {
+      logFile = undefined;
+      store.deleteRun(runId);
+      rmSync(runDir, { recursive: true, force: true });
+      deleted = true;
+    }
     throw err;
   } finally {
-    const aborted = Boolean(opts.signal?.aborted);
-    outcome.interrupted = aborted;
-    const arms = store.listArms(runId);
-    const allDone = p.arms.every((a) => arms.find((x) => x.name === a.config.name)?.status === 'done' || arms.find((x) => x.name === a.config.name)?.status === 'failed');
-    store.updateRun(runId, aborted || !allDone ? { status: 'interrupted' } : { status: 'done', finishedAt: Date.now() });
-    emit({ type: 'run-end', runId });
+    if (!deleted) {
+      const aborted = Boolean(opts.signal?.aborted);
+      outcome.interrupted = aborted;
+      const arms = store.listArms(runId);
+      const allDone = p.arms.every((a) => {
+        const st = arms.find((x) => x.name === a.config.name)?.status;
+        return st === 'done' || st === 'failed';
+      });
+      store.updateRun(runId, aborted || !allDone ? { status: 'interrupted' } : { status: 'done', finishedAt: Date.now() });
+      emit({ type: 'run-end', runId });
+    }
   }
   return outcome;
 }
@@ -203,7 +217,7 @@ interface ArmRun {
   runDir: string;
   arm: Arm;
   armCfg: ArmConfig;
-  store: RunStore;
+  store: Store;
   models: ModelFactory;
   test: Example[];
   training: { train: Example[]; dev: Example[] };
@@ -232,6 +246,13 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
   const workDir = join(a.runDir, 'arms', safeName(name));
   mkdirSync(workDir, { recursive: true });
   const bound = a.models.forArm(runId, name, { cache: a.opts.cache !== false });
+  let armRec: ArmRecord = existing ?? { run: runId, name, kind: arm.kind, status: 'pending' };
+  // what earlier sessions spent preparing this arm before they were stopped, and the state they saved
+  const prior: ArmProgress | undefined = armRec.status === 'preparing' || armRec.status === 'pending' ? armRec.progress : undefined;
+  const priorMs = prior?.spent.ms ?? 0;
+  const t0 = performance.now();
+  let state = prior?.state;
+  const progress = (): ArmProgress => ({ spent: { ...ZERO, ...(prior?.spent ?? {}), ms: priorMs + (performance.now() - t0) }, sessions: (prior?.sessions ?? 0) + 1, ...(state !== undefined ? { state } : {}) });
   const ctx: ArmContext = {
     data: a.training,
     scorer,
@@ -243,23 +264,40 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
     log: (message: string) => emit({ type: 'log', arm: name, message }),
     isTest: testMembership(a.test),
     signal: a.opts.signal,
+    cancelJobs: a.opts.cancelJobs,
+    resume: prior?.state,
+    save: (s: unknown) => {
+      state = s;
+      store.saveProgress(runId, name, progress());
+    },
   };
 
   // Prepare, or restore what a previous session prepared.
   let predictor: Predictor;
   let restored = false;
-  let armRec: ArmRecord = existing ?? { run: runId, name, kind: arm.kind, status: 'pending' };
+  let ticker: NodeJS.Timeout | undefined;
   try {
     emit({ type: 'arm-prepare', arm: name, kind: arm.kind });
-    if (existing && existing.status !== 'pending' && existing.artifact !== undefined && arm.restore) {
+    const canRestore = (existing?.status === 'prepared' || existing?.status === 'done' || existing?.status === 'failed') && existing.artifact !== undefined;
+    if (existing && canRestore && arm.restore) {
       predictor = await arm.restore(ctx, existing.artifact);
       restored = true;
       if (existing.spent) predictor.spent = existing.spent;
       if (existing.training && !predictor.training) predictor.training = existing.training;
     } else {
-      const t0 = performance.now();
+      // the time and calls spent so far are written as they accrue, so a kill loses none of them
+      armRec = { ...armRec, kind: arm.kind, status: 'preparing', progress: progress(), error: undefined };
+      store.putArm(armRec);
+      ticker = setInterval(() => {
+        store.saveProgress(runId, name, progress());
+        store.flushCalls();
+      }, PROGRESS_MS);
+      ticker.unref?.();
       predictor = await arm.prepare(ctx);
-      if (!predictor.spent) predictor.spent = { ...ZERO, ms: performance.now() - t0 };
+      const ms = performance.now() - t0;
+      const own = predictor.spent ?? { ...ZERO, ms };
+      // time spent by sessions that were stopped is engineering time too (their calls replay from the cache)
+      predictor.spent = { ...own, ms: own.ms + priorMs };
     }
     armRec = {
       ...armRec,
@@ -271,17 +309,23 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
       spent: predictor.spent,
       training: predictor.training,
       notes: predictor.notes,
+      progress: undefined,
       error: undefined,
     };
     store.putArm(armRec);
     emit({ type: 'arm-prepared', arm: name, restored, spent: predictor.spent });
   } catch (err) {
-    if (a.opts.signal?.aborted) return { summary: { ...summary, status: 'interrupted' } };
+    if (a.opts.signal?.aborted) {
+      if (armRec.status === 'preparing') store.saveProgress(runId, name, progress());
+      return { summary: { ...summary, status: 'interrupted' } };
+    }
     if (isBadInput(err)) throw err;
     const msg = oneLine(err);
-    store.putArm({ ...armRec, kind: arm.kind, status: 'failed', error: msg });
+    store.putArm({ ...armRec, kind: arm.kind, status: 'failed', error: msg, progress: armRec.status === 'preparing' ? progress() : armRec.progress });
     emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
     return { summary: { ...summary, status: 'failed', error: msg } };
+  } finally {
+    if (ticker) clearInterval(ticker);
   }
   return { predictor, rec: armRec };
 }
@@ -298,7 +342,8 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
   const pending: number[] = [];
   for (let i = 0; i < test.length; i++) if (!done.has(test[i].id)) pending.push(i);
   emit({ type: 'arm-start', arm: name, total, done: done.size });
-  const conc = Math.max(1, Math.min(a.p.loaded.config.concurrency, pending.length));
+  // a batched model takes every pending call at once (they become one provider batch)
+  const conc = Math.max(1, Math.min(predictor.model.info?.batch ? pending.length : a.p.loaded.config.concurrency, pending.length));
   const startDone = done.size;
   const t0 = performance.now();
   let batch: ResultRecord[] = [];
@@ -441,6 +486,7 @@ export function isBadInput(err: unknown): boolean {
   const n = (err as Error)?.name;
   return n === 'InputError' || n === 'ModelConfigError';
 }
+
 
 export function isUnreachable(err: unknown): boolean {
   return (err as Error)?.name === 'ModelCallError' && (err as { kind?: string }).kind === 'unreachable';

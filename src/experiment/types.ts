@@ -40,6 +40,15 @@ export interface ArmContext {
   signal?: AbortSignal;
   /** whether an id or input belongs to the test split (arms refuse demonstrations from test); the split itself stays out of reach */
   isTest?(e: { id?: string; input?: Record<string, unknown> }): boolean;
+  /** on abort, cancel provider fine-tuning jobs instead of leaving them running (`tunelab run --cancel-jobs`) */
+  cancelJobs?: boolean;
+  /**
+   * The state an earlier, interrupted prepare() of this arm saved with `save` (a job id, a finished
+   * search round), or undefined. A resumed run prepares the arm again with it.
+   */
+  resume?: unknown;
+  /** Save state for a later session to continue from (written to the store at once, JSON). */
+  save?(state: unknown): void;
 }
 
 /** An arm is a recipe. */

@@ -1,9 +1,10 @@
 // Persistence for the server's files and fine-tuning jobs. The server talks to this small interface;
-// `storeBackedServerStore` maps it onto the project store's jobs/files tables and `dirServerStore`
-// keeps everything under one folder (JSON + raw file contents), for embedding and tests.
+// `storeBackedServerStore` keeps them in the project store's jobs/files tables (src/store) and
+// `dirServerStore` keeps everything under one folder (JSON + raw file contents), for embedding and tests.
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, renameSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStatus } from '../finetune/index.ts';
+import type { FilesTable, JobsTable } from '../store/index.ts';
 
 export interface FileRecord {
   id: string;
@@ -99,18 +100,8 @@ export function dirServerStore(dir: string): ServerStore {
   };
 }
 
-/** The project store's jobs/files tables, structurally (src/store's Store satisfies it). */
-export interface JobsFilesStore {
-  createJob(job: { id?: string; backend: string; status: string; options: unknown; state?: unknown }): unknown;
-  getJob(id: string): { id: string; status: string; options: unknown; state?: unknown } | undefined;
-  updateJob(id: string, patch: { status?: string; state?: unknown }): unknown;
-  listJobs(opts?: { backend?: string; limit?: number }): { id: string; status: string; options: unknown; state?: unknown }[];
-  createFile(file: { id?: string; filename: string; purpose: string; bytes: number; path: string }): unknown;
-  getFile(id: string): { id: string; filename: string; purpose: string; bytes: number; path: string; createdAt: number } | undefined;
-  listFiles(opts?: { purpose?: string }): { id: string; filename: string; purpose: string; bytes: number; path: string; createdAt: number }[];
-  deleteFile(id: string): boolean;
-  close?(): void;
-}
+/** The project store's jobs and files tables (src/store's Store has them). */
+export type JobsFilesStore = JobsTable & FilesTable & { close?(): void };
 
 /**
  * Server records in the project store: a job row per fine-tuning job (backend "tunelab-server", the

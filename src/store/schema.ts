@@ -106,6 +106,40 @@ export const MIGRATIONS: string[] = [
     created_at  INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: one record model. The run key gets its own column (it was meta.runKey); arms speak the runner's
+  // statuses (pending|preparing|prepared|done|failed; 'evaluating' was the runner's 'prepared') and
+  // keep the predictor's parts in columns, plus `progress` (what an interrupted prepare spent and saved).
+  `
+  ALTER TABLE runs ADD COLUMN run_key TEXT;
+  UPDATE runs SET run_key = json_extract(meta, '$.runKey'), meta = json_remove(meta, '$.runKey') WHERE meta IS NOT NULL AND json_valid(meta);
+  CREATE INDEX runs_by_key ON runs(experiment, run_key, created_at);
+
+  CREATE TABLE arms_v2 (
+    run         TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('pending','preparing','prepared','done','failed')),
+    model_id    TEXT,
+    prompt_hash TEXT,
+    artifact    TEXT,
+    spent       TEXT,
+    training    TEXT,
+    notes       TEXT,
+    progress    TEXT,
+    error       TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (run, name)
+  ) STRICT;
+  INSERT INTO arms_v2 (run, name, kind, status, model_id, prompt_hash, artifact, spent, training, notes, progress, error, created_at, updated_at)
+    SELECT run, name, kind,
+      CASE status WHEN 'evaluating' THEN 'prepared' WHEN 'preparing' THEN 'pending' ELSE status END,
+      predictor ->> '$.modelId', predictor ->> '$.promptHash', predictor -> '$.artifact', spent,
+      predictor -> '$.training', predictor -> '$.notes', NULL, error, created_at, updated_at
+    FROM arms;
+  DROP TABLE arms;
+  ALTER TABLE arms_v2 RENAME TO arms;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { checkAssertions, reportFrom, type ArmRecord, type ResultRecord, type RunRecord } from '../../src/experiment/index.ts';
 
 const run: RunRecord = {
-  id: 'r1', experiment: 'e', configHash: 'k', status: 'done', createdAt: 0, finishedAt: 1000,
+  id: 'r1', experiment: 'e', runKey: 'k', status: 'done', createdAt: 0, finishedAt: 1000,
   meta: { seed: 1, sizes: { train: 1, dev: 1, test: 4 }, metric: { name: 'accuracy', labels: ['a', 'b'], type: 'accuracy' }, data: 'd.jsonl', baseline: 'base', arms: ['base', 'better'], warnings: [], config: {} },
 };
 const row = (id: string, pass: boolean, extra: Partial<ResultRecord> = {}): ResultRecord => ({

@@ -33,8 +33,11 @@ async function scenario(storeEnv: NodeJS.ProcessEnv, echoInAnswers: boolean) {
   const store = openStore(path, { env: storeEnv });
   try {
     const config = { id: 'hosted', provider: 'openai-compatible', baseURL: srv.baseURL, apiKeyEnv: 'TUNELAB_TEST_KEY', retries: 1 };
-    const run = store.createRun({ experiment: 'secrets', config: { models: [config] } });
-    const model = createModel(config, { cache: store, onCall: (c) => store.recordCall(c), backoff: { baseMs: 1, maxMs: 2 } });
+    const run = store.createRun({
+      experiment: 'secrets', runKey: 'k',
+      meta: { seed: 1, sizes: { train: 0, dev: 0, test: 2 }, metric: { name: 'accuracy', type: 'accuracy' }, data: 'd', arms: ['zero'], warnings: [], config: { models: [config] } },
+    });
+    const model = createModel(config, { cache: store.cache, onCall: (c) => store.recordCall(c), backoff: { baseMs: 1, maxMs: 2 } });
     const meta = { run: run.id, arm: 'zero' };
     const ok = await model.complete({ messages: [{ role: 'user', content: 'hello' }] }, { meta });
     srv.failNext('429', 1);
@@ -48,10 +51,12 @@ async function scenario(storeEnv: NodeJS.ProcessEnv, echoInAnswers: boolean) {
     assert.ok(err, 'the failing call must fail');
     assert.ok(!err.message.includes(KEY), err.message);
     assert.ok(!JSON.stringify(err).includes(KEY));
-    store.recordResult({ run: run.id, arm: 'zero', exampleId: 'e1', output: ok.text, score: 1, pass: true, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 1, tokensOut: 1 });
-    store.recordResult({ run: run.id, arm: 'zero', exampleId: 'e2', output: '', score: 0, pass: false, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 0, tokensOut: 0, error: err.message });
-    store.upsertArm({ run: run.id, name: 'zero', kind: 'prompt', status: 'failed', error: err.message });
-    store.setRunStatus(run.id, 'done');
+    store.putResults(run.id, 'zero', [
+      { exampleId: 'e1', output: ok.text, score: 1, pass: true, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 1, tokensOut: 1, cached: false },
+      { exampleId: 'e2', output: '', score: 0, pass: false, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 0, tokensOut: 0, cached: false, error: err.message },
+    ]);
+    store.putArm({ run: run.id, name: 'zero', kind: 'prompt', status: 'failed', error: err.message });
+    store.updateRun(run.id, { status: 'done' });
     // the server did receive the key: the plant is real
     assert.equal(srv.count(), 5);
     const calls = store.listCalls(run.id);

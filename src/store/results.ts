@@ -1,0 +1,91 @@
+// Results: one row per (run, arm, test example), idempotent, written in batches.
+import { bool, id, num, optStr, str, StoreError, type Ctx, type Row } from './db.ts';
+import type { ResultRecord } from './types.ts';
+
+export interface ResultsTable {
+  /** validates the whole batch, then inserts it in one transaction; rows already stored are skipped; returns how many were new */
+  putResults(run: string, arm: string, rows: Omit<ResultRecord, 'idx'>[]): number;
+  /** one arm's results in the order they were written */
+  results(run: string, arm: string): ResultRecord[];
+  /** example ids already stored for (run, arm) */
+  doneIds(run: string, arm: string): Set<string>;
+  countResults(run: string, arm?: string): number;
+}
+
+export function resultsTable(ctx: Ctx): ResultsTable {
+  const { db, scrub } = ctx;
+  const q = {
+    ins: db.prepare(`INSERT INTO results (run, arm, example_id, output, score, pass, extracted, expected, latency_ms, cost_usd,
+      tokens_in, tokens_out, cached, error, created_at)
+      VALUES (@run, @arm, @exampleId, @output, @score, @pass, @extracted, @expected, @latencyMs, @costUsd, @tokensIn, @tokensOut,
+        @cached, @error, @createdAt)
+      ON CONFLICT(run, arm, example_id) DO NOTHING`),
+    list: db.prepare('SELECT * FROM results WHERE run = ? AND arm = ? ORDER BY id'),
+    doneIds: db.prepare('SELECT example_id FROM results WHERE run = ? AND arm = ?').pluck(),
+    count: db.prepare('SELECT count(*) FROM results WHERE run = ?').pluck(),
+    countArm: db.prepare('SELECT count(*) FROM results WHERE run = ? AND arm = ?').pluck(),
+  };
+  const check = (run: string, arm: string, r: Omit<ResultRecord, 'idx'>, where: string) => {
+    if (!r || typeof r !== 'object') throw new StoreError(where, 'expected an object');
+    return {
+      run,
+      arm,
+      exampleId: id(`${where}.exampleId`, r.exampleId),
+      output: scrub(str(`${where}.output`, r.output)),
+      score: num(`${where}.score`, r.score),
+      pass: bool(`${where}.pass`, r.pass),
+      extracted: scrub(str(`${where}.extracted`, r.extracted, { optional: true })),
+      expected: scrub(str(`${where}.expected`, r.expected)),
+      latencyMs: num(`${where}.latencyMs`, r.latencyMs, { min: 0 }),
+      costUsd: num(`${where}.costUsd`, r.costUsd, { min: 0 }),
+      tokensIn: num(`${where}.tokensIn`, r.tokensIn, { int: true, min: 0 }),
+      tokensOut: num(`${where}.tokensOut`, r.tokensOut, { int: true, min: 0 }),
+      cached: bool(`${where}.cached`, r.cached, true),
+      error: scrub(str(`${where}.error`, r.error, { optional: true })),
+      createdAt: Date.now(),
+    };
+  };
+  const insert = db.transaction((rows: ReturnType<typeof check>[]) => {
+    let n = 0;
+    for (const row of rows) n += q.ins.run(row).changes;
+    return n;
+  });
+  return {
+    putResults(run, arm, batch) {
+      const r = id('putResults.run', run);
+      const a = id('putResults.arm', arm);
+      if (!Array.isArray(batch)) throw new StoreError('putResults', 'expected an array');
+      const rows = batch.map((x, i) => check(r, a, x, `putResults[${i}]`));
+      ctx.requireRun('putResults.run', r);
+      return insert(rows);
+    },
+    results(run, arm) {
+      return (q.list.all(run, arm) as Row[]).map((r, idx) => {
+        const out: ResultRecord = {
+          exampleId: String(r.example_id),
+          idx,
+          expected: String(r.expected),
+          output: String(r.output),
+          score: Number(r.score),
+          pass: r.pass === 1,
+          tokensIn: Number(r.tokens_in),
+          tokensOut: Number(r.tokens_out),
+          latencyMs: Number(r.latency_ms),
+          costUsd: Number(r.cost_usd),
+          cached: r.cached === 1,
+        };
+        const extracted = optStr(r.extracted);
+        if (extracted !== undefined) out.extracted = extracted;
+        const error = optStr(r.error);
+        if (error !== undefined) out.error = error;
+        return out;
+      });
+    },
+    doneIds(run, arm) {
+      return new Set(q.doneIds.all(run, arm) as string[]);
+    },
+    countResults(run, arm) {
+      return (arm == null ? q.count.get(run) : q.countArm.get(run, arm)) as number;
+    },
+  };
+}
