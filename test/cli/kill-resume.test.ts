@@ -38,7 +38,7 @@ const results = (db: string) =>
   query(db, 'SELECT arm, example_id, output, score, pass, extracted, expected, tokens_in, tokens_out, error FROM results ORDER BY arm, example_id');
 
 test('SIGKILL mid-run, then resume: no call repeated, results identical to an uninterrupted run', { timeout: 120_000 }, async () => {
-  const cfg = spamConfig(server.baseURL);
+  const cfg = spamConfig(server.baseURL, { top: 'baselines: false' });
   const files = { 'tunelab.yaml': cfg, 'messages.jsonl': SPAM_JSONL };
   // 120 emails, test 0.5 → 60 test examples × 2 arms = 120 calls.
   const killed = project(files);
@@ -106,7 +106,7 @@ test('SIGKILL mid-run, then resume: no call repeated, results identical to an un
 });
 
 test('SIGINT stops after the calls in flight (exit 130, run kept as interrupted) and the next run resumes it', { timeout: 120_000 }, async () => {
-  const dir = project({ 'tunelab.yaml': spamConfig(server.baseURL), 'messages.jsonl': SPAM_JSONL });
+  const dir = project({ 'tunelab.yaml': spamConfig(server.baseURL, { top: 'baselines: false' }), 'messages.jsonl': SPAM_JSONL });
   try {
     let received = 0;
     let child: ChildProcess | undefined;

@@ -39,7 +39,8 @@ test('a valid config parses with defaults', () => {
   assert.equal(c.config.concurrency, 16);
   assert.equal(c.config.output, '.tunelab');
   assert.equal(c.outputDir, '/tmp/.tunelab');
-  assert.equal(c.config.arms.length, 2);
+  // accuracy tasks get the automatic baseline arms after the configured ones
+  assert.deepEqual(c.config.arms.map((a) => a.name), ['zero', 'few', 'majority', 'classical']);
   assert.equal(c.config.arms[1].shots, 2);
   assert.match(c.hash, /^[0-9a-f]{16}$/);
 });
