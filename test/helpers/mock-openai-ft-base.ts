@@ -78,7 +78,7 @@ export async function startBase(opts: { apiKey: string; chatPrefix: string; erro
       requests.push(logged);
       if (logged.method === 'POST' && logged.path === `${opts.chatPrefix}/chat/completions`) {
         chats.push({ model: body.model, messages: body.messages });
-        const text = defaultRespond({ model: body.model, messages: body.messages, body });
+        const text = defaultRespond({ messages: body.messages });
         const pt = Math.ceil(body.messages.reduce((n: number, m: any) => n + String(m.content).length, 0) / 4);
         return send(200, {
           id: `chatcmpl-${chats.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,

@@ -7,8 +7,31 @@ import { onlyOneOf, onlyOneOfMessage, promptFields, type PromptConfig } from '..
 export interface FinetuneArmConfig extends PromptConfig {
   name: string;
   kind: 'finetune' | 'finetune+prompt';
-  /** base model: a models[] id of a local model, or local:builtin / local:<path> */
+  /**
+   * backend local: a models[] id of a local model, or local:builtin / local:<path>.
+   * hosted backends: the models[] id whose endpoint serves the base model; the tuned model answers there too.
+   */
   model: string;
+  /** where training runs: local (this machine, default), or a hosted jobs API */
+  backend?: 'local' | 'openai' | 'together' | 'fireworks';
+  /** hosted: the provider's name of the model to fine-tune (default: the models[] entry's model name) */
+  baseModel?: string;
+  /** hosted: refuse to start a job whose estimated cost (USD) is over this */
+  budget?: number;
+  /** hosted: USD per 1M trained tokens (overrides the built-in price table) */
+  trainingPrice?: number;
+  /** hosted: env variable holding the jobs-API key (default OPENAI_API_KEY / TOGETHER_API_KEY / FIREWORKS_API_KEY) */
+  apiKeyEnv?: string;
+  /** hosted: jobs API base URL (default: the model's endpoint for openai/together, https://api.fireworks.ai/v1 for fireworks) */
+  baseURL?: string;
+  /** fireworks: account id */
+  account?: string;
+  /** hosted: added to the tuned model's name */
+  suffix?: string;
+  /** hosted: seconds between polls (default 10) */
+  pollSeconds?: number;
+  /** openai backend: multiplier of the provider's learning rate (learningRate is not sent) */
+  learningRateMultiplier?: number;
   method?: 'lora' | 'full';
   epochs?: number;
   learningRate?: number;
@@ -48,6 +71,16 @@ const trainFields = {
   maxSteps: z.number().int().min(1).optional(),
   maxSeqLen: z.number().int().min(16).optional(),
   patience: z.number().int().min(1).optional(),
+  backend: z.enum(['local', 'openai', 'together', 'fireworks']).optional(),
+  baseModel: z.string().min(1).optional(),
+  budget: z.number().nonnegative().optional(),
+  trainingPrice: z.number().nonnegative().optional(),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY').optional(),
+  baseURL: z.string().url().optional(),
+  account: z.string().min(1).optional(),
+  suffix: z.string().min(1).max(64).optional(),
+  pollSeconds: z.number().positive().optional(),
+  learningRateMultiplier: z.number().positive().optional(),
 };
 
 export const finetuneArmSchema = z.strictObject({ ...trainFields, kind: z.literal('finetune') }).refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;

@@ -1,15 +1,18 @@
-// Fine-tuned arms on the local engine:
+// Fine-tuned arms, trained on the local engine (backend: local) or at a hosted jobs API (backend:
+// openai | together | fireworks; see finetune/hosted):
 //   finetune         train (LoRA or full) on the train split rendered with the arm's prompt; dev split for
 //                    validation loss and early stopping; evaluate the trained weights behind the same prompt.
 //   finetune+prompt  the same training, then the fine-tuned model behind an engineered / few-shot prompt
 //                    (demos drawn from train). Identical training (same records and settings) is done once
 //                    per run and shared between arms.
-// The arm sees only ctx.data (train + dev); the test split never reaches the trainer.
+// The arm sees only ctx.data (train + dev); the test split never reaches the trainer. Every fine-tune
+// arm writes the exact records its trainer sees to train.jsonl and dev.jsonl in its arm folder.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { applySelection, baseProgram, preloadPrompt, type CreateOptions, type TemplateProgram } from '../../prompting/index.ts';
-import { LocalFineTuneBackend, runToCompletion, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
+import { LocalFineTuneBackend, runToCompletion, toJsonl, type FineTuneJob, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
+import { trainHosted, type HostedFineTuneOptions } from '../../finetune/hosted/index.ts';
 import type { ChatModel } from '../../models/types.ts';
 import type { Example } from '../../task/types.ts';
 import { InputError, Rng } from '../../core/index.ts';
@@ -40,6 +43,22 @@ function recordsOf(examples: Example[], program: TemplateProgram): TrainingRecor
 }
 
 interface TrainedArtifact { kind: 'tunelab.finetune'; modelDir: string; summary: TrainSummary; reused: boolean; key: string }
+
+/** What a hosted fine-tune produced; a resumed run rebuilds the predictor from it without asking the provider again. */
+interface HostedArtifact {
+  kind: 'tunelab.hosted-finetune';
+  result: {
+    model: string; jobId: string; status: string; trainedTokens: number; trainedTokensSource: string; costUsd: number; costSource: string; seconds: number; resumedJob: boolean;
+    estimate?: { tokens: number; costUsd: number | null; pricePerMTok: number | null; note: string };
+  };
+}
+
+/** The exact records the trainer sees, as chat JSONL in the arm's folder. */
+export function writeTrainingFiles(dir: string, train: TrainingRecord[], dev?: TrainingRecord[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(train));
+  writeFileSync(join(dir, 'dev.jsonl'), toJsonl(dev ?? []));
+}
 
 const inFlight = new Map<string, Promise<{ summary: TrainSummary; reused: boolean }>>();
 
@@ -91,7 +110,8 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
   const pre = preloadPrompt(config, where, opts.baseDir);
   const method = config.method ?? 'lora';
 
-  async function build(ctx: ArmContext, artifact?: TrainedArtifact): Promise<Predictor> {
+  async function build(ctx: ArmContext, artifact?: TrainedArtifact | HostedArtifact): Promise<Predictor> {
+    if ((config.backend ?? 'local') !== 'local') return buildHosted(ctx, artifact?.kind === 'tunelab.hosted-finetune' ? artifact : undefined);
     const t0 = Date.now();
     const seed = config.seed ?? ctx.seed;
     const labels = ctx.labels ?? ctx.scorer.labels;
@@ -104,6 +124,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
     const records = recordsOf(train, program);
     const validation = dev.length ? recordsOf(dev, program) : undefined;
+    writeTrainingFiles(ctx.workDir, records, validation);
     const lr = config.learningRate ?? (method === 'lora' ? 2e-3 : 3e-4);
     const ftOpts: FineTuneOptions = {
       baseModel: baseDir, method, epochs: config.epochs ?? 3, learningRate: lr, batchSize: config.batchSize ?? 8,
@@ -112,7 +133,8 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     };
     const key = createHash('sha256').update(JSON.stringify({ baseDir: resolve(baseDir), records, validation, ...ftOpts, outputDir: undefined, validationN: validation?.length, patience: config.patience ?? 2, maxSeqLen: config.maxSeqLen })).digest('hex').slice(0, 16);
     // shared by the run's arms: <run>/arms/_finetuned/<key>
-    const dir = artifact?.modelDir && existsSync(join(artifact.modelDir, 'config.json')) ? artifact.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
+    const local = artifact?.kind === 'tunelab.finetune' ? artifact : undefined;
+    const dir = local?.modelDir && existsSync(join(local.modelDir, 'config.json')) ? local.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
     mkdirSync(dirname(dir), { recursive: true });
     ctx.log(`fine-tuning ${method} on ${records.length} train examples (${validation?.length ?? 0} dev for validation) from ${baseDir}`);
     const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx);
@@ -142,11 +164,75 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     };
   }
 
+  /** backend openai | together | fireworks: a job at the provider; the tuned model answers at the base model's endpoint. */
+  async function buildHosted(ctx: ArmContext, artifact?: HostedArtifact): Promise<Predictor> {
+    const t0 = Date.now();
+    const backend = config.backend as 'openai' | 'together' | 'fireworks';
+    const seed = config.seed ?? ctx.seed;
+    const labels = ctx.labels ?? ctx.scorer.labels;
+    const bctx = { inputFields: ctx.inputFields, labels, seed, train: ctx.data.train };
+    const program = baseProgram(config, pre, bctx);
+    const baseModel = ctx.model(config.model);
+    const info = baseModel.info;
+    if (!info || info.provider === 'local') throw new InputError(`${where}.model`, `backend ${backend} trains at a provider: model must name a models[] entry of that provider (its endpoint serves the tuned model)`);
+    const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+    const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
+    if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
+    const records = recordsOf(train, program);
+    const validation = dev.length ? recordsOf(dev, program) : undefined;
+    writeTrainingFiles(ctx.workDir, records, validation);
+    const lr = config.learningRate ?? (backend === 'together' ? 1e-5 : 1e-4);
+    const opts: HostedFineTuneOptions = {
+      baseModel: config.baseModel ?? info.model, method, epochs: config.epochs ?? 3, learningRate: lr, batchSize: config.batchSize,
+      rank: method === 'lora' ? config.rank : undefined, alpha: config.alpha, dropout: config.dropout, targetModules: config.targetModules, seed,
+      outputDir: '', validation, suffix: config.suffix, maxSeqLen: config.maxSeqLen, learningRateMultiplier: config.learningRateMultiplier,
+    };
+    let r: HostedArtifact['result'];
+    if (artifact?.result) r = artifact.result;
+    else {
+      const resumed = ctx.resume as { job?: FineTuneJob } | undefined;
+      const out = await trainHosted({
+        backend, where, records, opts, workDir: ctx.workDir, apiKeyEnv: config.apiKeyEnv, account: config.account,
+        // the jobs API of an OpenAI-shaped or Together endpoint is at the same base URL as its chat API
+        baseURL: config.baseURL ?? (backend === 'fireworks' ? undefined : info.endpoint),
+        budgetUsd: config.budget, trainingPrice: config.trainingPrice, pollMs: (config.pollSeconds ?? 10) * 1000,
+        cancelOnAbort: ctx.cancelJobs, signal: ctx.signal, log: ctx.log, resumeJob: resumed?.job,
+        onJob: (job) => ctx.save?.({ job }),
+      });
+      r = {
+        model: out.model, jobId: out.job.id, status: out.state.providerStatus, trainedTokens: out.trainedTokens, trainedTokensSource: out.trainedTokensSource,
+        costUsd: out.costUsd, costSource: out.costSource, seconds: out.seconds, resumedJob: out.resumed,
+        estimate: out.estimate ? { tokens: out.estimate.tokens, costUsd: Number.isFinite(out.estimate.costUsd) ? out.estimate.costUsd : null, pricePerMTok: out.estimate.pricePerMTok ?? null, note: out.estimate.note ?? '' } : undefined,
+      };
+      ctx.log(`${backend} job ${r.jobId} ${r.status}: ${r.model}; ${r.trainedTokens} trained tokens (${r.trainedTokensSource}), $${r.costUsd.toFixed(4)} (${r.costSource})`);
+    }
+    let model = ctx.model(r.model, { like: config.model });
+    let prog = program;
+    if (config.kind === 'finetune+prompt' && config.shots) {
+      ({ program: prog, model } = await applySelection(program, { strategy: config.strategy ?? 'random', k: config.shots }, bctx, model, undefined, `${where}.shots`));
+    }
+    return {
+      model,
+      prompt: prog,
+      spent: { calls: 0, tokensIn: r.trainedTokens, tokensOut: 0, costUsd: 0, ms: Date.now() - t0 },
+      training: {
+        seconds: r.seconds, costUsd: r.costUsd, modelId: r.model,
+        details: {
+          backend, jobId: r.jobId, providerStatus: r.status, method, epochs: opts.epochs, learningRate: backend === 'openai' ? undefined : lr,
+          learningRateMultiplier: opts.learningRateMultiplier, rank: opts.rank, baseModel: opts.baseModel, trainExamples: records.length, devExamples: validation?.length ?? 0,
+          trainedTokens: r.trainedTokens, trainedTokensSource: r.trainedTokensSource, costSource: r.costSource, estimate: r.estimate, resumedJob: r.resumedJob,
+        },
+      },
+      notes: { promptHash: prog.hash, demos: prog.demos.map((d) => d.id), backend, jobId: r.jobId, tunedModel: r.model, trainingFiles: ['train.jsonl', ...(validation ? ['dev.jsonl'] : [])] },
+      artifact: { kind: 'tunelab.hosted-finetune', result: r } satisfies HostedArtifact,
+    };
+  }
+
   return {
     name: config.name,
     kind: config.kind,
     prepare: (ctx) => build(ctx),
-    restore: (ctx, artifact) => build(ctx, artifact as TrainedArtifact),
+    restore: (ctx, artifact) => build(ctx, artifact as TrainedArtifact | HostedArtifact),
   };
 }
 
