@@ -4,6 +4,10 @@ import * as ort from 'onnxruntime-node';
 import type { DType, Graph, Value } from './graph.ts';
 import { emitOnnx } from './onnx.ts';
 
+// Offline means offline: onnxruntime's telemetry (DNS lookups of its event collector, device ids) is off for
+// every session. The native library reads this variable when its environment is created at the first session.
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
 export type HostArray = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
 export interface RuntimeSettings {
