@@ -51,6 +51,8 @@ program
   .option('--json', 'machine-readable output on stdout (one JSON object)')
   .option('--arm <name...>', 'run only these arms')
   .option('--fresh', 'start a new run even if an interrupted one exists')
+  .option('--cancel-jobs', 'on Ctrl-C, cancel fine-tuning jobs running at providers (default: leave them running; a rerun resumes them)')
+  .option('--batch', "send the calls of OpenAI and Anthropic models through the provider's batch API (half price, answers within 24 h)")
   .option('-q, --quiet', 'no progress output')
   .action(lazyCommand('run'));
 
@@ -73,6 +75,17 @@ program
   .action(lazyCommand('runs'));
 
 program
+  .command('view')
+  .description('browse runs in a local web app: examples side by side, the messages each arm sent, live progress, run comparison')
+  .option('-c, --config <file>', 'config whose output folder holds the store', 'tunelab.yaml')
+  .option('--store <file>', 'path to the SQLite store (overrides --config)')
+  .option('-p, --port <n>', 'port (0 picks a free one)', '4173')
+  .option('--host <addr>', 'address to bind (default 127.0.0.1)')
+  .option('--open', 'open it in the browser')
+  .option('--api-key-env <NAME>', 'require "Authorization: Bearer <key>" with the key from this variable (default TUNELAB_API_KEY, when set)')
+  .action(lazyCommand('view'));
+
+program
   .command('init')
   .description('write a commented starter tunelab.yaml (and a small data set) that runs as written')
   .argument('[dir]', 'target folder', '.')
@@ -85,6 +98,7 @@ program
 const passthrough: [string, string][] = [
   ['demo', 'run the built-in offline demo: prompt arms vs fine-tuning on the spam task'],
   ['serve', 'OpenAI-compatible HTTP server over the local engine'],
+  ['export', "write a fine-tune arm's data and recipe for Axolotl, TRL, LLaMA-Factory, MLX-LM, Unsloth (+ SkyPilot), or its model as GGUF / Ollama"],
   ['pretrain', 'pretrain the built-in base model from a recipe'],
   ['advise', 'recommend an arm from a stored run (no model calls): --volume, --horizon, --max-latency, budgets'],
 ];

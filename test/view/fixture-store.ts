@@ -126,3 +126,12 @@ export function twoRunStore(): { dir: string; path: string; runs: string[] } {
     s.close();
   }
 }
+
+/** Writes results `from..to` of `arm` (all right) into a run, as a runner would mid-arm. */
+export function addResults(store: Store, runId: string, arm: string, test: FixtureRun['test'], from: number, to: number): void {
+  store.putResults(
+    runId,
+    arm,
+    test.slice(from, to).map((ex) => ({ exampleId: ex.id, expected: ex.label, output: ex.label, extracted: ex.label, score: 1, pass: true, tokensIn: 50, tokensOut: 1, latencyMs: 30, costUsd: 0, cached: false })),
+  );
+}
