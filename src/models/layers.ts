@@ -118,7 +118,9 @@ export function accountingLayer(ctx: LayerContext): ModelLayer {
         const latencyMs = performance.now() - t0;
         if (!r || typeof r.text !== 'string') throw new AttemptError('malformed', 'provider returned no text', true);
         const usage = { input: tokenCount(r.usage?.input), output: tokenCount(r.usage?.output) };
-        const out: ChatResponse = { text: r.text, usage, latencyMs, costUsd: costOf(ctx.price, usage, latencyMs) };
+        const cpuMs = typeof r.cpuMs === 'number' && Number.isFinite(r.cpuMs) && r.cpuMs >= 0 ? r.cpuMs : undefined;
+        const out: ChatResponse = { text: r.text, usage, latencyMs, costUsd: costOf(ctx.price, usage, latencyMs, cpuMs) };
+        if (cpuMs !== undefined) out.cpuMs = cpuMs;
         if (r.finishReason) out.finishReason = r.finishReason;
         ctx.report({ hash, request: req, attempt: o.attempt ?? 1, cached: false, ok: true, response: { text: out.text }, usage, latencyMs, costUsd: out.costUsd, meta: o.meta });
         return out;

@@ -98,6 +98,12 @@ export interface LocalModelOptions {
   reserve?: number;
 }
 
+/** Process CPU time (user + system, all threads) since `start`, in ms. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
 /** Runs one job at a time: the engine computes synchronously, so queued calls just wait their turn. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -157,19 +163,20 @@ export class LocalModel implements ProviderModel {
   private async completeChoice(req: ChatRequest, choices: string[], options?: CompleteOptions): Promise<ChatResponse> {
     if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');
     const t0 = performance.now();
-    const scores = await this.scoreCandidates(req, choices);
+    const { scores, cpuMs } = await this.scoreTimed(req, choices);
     let best = 0;
     for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
     const m = await load(this.dir);
     const input = this.promptIds(m, req.messages, 0).length;
     const output = m.tokenizer.encode(choices[best], { addSpecialTokens: false }).length + 1;
-    return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0 };
+    return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs };
   }
 
   /** Generates with text deltas as they come (held back while they could still become a stop sequence). */
   async stream(req: ChatRequest, onDelta: (text: string) => void, options?: CompleteOptions): Promise<ChatResponse> {
     const m = await load(this.dir);
     return this.serial.run(async () => {
+      const cpu0 = process.cpuUsage();
       if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');
       const t0 = performance.now();
       const maxTokens = Math.max(1, Math.min(req.maxTokens ?? m.maxNew, m.config.max_position_embeddings - 8));
@@ -194,7 +201,7 @@ export class LocalModel implements ProviderModel {
       const text = g.text ?? m.tokenizer.decode(g.tokens, { skipSpecialTokens: true });
       if (text.length > sent.length && text.startsWith(sent)) onDelta(text.slice(sent.length));
       return {
-        text, usage: { input: ids.length, output: g.tokens.length }, latencyMs: performance.now() - t0, costUsd: 0,
+        text, usage: { input: ids.length, output: g.tokens.length }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs: cpuMsSince(cpu0),
         finishReason: g.finishReason === 'length' ? 'length' : 'stop',
       };
     });
@@ -202,14 +209,20 @@ export class LocalModel implements ProviderModel {
 
   /** Log-likelihood of each candidate as the whole assistant answer (candidate + end-of-turn). */
   async scoreCandidates(req: ChatRequest, candidates: string[]): Promise<number[]> {
+    return (await this.scoreTimed(req, candidates)).scores;
+  }
+
+  /** scoreCandidates with the process CPU time its job took (ms). */
+  private async scoreTimed(req: ChatRequest, candidates: string[]): Promise<{ scores: number[]; cpuMs: number }> {
     const m = await load(this.dir);
     return this.serial.run(async () => {
+      const cpu0 = process.cpuUsage();
       const endTok = m.tokenizer.tokenId('<|im_end|>') ?? m.eos[0];
       const cands = candidates.map((c) => [...m.tokenizer.encode(c, { addSpecialTokens: false }), ...(endTok !== undefined ? [endTok] : [])]);
       const longest = Math.max(...cands.map((c) => c.length));
       const ids = this.promptIds(m, req.messages, longest + 1);
       const [scores] = await m.gen.scoreCandidates([ids], cands);
-      return scores.map((s) => s.logprob);
+      return { scores: scores.map((s) => s.logprob), cpuMs: cpuMsSince(cpu0) };
     });
   }
 }

@@ -45,9 +45,9 @@ export function priceFor(provider: string, model: string, configured?: Price): {
   return { price: FREE, known: true };
 }
 
-/** USD for one call: tokens × per-1M prices, plus latency's share of an hour × perHour. */
-export function costOf(price: Price, usage: Usage, latencyMs: number): number {
+/** USD for one call: tokens × per-1M prices, plus the CPU time's share of an hour × perHour (the latency's when the CPU time is unknown). */
+export function costOf(price: Price, usage: Usage, latencyMs: number, cpuMs?: number): number {
   let c = (usage.input * price.input + usage.output * price.output) / 1e6;
-  if (price.perHour) c += (latencyMs / 3_600_000) * price.perHour;
+  if (price.perHour) c += ((cpuMs ?? latencyMs) / 3_600_000) * price.perHour;
   return c;
 }

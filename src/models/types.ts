@@ -25,6 +25,11 @@ export interface ChatResponse {
   costUsd: number;
   /** true when served from the response cache (latency and cost are those of the original call). */
   cached?: boolean;
+  /**
+   * Process CPU time spent computing this answer, ms (local models: measured around the engine's job).
+   * A price's perHour charges it instead of the latency, so local cost does not change with machine load.
+   */
+  cpuMs?: number;
   /** why generation ended, where the provider says: 'stop' (end of turn or a stop sequence) or 'length' (maxTokens) */
   finishReason?: FinishReason;
   raw?: unknown;
@@ -60,6 +65,8 @@ export interface ModelInfo {
   concurrency: number;
   retries: number;
   timeoutMs: number;
+  /** set when calls go through the provider's batch API (price is then the batch price) */
+  batch?: { maxRequests: number; pollMs: number; idleMs: number };
 }
 
 /** Receives text as it is generated; the pieces joined are the response's text. */

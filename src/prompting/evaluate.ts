@@ -31,6 +31,8 @@ export interface EvalResult {
   usage: Usage;
   latencyMs: number;
   costUsd: number;
+  /** process CPU time of the call (local models), ms */
+  cpuMs?: number;
   cached: boolean;
   /** one line, when the call (after the model's own retries) or the scorer failed */
   error?: string;
@@ -131,6 +133,7 @@ export async function evaluate(
         example, index, output: res.text, parsed, score: s.score, pass: s.pass, usage: res.usage, latencyMs: res.latencyMs, costUsd: res.costUsd,
         cached: Boolean(res.cached),
       };
+      if (res.cpuMs !== undefined) r.cpuMs = res.cpuMs;
       const extracted = s.extracted ?? (program.parse ? parsed : undefined);
       if (extracted !== undefined) r.extracted = extracted;
     } catch (err) {
