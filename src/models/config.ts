@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchConfigSchema } from './batch/config.ts';
 
 /** Defaults applied by createModel when a field is absent. */
 export const MODEL_DEFAULTS = {
@@ -24,6 +25,8 @@ export const priceSchema = z.strictObject({
   output: z.number().nonnegative(),
   /** USD per hour of compute (local models): cost += latency / 3600 s × perHour */
   perHour: z.number().nonnegative().optional(),
+  /** share taken off input and output prices for calls sent through a batch API (default 0.5: half price) */
+  batchDiscount: z.number().min(0).max(1).optional(),
 });
 
 /**
@@ -57,6 +60,8 @@ export const modelConfigSchema = z
     path: z.string().min(1).optional(),
     /** extra provider options; for HTTP providers they are sent as extra request-body fields */
     options: z.record(z.string(), z.unknown()).optional(),
+    /** send this model's calls through the provider's batch API (OpenAI Batch, Anthropic Message Batches): true or {maxRequests, pollSeconds, idleMs} */
+    batch: batchConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const k of Object.keys(cfg.options ?? {})) {

@@ -132,5 +132,6 @@ export function createModel(config: ModelConfig, deps: CreateModelDeps = {}): Tu
     ...(deps.cache ? [cacheLayer(ctx, deps.cache, Boolean(deps.noCache))] : []),
     requestLayer(cfg, (req) => requestHash(cfg.provider, endpoint, cfg.model, req, cfg.options)),
   );
-  return { ...model, info };
+  // a layer may refine info (the batch layer sets the batch price and settings)
+  return { ...model, info: model.info ?? info };
 }

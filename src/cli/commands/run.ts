@@ -11,6 +11,8 @@ export interface RunCommandOptions {
   arm?: string[];
   fresh?: boolean;
   quiet?: boolean;
+  /** --batch: models with a batch API evaluate through it */
+  batch?: boolean;
 }
 
 export default async function run(configPath: string, opts: RunCommandOptions): Promise<number> {
@@ -35,6 +37,7 @@ export default async function run(configPath: string, opts: RunCommandOptions): 
       cache: opts.cache !== false,
       arms: opts.arm,
       fresh: opts.fresh,
+      batch: opts.batch,
       signal: ac.signal,
       onEvent: (e: RunEvent) => progress(e),
     });
