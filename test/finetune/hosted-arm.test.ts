@@ -157,7 +157,7 @@ test('kill -9 while polling, then rerun: the same job is polled to its end; the 
   closers.push(s.close);
   const path = project(config({ baseURL: s.baseURL, model: 'gpt-4o-mini', keyEnv: 'MOCK_KILL_KEY', arm: '    backend: openai' }).replace('pollSeconds: 0.001', 'pollSeconds: 0.01'));
   const cwd = dirname(path);
-  const env = { ...process.env, MOCK_KILL_KEY: 'sk-kill', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, MOCK_KILL_KEY: 'sk-kill', NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
   const runCli = (onStart?: (kill: () => void) => void) => new Promise<{ code: number | null; signal: string | null; stderr: string }>((res) => {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'run', '--json', '-q', path], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
