@@ -157,8 +157,10 @@ export function addLoraInputs(g: Graph, cfg: LlamaConfig, spec: LoraSpec, dropou
 }
 
 export interface ForwardInputs {
-  /** token ids [B, S] (int64) */
-  tokens: Value;
+  /** token ids [B, S] (int64); or, instead, `embedded` */
+  tokens?: Value;
+  /** embedding rows of the tokens, [B*S, D], gathered by the caller (training: their gradient is scattered in JS, in a fixed order) */
+  embedded?: { rows: Value; batch: number; seq: number };
   /** rotary tables [B|1, S, 1, hd] */
   cos: Value;
   sin: Value;
@@ -187,7 +189,7 @@ function rope(g: Graph, x: Value, cos: Value, sin: Value): Value {
 
 /** The decoder stack. Returns final normed hidden states and the new keys/values. */
 export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: ForwardInputs, lora?: LoraValues): ForwardResult {
-  const [B, S] = inp.tokens.shape;
+  const [B, S] = inp.embedded ? [inp.embedded.batch, inp.embedded.seq] : inp.tokens!.shape;
   const D = cfg.hidden_size, H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, hd = headDim(cfg), grp = H / KV;
   const eps = cfg.rms_norm_eps;
   const proj = (x: Value, module: string) => {
@@ -199,7 +201,7 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     }
     return y;
   };
-  let x = g.reshape(g.gather(P.get('model.embed_tokens.weight')!, inp.tokens), [B * S, D]);
+  let x = inp.embedded ? inp.embedded.rows : g.reshape(g.gather(P.get('model.embed_tokens.weight')!, inp.tokens!), [B * S, D]);
   const newK: Value[] = [], newV: Value[] = [];
   const scale = 1 / Math.sqrt(hd);
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
@@ -265,6 +267,17 @@ export interface TrainGraphSpec {
   /** false: loss only (validation) */
   withGrads: boolean;
   dtype?: DType;
+  /**
+   * Take the token embeddings as input `embed_rows` [B*T, D] instead of `tokens`; with withGrads and full fine-tuning,
+   * output `grad:embed_rows` for the caller to add into the embedding's gradient row by row. onnxruntime's
+   * ScatterND(add) races between threads, so in-graph embedding gradients differ from run to run; this path is exact.
+   */
+  embedRows?: boolean;
+  /**
+   * Compute the LM head only at K rows: inputs `target_index` [K] int64 (row b*T+t of the position predicting each
+   * target), `targets` [K], `loss_weights` [K]. For answers that are a few tokens of a long sequence.
+   */
+  targetRows?: number;
 }
 
 /**
@@ -278,14 +291,17 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
   const P = addParamInputs(g, cfg);
   const lora = spec.lora ? addLoraInputs(g, cfg, spec.lora, spec.withGrads ? B * T : undefined) : undefined;
   const hd = headDim(cfg);
-  const tokens = g.input('tokens', [B, T], 'int64');
-  const targets = g.input('targets', [B * T], 'int64');
-  const w = g.input('loss_weights', [B * T]);
+  const rows = spec.embedRows ? g.input('embed_rows', [B * T, cfg.hidden_size]) : undefined;
+  const tokens = rows ? undefined : g.input('tokens', [B, T], 'int64');
+  const K = spec.targetRows ?? B * T;
+  const targets = g.input('targets', [K], 'int64');
+  const w = g.input('loss_weights', [K]);
   const cos = g.input('rope_cos', [1, T, 1, hd]);
   const sin = g.input('rope_sin', [1, T, 1, hd]);
   const mask = g.input('attn_mask', [1, 1, 1, T, T]);
-  const { hidden } = llamaForward(g, cfg, P, { tokens, cos, sin, mask }, lora);
-  const logits = lmHead(g, cfg, P, hidden);
+  const { hidden } = llamaForward(g, cfg, P, { tokens, embedded: rows && { rows, batch: B, seq: T }, cos, sin, mask }, lora);
+  const h = spec.targetRows !== undefined ? g.gather(hidden, g.input('target_index', [K], 'int64')) : hidden;
+  const logits = lmHead(g, cfg, P, h);
   const picked = g.tokenLogprobs(logits, targets);
   const loss = g.neg(g.reduceSum(g.mul(picked, w), [0], false));
   g.output('loss', loss);
@@ -294,8 +310,8 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
     const vals: Value[] = [];
     if (lora) for (const [m, { A, B: Bv }] of lora.modules) { trainable.push(`${m}.lora_A.weight`, `${m}.lora_B.weight`); vals.push(A, Bv); }
     else for (const [name, v] of P) { trainable.push(name); vals.push(v); }
-    const grads = g.grad(loss, vals);
-    grads.forEach((gr, i) => g.output(`grad:${trainable[i]}`, gr));
+    const grads = g.grad(loss, rows && !lora ? [...vals, rows] : vals);
+    grads.forEach((gr, i) => g.output(i < trainable.length ? `grad:${trainable[i]}` : 'grad:embed_rows', gr));
   }
   return { graph: g, trainable };
 }

@@ -64,7 +64,30 @@ export interface StepResult {
   ms: { total: number; graph: number; optimizer: number };
 }
 
-interface Batch { B: number; T: number; tokens: BigInt64Array; targets: BigInt64Array; weights: Float32Array; nTargets: number }
+interface Batch {
+  B: number; T: number; tokens: BigInt64Array; targets: BigInt64Array; weights: Float32Array; nTargets: number;
+  /** when set: the LM head runs only at these rows (K = length, padded with weight-0 rows); targets/weights are per row */
+  targetIndex?: BigInt64Array;
+}
+
+/** K rows for the LM head: a power of two from 16 (few compiled shapes). */
+function targetBucket(n: number): number { let k = 16; while (k < n) k *= 2; return k; }
+
+/**
+ * Keep only the rows that carry loss weight when they are at most half of the batch (answers after long prompts):
+ * the LM head (a quarter of the small model's work) then runs on K rows instead of B*T.
+ */
+export function compactTargets(b: Batch): Batch {
+  const n = b.B * b.T;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (b.weights[i] !== 0) count++;
+  const K = targetBucket(Math.max(1, count));
+  if (K * 2 > n) return b;
+  const targetIndex = new BigInt64Array(K), targets = new BigInt64Array(K), weights = new Float32Array(K);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (b.weights[i] !== 0) { targetIndex[k] = BigInt(i); targets[k] = b.targets[i]; weights[k] = b.weights[i]; k++; }
+  return { ...b, targets, weights, targetIndex };
+}
 
 /** Turn examples into a padded batch; loss weights are mask / `norm` (norm defaults to the batch's target count). */
 export function makeBatch(examples: TrainExample[], o: { maxSeqLen: number; padMultiple: number; padId: number }, norm?: number, rowsTo = 0): Batch {
@@ -168,13 +191,18 @@ export class Trainer {
 
   lrAt(step: number): number { return scheduleLr(step, this.opts); }
 
-  private graphKey(B: number, T: number, withGrads: boolean): string {
+  /** full fine-tuning feeds embedding rows and scatters their gradient in JS (exact, thread-order independent) */
+  private embedRows(withGrads: boolean): boolean { return withGrads && !this.adapter; }
+
+  private graphKey(B: number, T: number, withGrads: boolean, K?: number): string {
     const l = this.loraSpec ? `lora:${this.loraSpec.rank}:${this.loraSpec.alpha}:${(this.loraSpec.dropout ?? 0) > 0 ? 'd' : ''}:${[...this.loraSpec.targetModules].sort().join('+')}` : 'full';
-    return `loss|${configKey(this.model.config)}|${B}x${T}|${l}|${withGrads ? 'g' : 'f'}`;
+    return `loss|${configKey(this.model.config)}|${B}x${T}|${l}|${withGrads ? 'g' : 'f'}|k${K ?? '-'}|${this.embedRows(withGrads) ? 'e' : 't'}`;
   }
 
-  private async session(B: number, T: number, withGrads: boolean) {
-    return compileCached(this.graphKey(B, T, withGrads), () => buildLossGraph({ cfg: this.model.config, batch: B, seqLen: T, lora: this.loraSpec, withGrads }).graph, withGrads ? 'train' : 'eval');
+  private async session(B: number, T: number, withGrads: boolean, K?: number) {
+    return compileCached(this.graphKey(B, T, withGrads, K), () => buildLossGraph({
+      cfg: this.model.config, batch: B, seqLen: T, lora: this.loraSpec, withGrads, targetRows: K, embedRows: this.embedRows(withGrads),
+    }).graph, withGrads ? 'train' : 'eval');
   }
 
   private feeds(batch: Batch, withGrads: boolean): Record<string, HostArray> {
@@ -183,7 +211,14 @@ export class Trainer {
     for (const [name, t] of this.model.weights) f[name] = t.data;
     if (this.adapter) for (const [name, p] of this.params) f[name] = p;
     const tab = trainTables(cfg, batch.T);
-    f.tokens = batch.tokens; f.targets = batch.targets; f.loss_weights = batch.weights;
+    if (this.embedRows(withGrads)) {
+      const D = cfg.hidden_size, emb = this.model.weights.get('model.embed_tokens.weight')!.data;
+      const rows = new Float32Array(batch.tokens.length * D);
+      for (let i = 0; i < batch.tokens.length; i++) { const r = Number(batch.tokens[i]) * D; rows.set(emb.subarray(r, r + D), i * D); }
+      f.embed_rows = rows;
+    } else f.tokens = batch.tokens;
+    if (batch.targetIndex) f.target_index = batch.targetIndex;
+    f.targets = batch.targets; f.loss_weights = batch.weights;
     f.rope_cos = tab.cos; f.rope_sin = tab.sin; f.attn_mask = tab.mask;
     if (withGrads && this.adapter && this.adapter.dropout > 0) {
       const p = this.adapter.dropout, keep = 1 / (1 - p);
@@ -211,13 +246,22 @@ export class Trainer {
     let loss = 0, fed = 0, graphMs = 0;
     const rowsTo = Math.max(o.padRowsTo, ...micro.map((mb) => mb.length));
     for (const mb of micro) {
-      const b = makeBatch(mb, o, total, rowsTo);
+      const b = compactTargets(makeBatch(mb, o, total, rowsTo));
       fed += b.B * b.T;
       const tg = performance.now();
-      const sess = await this.session(b.B, b.T, true);
+      const sess = await this.session(b.B, b.T, true, b.targetIndex?.length);
       const out = await sess.run(this.feeds(b, true));
       graphMs += performance.now() - tg;
       loss += Number((out.loss as Float32Array)[0]);
+      if (this.embedRows(true)) {
+        // the embedding's gradient from its lookups, added row by row in token order (deterministic)
+        const D = this.model.config.hidden_size, name = 'model.embed_tokens.weight';
+        const ge = out[`grad:${name}`] as Float32Array, gr = out['grad:embed_rows'] as Float32Array;
+        for (let i = 0; i < b.tokens.length; i++) {
+          const r = Number(b.tokens[i]) * D, src = i * D;
+          for (let d = 0; d < D; d++) ge[r + d] += gr[src + d];
+        }
+      }
       if (!grads) {
         grads = new Map();
         for (const name of this.params.keys()) grads.set(name, out[`grad:${name}`] as Float32Array);
@@ -252,9 +296,9 @@ export class Trainer {
     let sum = 0, n = 0;
     for (let i = 0; i < sorted.length; i += batchSize) {
       const mb = sorted.slice(i, i + batchSize);
-      const b = makeBatch(mb, o, 1, Math.min(batchSize, sorted.length));
+      const b = compactTargets(makeBatch(mb, o, 1, Math.min(batchSize, sorted.length)));
       if (b.nTargets === 0) continue;
-      const sess = await this.session(b.B, b.T, false);
+      const sess = await this.session(b.B, b.T, false, b.targetIndex?.length);
       const out = await sess.run(this.feeds(b, false));
       sum += Number((out.loss as Float32Array)[0]);
       n += b.nTargets;
