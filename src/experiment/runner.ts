@@ -488,6 +488,7 @@ export function isBadInput(err: unknown): boolean {
 }
 
 
+/** A model call no retry will fix (endpoint unreachable, key refused 401/403, unknown model 404): ModelCallError with exitCode 2. */
 export function isUnreachable(err: unknown): boolean {
-  return (err as Error)?.name === 'ModelCallError' && (err as { kind?: string }).kind === 'unreachable';
+  return (err as Error)?.name === 'ModelCallError' && (err as { exitCode?: number }).exitCode === 2;
 }
