@@ -13,7 +13,8 @@
  *                                          {type: "errored", error: {type: "error", error: {type, message}}},
  *                                          {type: "expired"} or {type: "canceled"}
  *
- * Requests need `x-api-key` (when `apiKey` is set) and `anthropic-version`.
+ * Requests need the key (when `apiKey` is set) as `x-api-key` or `Authorization: Bearer` (the SDK sends the
+ * latter), and an `anthropic-version` header.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -99,7 +100,7 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (opts.apiKey && req.headers['x-api-key'] !== opts.apiKey) return error(res, 401, 'authentication_error', 'invalid x-api-key');
+      if (opts.apiKey && req.headers['x-api-key'] !== opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return error(res, 401, 'authentication_error', 'invalid x-api-key');
       if (!req.headers['anthropic-version']) return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
       if (req.method === 'POST' && path === '/v1/messages/batches') {
         const body = JSON.parse(await readBody(req));
