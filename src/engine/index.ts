@@ -13,9 +13,10 @@ export {
 export { adamwUpdate, scheduleLr, sumSquares, type AdamWOptions, type ScheduleKind } from './optim.ts';
 export { writeCheckpoint, readCheckpoint, type CheckpointData } from './checkpoint.ts';
 export {
-  createModel, Trainer, train, makeBatch, epochPlan,
+  createModel, Trainer, train, makeBatch, compactTargets, epochPlan,
   type LlamaModel, type TrainExample, type TrainerOptions, type StepResult, type TrainOptions, type TrainProgress, type TrainResult, type TrainerState,
 } from './train.ts';
 export { Generator, exportOnnx, sampleToken, logSoftmaxRow, type GenerateOptions, type Generation, type TokenLogprob, type CandidateScore, type GeneratorOptions } from './generate.ts';
 export { ByteTokenizer } from './bytetok.ts';
+export { EtaEstimator } from './eta.ts';
 export * from './io/index.ts';

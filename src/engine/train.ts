@@ -11,6 +11,7 @@ import { bucketLength, compileCached, type HostArray } from './runtime.ts';
 import { adamwUpdate, scheduleLr, sumSquares, type ScheduleKind } from './optim.ts';
 import { Rng } from '../core/index.ts';
 import { readCheckpoint, writeCheckpoint, checkpointExists } from './checkpoint.ts';
+import { EtaEstimator } from './eta.ts';
 
 /** A model: config (HF field names) and weights (HF names and layouts). */
 export interface LlamaModel { config: LlamaConfig; weights: Weights }
@@ -377,7 +378,12 @@ export interface TrainProgress {
   /** target tokens trained on so far */
   tokens: number;
   elapsedMs: number;
+  /** time left: remaining steps and validations at their typical measured durations (compiles left out) */
   etaMs: number;
+  /** the latest validation loss so far (valLoss is set only on the step that measured it) */
+  lastValLoss?: number;
+  /** validations still to run */
+  validationsLeft: number;
 }
 
 export interface TrainResult {
@@ -456,9 +462,12 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
   let stoppedEarly = !!st.stopped, aborted = false;
   const sums = { total: 0, graph: 0, optimizer: 0 }; let nSteps = 0;
   const tStart = performance.now() - st.elapsedMs;
+  const eta = new EtaEstimator(Math.ceil((opts.valRecords?.length ?? 0) / bs));
   const validate = async () => {
     if (!opts.valRecords?.length) return undefined;
+    const tv = performance.now();
     const vl = await trainer.evalLoss(opts.valRecords, bs);
+    eta.observeValidation(performance.now() - tv);
     st.valLosses.push({ step: trainer.stepCount, loss: vl });
     if (st.best === undefined || vl < st.best) { st.best = vl; st.bestStep = trainer.stepCount; st.bad = 0; if (restoreBest) bestSnap = trainer.snapshot(); }
     else st.bad++;
@@ -467,22 +476,26 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
   while (!stoppedEarly && trainer.stepCount < totalSteps) {
     if (opts.signal?.aborted) { aborted = true; break; }
     if (st.pos >= plan.length) { st.epoch++; st.pos = 0; if (st.epoch >= epochs) break; plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks); }
+    const tIter = performance.now();
     const micro: TrainExample[][] = [];
     while (micro.length < accum && st.pos < plan.length) micro.push(plan[st.pos++].map((i) => records[i]));
     const r = await trainer.step(micro);
     st.losses.push(r.loss);
     st.tokens += r.tokens;
     sums.total += r.ms.total; sums.graph += r.ms.graph; sums.optimizer += r.ms.optimizer; nSteps++;
+    eta.observeStep(performance.now() - tIter);
     let valLoss: number | undefined;
     if (trainer.stepCount % evalEvery === 0 || trainer.stepCount === totalSteps) valLoss = await validate();
     st.elapsedMs = performance.now() - tStart;
     if (valLoss !== undefined && opts.patience !== undefined && st.bad >= opts.patience) { stoppedEarly = true; st.stopped = true; }
     if (ckPath && (trainer.stepCount % ckEvery === 0 || trainer.stepCount === totalSteps || stoppedEarly)) save();
     const done = trainer.stepCount;
-    const rate = done > 0 ? st.elapsedMs / done : 0;
+    let valsLeft = 0;
+    if (opts.valRecords?.length && !stoppedEarly) for (let k = done + 1; k <= totalSteps; k++) if (k % evalEvery === 0 || k === totalSteps) valsLeft++;
     onProgress?.({
-      step: done, totalSteps, epoch: st.epoch, loss: r.loss, valLoss, lr: r.lr, gradNorm: r.gradNorm,
-      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), tokens: st.tokens, elapsedMs: st.elapsedMs, etaMs: rate * (totalSteps - done),
+      step: done, totalSteps, epoch: st.epoch, loss: r.loss, valLoss, lastValLoss: st.valLosses.at(-1)?.loss, lr: r.lr, gradNorm: r.gradNorm,
+      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), tokens: st.tokens, elapsedMs: st.elapsedMs,
+      etaMs: stoppedEarly ? 0 : eta.eta(totalSteps - done, valsLeft), validationsLeft: valsLeft,
     });
     if (stoppedEarly) break;
     // let the event loop breathe between steps
