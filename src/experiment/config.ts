@@ -10,6 +10,7 @@ import { taskConfigSchema } from '../metrics/index.ts';
 import { modelConfigSchema } from '../models/index.ts';
 import { armKind, armKinds } from './arms/index.ts';
 import { decisionSchema } from '../decide/index.ts';
+import { buildConfigJsonSchema, didYouMean, interpolateEnv, preferTypo } from './config-ux.ts';
 import { expandArms, type CurveSpec, type RepeatSpec } from './expand.ts';
 
 export const assertSchema = z.strictObject({
@@ -107,16 +108,18 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
     const p = formatPath(key === undefined ? path : [...path, key]);
     return `${name}${line ? `:${line}` : ''}${p ? `: ${p}` : ''}`;
   };
-  const fail = (issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): never => {
-    const first = pickIssue(issues);
+  const fail = (issues: z.core.$ZodIssue[], prefix: PropertyKey[] = [], schema?: z.core.$ZodType): never => {
+    const first = pickIssue(preferTypo(issues));
     const path = [...prefix, ...first.path];
     const key = first.code === 'unrecognized_keys' ? String(first.keys[0]) : undefined;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    throw new InputError(where(path, key), describeIssue(first, valueAt(raw, path)) + more);
+    throw new InputError(where(path, key), describeIssue(first, valueAt(raw, path)) + didYouMean(schema, first.path, key) + more);
   };
 
-  const top = topSchema().safeParse(raw);
-  if (!top.success) fail(top.error.issues);
+  interpolateEnv(raw, (path) => where(path));
+  const topS = topSchema();
+  const top = topS.safeParse(raw);
+  if (!top.success) fail(top.error.issues, [], topS);
   const cfg = top.data as Top;
 
   // Arms: each validated by its kind's own schema, so errors name arms[i].<key>.
@@ -132,7 +135,7 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
       throw new InputError(where(['arms', i, 'kind']), `unknown arm kind '${a.kind}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
     }
     const r = kind.schema.safeParse(a);
-    if (!r.success) fail(r.error.issues, ['arms', i]);
+    if (!r.success) fail(r.error.issues, ['arms', i], kind.schema);
     const arm = r.data as ArmConfig;
     if (names.has(arm.name)) throw new InputError(where(['arms', i, 'name']), `duplicate arm name '${arm.name}'`);
     names.add(arm.name);
@@ -315,4 +318,9 @@ function lineOf(doc: YAML.Document, lines: YAML.LineCounter, path: readonly Prop
     /* no line: the path alone names the place */
   }
   return undefined;
+}
+
+/** The JSON Schema of tunelab.yaml (schema/tunelab.schema.json is this, committed). */
+export function configJsonSchema(): Record<string, unknown> {
+  return buildConfigJsonSchema(topSchema(), armKinds());
 }

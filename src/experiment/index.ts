@@ -8,6 +8,7 @@ export {
   hashOf,
   formatPath,
   describeIssue,
+  configJsonSchema,
   type LoadedConfig,
   type ExperimentConfig,
   type ArmConfig,

@@ -52,7 +52,7 @@ test('wrong type names file, line and path', () => {
 
 test('unknown key is an error naming the key', () => {
   assert.equal(err(base + 'bogus: 1\n'), 'tunelab.yaml:20: bogus: unknown key');
-  assert.equal(err(base.replace('    shots: 2', '    shots: 2\n    shotz: 3')), 'tunelab.yaml:20: arms[1].shotz: unknown key');
+  assert.equal(err(base.replace('    shots: 2', '    shots: 2\n    shotz: 3')), 'tunelab.yaml:20: arms[1].shotz: unknown key (did you mean `shots`?)');
   assert.match(err(base.replace('expected: label', 'expected: label\n  labelz: x')), /^tunelab\.yaml:7: task\.labelz: unknown key/);
 });
 
