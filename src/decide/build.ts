@@ -84,20 +84,34 @@ function armCost(input: DecisionInput, s: DecisionSettings, a: DecisionArmInput,
   const ok = rows.filter((r) => !r.error);
   let basis: ArmCost['basis'] = 'none';
   let warning: string | undefined;
+  let wallRows = 0;
+  const baselineKind = a.kind === 'majority' || a.kind === 'classical';
   const per = ok.map((r) => {
+    if (baselineKind && r.cpuMs === undefined && r.costUsd > 0) {
+      // in-process baselines store CPU time × $0.05/h (experiment/arms/baseline.ts): rescale to the configured rate
+      basis = 'cpu';
+      return (r.costUsd / 0.05) * s.computePerHour;
+    }
     const tokens = (r.tokensIn * price.input + r.tokensOut * price.output) / 1e6;
     if (r.cpuMs !== undefined && r.cpuMs !== null && local) {
       basis = 'cpu';
       return tokens + (r.cpuMs / 3_600_000) * perHour;
     }
     if (local) {
-      if (basis !== 'cpu') basis = 'wall';
-      return tokens + (r.latencyMs / 3_600_000) * perHour;
+      // the stored cost: priced on CPU time by the model layer (since ChatResponse.cpuMs), unless it equals the
+      // wall-time price exactly (runs stored before that), or the model had no price per hour
+      const wall = tokens + (r.latencyMs / 3_600_000) * perHour;
+      if (price.perHour !== undefined && r.costUsd > 0 && Math.abs(r.costUsd - wall) > 1e-9 * Math.max(wall, 1e-12)) {
+        basis = 'cpu';
+        return r.costUsd;
+      }
+      wallRows++;
+      return wall;
     }
     basis = 'tokens';
     return r.costUsd;
   });
-  if (local && ok.length && ok.some((r) => r.cpuMs === undefined || r.cpuMs === null)) {
+  if (local && wallRows > 0) {
     warning = a.name;
     basis = 'wall';
   }

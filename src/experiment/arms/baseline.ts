@@ -30,6 +30,9 @@ export function exampleText(ex: Example, fields: readonly string[]): string {
   }).join('\n');
 }
 
+/** $/CPU-hour the baseline arms' stored cost assumes (decide's default computePerHour). */
+export const BASELINE_CPU_HOUR_USD = 0.05;
+
 class InProcessModel implements ChatModel {
   constructor(readonly id: string, private answer: (text: string) => string) {}
   async complete(req: ChatRequest): Promise<ChatResponse> {
@@ -37,7 +40,9 @@ class InProcessModel implements ChatModel {
     const c0 = process.cpuUsage();
     const text = this.answer(req.messages.at(-1)?.content ?? '');
     const c = process.cpuUsage(c0);
-    return { text, usage: { input: 0, output: 0 }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs: (c.user + c.system) / 1000 } as ChatResponse;
+    const cpuMs = (c.user + c.system) / 1000;
+    // priced like a local model: CPU time at the default $0.05 per CPU-hour (decide rescales to decision.computePerHour)
+    return { text, usage: { input: 0, output: 0 }, latencyMs: performance.now() - t0, costUsd: (cpuMs / 3_600_000) * BASELINE_CPU_HOUR_USD, cpuMs };
   }
 }
 
