@@ -1,24 +1,25 @@
 #!/usr/bin/env node
 // bench/harness: tunelab vs promptfoo on the same cases, the same local server, the same concurrency.
 //
-//   node bench/harness/run.mjs [--cases 10000] [--concurrency 32] [--only tunelab|promptfoo]
-//                              [--peer-no-write] [--cpu-prof] [--keep] [--json FILE]
+//   node bench/harness/run.mjs [--sizes 10000,100000,1000000] [--concurrency 32] [--only tunelab|promptfoo]
+//                              [--max-seconds S] [--bin bin/tunelab.mjs] [--peer-no-write] [--cpu-prof] [--keep] [--json FILE]
 //
 // One run: starts the instant OpenAI-compatible mock server (test/helpers/mock-openai-server.ts) as its
-// own process, so its CPU is not charged to either harness; writes N short spam/ham cases; times
-// `tunelab run` and `promptfoo eval` on them (wall time → cases/s, peak RSS of the process tree, CPU);
-// times `--version` of both; prints both figures and the ratios. promptfoo (bench/harness/peer, its
+// own process, so its CPU is not charged to either harness; for each size writes N short spam/ham cases
+// (streamed to disk) and times `tunelab run` on them (wall time → cases/s, peak RSS of the process tree,
+// CPU per case); promptfoo runs at 10,000 cases (or the smallest size) when its peer is installed;
+// times `--version` of both; prints every figure, the ratios, and how each size compares with 10k. promptfoo (bench/harness/peer, its
 // own package.json and lock) runs offline: a preload refuses non-loopback sockets, its telemetry,
 // update check, sharing and remote generation are off, and its home/config/cache live in a scratch dir.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const PEER_BIN = join(HERE, 'peer/node_modules/promptfoo/dist/src/entrypoint.js');
-const TUNELAB_BIN = join(ROOT, 'bin/tunelab.mjs');
+const TUNELAB_BIN_DEFAULT = join(ROOT, 'bin/tunelab.mjs');
 const MOCK = join(ROOT, 'test/helpers/mock-openai-server.ts');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
@@ -33,14 +34,20 @@ if (flag('--help') || flag('-h')) {
   process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
-const N = Number(opt('--cases', 10000));
+const SIZES = (opt('--cases', null) ?? opt('--sizes', '10000,100000,1000000')).split(',').map((x) => Number(x.replace(/_/g, '')));
+const MAX_S = Number(opt('--max-seconds', 0));
+// --bin: a copy of bin/ + dist/ (e.g. a snapshot that other builds will not rewrite during a long run)
+const TUNELAB_BIN = resolve(opt('--bin', TUNELAB_BIN_DEFAULT));
 const C = Number(opt('--concurrency', 32));
 const ONLY = opt('--only', null);
 const CPU_PROF = flag('--cpu-prof');
 const PEER_NO_WRITE = flag('--peer-no-write');
 const KEEP = flag('--keep') || CPU_PROF;
 const JSON_OUT = opt('--json', null);
-if (!Number.isInteger(N) || N < 10) fail('--cases: expected a whole number ≥ 10');
+if (!SIZES.length || SIZES.some((n) => !Number.isInteger(n) || n < 10)) fail('--sizes / --cases: expected whole numbers ≥ 10, comma-separated');
+if (!(MAX_S >= 0)) fail('--max-seconds: expected a number ≥ 0 (0: no limit)');
+/** promptfoo runs at this size only (10,000 when asked for, else the smallest) */
+const PEER_N = SIZES.includes(10000) ? 10000 : Math.min(...SIZES);
 if (!Number.isInteger(C) || C < 1) fail('--concurrency: expected a whole number ≥ 1');
 if (ONLY && !['tunelab', 'promptfoo'].includes(ONLY)) fail('--only: tunelab or promptfoo');
 
@@ -81,21 +88,41 @@ const HAM = [
   'Reminder: dentist appointment next Tuesday at nine',
   'Thanks for the feedback, I will update the draft',
 ];
-function makeCases(n) {
+function* makeCases(n) {
   const r = rng(20261201);
-  const cases = [];
   for (let i = 0; i < n; i++) {
     const spam = r() < 0.4;
     const base = (spam ? SPAM : HAM)[Math.floor(r() * 6)];
-    cases.push({ id: `c${i}`, text: `${base} (ref ${i})`, label: spam ? 'spam' : 'ham' });
+    yield { id: `c${i}`, text: `${base} (ref ${i})`, label: spam ? 'spam' : 'ham' };
   }
-  return cases;
+}
+/** Writes the cases in chunks (a million cases never sit in memory as one string). */
+function writeCases(dir, n, withCsv) {
+  const jsonl = openSync(join(dir, 'cases.jsonl'), 'w');
+  const csv = withCsv ? openSync(join(dir, 'cases.csv'), 'w') : null;
+  if (csv !== null) writeSync(csv, 'text,__expected\n');
+  let a = [];
+  let b = [];
+  const flush = () => {
+    writeSync(jsonl, a.join(''));
+    if (csv !== null) writeSync(csv, b.join(''));
+    a = [];
+    b = [];
+  };
+  for (const c of makeCases(n)) {
+    a.push(JSON.stringify(c) + '\n');
+    if (csv !== null) b.push(`${csvCell(c.text)},${csvCell(c.label)}\n`);
+    if (a.length >= 10000) flush();
+  }
+  flush();
+  closeSync(jsonl);
+  if (csv !== null) closeSync(csv);
 }
 const csvCell = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const SYSTEM = 'Classify the message as spam or ham. Answer with one word: spam or ham.';
 
-function writeTunelabConfig(baseURL) {
+function writeTunelabConfig(dir, baseURL) {
   const cfg = `experiment: bench-harness
 task:
   data: cases.jsonl
@@ -132,10 +159,10 @@ arms:
 output: tunelab-out
 concurrency: ${C}
 `;
-  writeFileSync(join(scratch, 'tunelab.yaml'), cfg);
+  writeFileSync(join(dir, 'tunelab.yaml'), cfg);
 }
 
-function writePromptfooConfig(baseURL) {
+function writePromptfooConfig(dir, baseURL) {
   const cfg = `description: bench-harness
 prompts:
   - id: zero-shot
@@ -150,7 +177,7 @@ providers:
       max_tokens: 5
 tests: file://cases.csv
 `;
-  writeFileSync(join(scratch, 'promptfooconfig.yaml'), cfg);
+  writeFileSync(join(dir, 'promptfooconfig.yaml'), cfg);
 }
 
 // ---------- process measurement ----------
@@ -175,20 +202,26 @@ function statusKb(pid, key) {
 
 /** Run a command, polling its process tree: peak of the tree's summed RSS and the largest VmHWM seen. */
 /** The figures one side of the benchmark reports: throughput, memory, CPU, requests the server saw. */
-function sideResult(r, before, after, accuracy) {
+function sideResult(n, r, before, after, accuracy) {
+  const served = after.completed - before.completed;
+  // a run stopped by --max-seconds: its figures are per case it finished
+  const done = r.killed ? served : n;
   return {
+    cases: n,
+    partial: Boolean(r.killed),
+    casesDone: done,
     exit: r.code,
     wallS: r.wallS,
-    casesPerS: N / r.wallS,
+    casesPerS: done / r.wallS,
     peakRssMb: r.peakRssMb,
     cpuS: r.cpuS,
-    cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / N,
-    serverRequests: after.completed - before.completed,
+    cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / done,
+    serverRequests: served,
     accuracy,
   };
 }
 
-function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
+function measure(cmd, args, { env, cwd, stdoutFile, timeoutS = 0 } = {}) {
   return new Promise((resolvePromise) => {
     const timeFile = join(scratch, `time-${Date.now()}.txt`);
     const full = TIME ? [TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, args];
@@ -218,8 +251,16 @@ function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
       peakTreeKb = Math.max(peakTreeKb, sum);
     };
     const timer = setInterval(poll, 25);
+    let killed = false;
+    // stop the measured process (not the /usr/bin/time wrapper, which then reports its CPU) after timeoutS
+    const limit = timeoutS > 0 ? setTimeout(() => {
+      killed = true;
+      const targets = TIME ? childrenOf(child.pid) : [child.pid];
+      for (const p of targets) try { process.kill(p, 'SIGINT'); } catch {}
+    }, timeoutS * 1000) : null;
     child.on('close', (code) => {
       clearInterval(timer);
+      if (limit) clearTimeout(limit);
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
       let timeStats = null;
       try {
@@ -229,6 +270,7 @@ function measure(cmd, args, { env, cwd, stdoutFile } = {}) {
       if (stdoutFile) writeFileSync(stdoutFile, stdout);
       resolvePromise({
         code,
+        killed,
         wallS,
         stdout,
         stderr,
@@ -295,53 +337,66 @@ function summarizeProfiles(dir) {
 }
 
 // ---------- main ----------
-const results = { cases: N, concurrency: C, node: process.version, date: new Date().toISOString(), scratch };
-const cases = makeCases(N);
-writeFileSync(join(scratch, 'cases.jsonl'), cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
-writeFileSync(join(scratch, 'cases.csv'), 'text,__expected\n' + cases.map((c) => `${csvCell(c.text)},${csvCell(c.label)}`).join('\n') + '\n');
+const results = { sizes: SIZES, concurrency: C, maxSeconds: MAX_S || null, node: process.version, date: new Date().toISOString(), scratch, tunelabBySize: [] };
 
 const server = await startServer();
-log(`bench: ${N} cases, concurrency ${C}, mock server ${server.baseURL} (separate process)`);
+log(`bench: sizes ${SIZES.join(', ')}, concurrency ${C}, mock server ${server.baseURL} (separate process)`);
 process.on('exit', () => server.child.kill('SIGTERM'));
-writeTunelabConfig(server.baseURL);
-writePromptfooConfig(server.baseURL);
 
 const baseEnv = { ...process.env };
 delete baseEnv.NODE_OPTIONS;
 
 try {
   if (ONLY !== 'promptfoo') {
-    if (!existsSync(join(ROOT, 'dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
+    if (!existsSync(join(dirname(TUNELAB_BIN), '../dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
     const env = { ...baseEnv, NO_COLOR: '1' };
     log('bench: node -e 0 ×5 (baseline), tunelab --version ×5, --help ×3');
     results.nodeStart = await startTime(process.execPath, ['-e', '0'], env, 5);
     results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
     results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
-    const profDir = join(scratch, 'prof');
-    const profArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-    const before = await server.stats();
-    log('bench: tunelab run …');
-    const r = await measure(process.execPath, [...profArgs, TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
-      env,
-      cwd: scratch,
-      stdoutFile: join(scratch, 'tunelab-stdout.json'),
-    });
-    const after = await server.stats();
-    let summary = null;
-    try {
-      summary = JSON.parse(r.stdout);
-    } catch {}
-    if (r.code !== 0 && r.code !== 1) {
-      log(r.stderr.slice(-3000));
-      throw new Error(`tunelab run exited ${r.code}`);
+    for (const n of SIZES) {
+      const dir = join(scratch, `tunelab-${n}`);
+      mkdirSync(dir, { recursive: true });
+      writeCases(dir, n, false);
+      writeTunelabConfig(dir, server.baseURL);
+      const profDir = join(dir, 'prof');
+      const profArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      const before = await server.stats();
+      log(`bench: tunelab run, ${n} cases …`);
+      const r = await measure(process.execPath, [...profArgs, TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
+        env,
+        cwd: dir,
+        stdoutFile: join(dir, 'tunelab-stdout.json'),
+        timeoutS: MAX_S,
+      });
+      const after = await server.stats();
+      let summary = null;
+      try {
+        summary = JSON.parse(r.stdout);
+      } catch {}
+      if (!r.killed && r.code !== 0 && r.code !== 1) {
+        log(r.stderr.slice(-3000));
+        throw new Error(`tunelab run exited ${r.code}`);
+      }
+      const side = sideResult(n, r, before, after, findAccuracy(summary));
+      if (CPU_PROF && existsSync(profDir)) side.profile = summarizeProfiles(profDir);
+      results.tunelabBySize.push(side);
+      log(`bench: ${n} cases: ${side.casesPerS.toFixed(0)} cases/s, ${side.cpuMsPerCase?.toFixed(3)} ms CPU/case, peak ${side.peakRssMb.toFixed(0)} MB${side.partial ? ` (stopped after ${MAX_S} s, ${side.casesDone} cases done)` : ''}`);
+      if (!KEEP) rmSync(dir, { recursive: true, force: true });
     }
-    results.tunelab = sideResult(r, before, after, findAccuracy(summary));
-    if (CPU_PROF && existsSync(profDir)) results.tunelabProfile = summarizeProfiles(profDir);
+    results.tunelab = results.tunelabBySize.find((x) => x.cases === PEER_N) ?? results.tunelabBySize[0];
   }
 
-  if (ONLY !== 'tunelab') {
-    if (!existsSync(PEER_BIN)) fail('promptfoo is not installed: (cd bench/harness/peer && npm ci)');
-    const home = join(scratch, 'pf-home');
+  if (ONLY !== 'tunelab' && !existsSync(PEER_BIN)) {
+    if (ONLY === 'promptfoo') fail('promptfoo is not installed: (cd bench/harness/peer && npm ci)');
+    log('bench: promptfoo is not installed (cd bench/harness/peer && npm ci): tunelab only');
+  } else if (ONLY !== 'tunelab') {
+    const N = PEER_N;
+    const dir = join(scratch, `promptfoo-${N}`);
+    mkdirSync(dir, { recursive: true });
+    writeCases(dir, N, true);
+    writePromptfooConfig(dir, server.baseURL);
+    const home = join(dir, 'pf-home');
     mkdirSync(home, { recursive: true });
     const env = {
       ...baseEnv,
@@ -361,16 +416,16 @@ try {
       OPENAI_API_KEY: 'bench-not-a-secret',
       NO_COLOR: '1',
       FORCE_COLOR: '0',
-      BENCH_BLOCKED_LOG: join(scratch, 'peer-blocked.log'),
+      BENCH_BLOCKED_LOG: join(dir, 'peer-blocked.log'),
       NODE_OPTIONS: `--require ${join(HERE, 'block-net.cjs')}`,
     };
     log('bench: promptfoo --version ×3');
     results.promptfooStart = await startTime(process.execPath, [PEER_BIN, '--version'], env, 3);
     const before = await server.stats();
-    log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''} …`);
+    log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''}, ${N} cases …`);
     const args = [PEER_BIN, 'eval', '-c', 'promptfooconfig.yaml', '--no-cache', '-j', String(C), '--no-progress-bar', '--no-table', '--no-share'];
     if (PEER_NO_WRITE) args.push('--no-write');
-    const r = await measure(process.execPath, args, { env, cwd: scratch, stdoutFile: join(scratch, 'promptfoo-stdout.txt') });
+    const r = await measure(process.execPath, args, { env, cwd: dir, stdoutFile: join(dir, 'promptfoo-stdout.txt') });
     const after = await server.stats();
     if (r.code !== 0 && r.code !== 100) {
       log(r.stdout.slice(-2000) + r.stderr.slice(-3000));
@@ -391,10 +446,10 @@ try {
     }
     let blocked = [];
     try {
-      blocked = readFileSync(join(scratch, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);
+      blocked = readFileSync(join(dir, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);
     } catch {}
     results.promptfoo = {
-      ...sideResult(r, before, after, Number.isFinite(passed) ? passed / N : null),
+      ...sideResult(N, r, before, after, Number.isFinite(passed) ? passed / N : null),
       writesDb: !PEER_NO_WRITE,
       blockedOutsideConnections: [...new Set(blocked.map((l) => l.split(' ')[1]))],
       blockedCount: blocked.length,
@@ -427,22 +482,57 @@ function findAccuracy(summary) {
 const t = results.tunelab;
 const p = results.promptfoo;
 const f = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
-const rows = [
-  ['', 'tunelab', 'promptfoo 0.121.20', 'ratio'],
-  ['cases/s', f(t?.casesPerS, 0), f(p?.casesPerS, 0), t && p ? `${f(t.casesPerS / p.casesPerS)}× faster` : '-'],
-  ['wall time (s)', f(t?.wallS, 2), f(p?.wallS, 2), ''],
-  ['peak RSS (MB)', f(t?.peakRssMb, 0), f(p?.peakRssMb, 0), t && p ? `${f(t.peakRssMb / p.peakRssMb, 2)} of peer` : '-'],
-  ['CPU (ms/case)', f(t?.cpuMsPerCase, 2), f(p?.cpuMsPerCase, 2), t && p && t.cpuMsPerCase ? `${f(p.cpuMsPerCase / t.cpuMsPerCase)}× less` : '-'],
-  ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
-  ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
-  ['--version (s, median)', f(results.tunelabStart?.medianS, 3), f(results.promptfooStart?.medianS, 3), results.tunelabStart && results.promptfooStart ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster` : '-'],
-  ['--version CPU (s, median)', f(results.tunelabStart?.cpuMedianS, 3), f(results.promptfooStart?.cpuMedianS, 3), ''],
-  ['--help (s, median)', f(results.tunelabHelpStart?.medianS, 3), '', ''],
-  ['node -e 0 (s, median)', f(results.nodeStart?.medianS, 3), '', 'bare Node start, for scale'],
-];
-const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('   ');
-const out = [`tunelab bench harness: ${N} cases, concurrency ${C}, instant local server, cache off, ${process.version}`, line(rows[0]), ...rows.slice(1).map(line)];
+const table = (rows) => {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('   ');
+  return rows.map(line);
+};
+const out = [`tunelab bench harness: concurrency ${C}, instant local server, cache off, ${process.version}`];
+if (results.tunelabBySize.length) {
+  const base = results.tunelabBySize.find((x) => x.cases === 10000) ?? results.tunelabBySize[0];
+  out.push('', 'tunelab by size:');
+  out.push(
+    ...table([
+      ['cases', 'cases/s', 'wall (s)', 'CPU (ms/case)', 'peak RSS (MB)', 'server requests', 'accuracy', `vs ${base.cases}`],
+      ...results.tunelabBySize.map((x) => [
+        `${x.cases}${x.partial ? ` (${x.casesDone} done in ${MAX_S} s)` : ''}`,
+        f(x.casesPerS, 0),
+        f(x.wallS, 1),
+        f(x.cpuMsPerCase, 3),
+        f(x.peakRssMb, 0),
+        x.serverRequests,
+        f(x.accuracy, 3),
+        x === base ? '' : `${f((x.casesPerS / base.casesPerS) * 100, 0)}% cases/s, ${f(x.peakRssMb / base.peakRssMb, 2)}× RSS`,
+      ]),
+    ]),
+  );
+  const big = results.tunelabBySize.find((x) => x.cases === 1000000);
+  if (big && base.cases === 10000) {
+    const goals = [
+      ['cases/s at 1M within 15% of 10k', big.casesPerS >= 0.85 * base.casesPerS],
+      ['peak RSS at 1M within 1.5× of 10k', big.peakRssMb <= 1.5 * base.peakRssMb],
+    ];
+    out.push('scale goals: ' + goals.map(([g, ok]) => `${ok ? 'MET' : 'MISSED'} ${g}`).join(' · ') + (big.partial ? ' (1M stopped early: figures per case done)' : ''));
+  }
+}
+if (p || t) {
+  out.push('', `tunelab vs promptfoo at ${PEER_N} cases:`);
+  out.push(
+    ...table([
+      ['', 'tunelab', 'promptfoo 0.121.20', 'ratio'],
+      ['cases/s', f(t?.casesPerS, 0), f(p?.casesPerS, 0), t && p ? `${f(t.casesPerS / p.casesPerS)}× faster` : '-'],
+      ['wall time (s)', f(t?.wallS, 2), f(p?.wallS, 2), ''],
+      ['peak RSS (MB)', f(t?.peakRssMb, 0), f(p?.peakRssMb, 0), t && p ? `${f(t.peakRssMb / p.peakRssMb, 2)} of peer` : '-'],
+      ['CPU (ms/case)', f(t?.cpuMsPerCase, 2), f(p?.cpuMsPerCase, 2), t && p && t.cpuMsPerCase ? `${f(p.cpuMsPerCase / t.cpuMsPerCase)}× less` : '-'],
+      ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
+      ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
+      ['--version (s, median)', f(results.tunelabStart?.medianS, 3), f(results.promptfooStart?.medianS, 3), results.tunelabStart && results.promptfooStart ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster` : '-'],
+      ['--version CPU (s, median)', f(results.tunelabStart?.cpuMedianS, 3), f(results.promptfooStart?.cpuMedianS, 3), ''],
+      ['--help (s, median)', f(results.tunelabHelpStart?.medianS, 3), '', ''],
+      ['node -e 0 (s, median)', f(results.nodeStart?.medianS, 3), '', 'bare Node start, for scale'],
+    ]),
+  );
+}
 if (p) out.push(`promptfoo ${p.writesDb ? 'wrote its SQLite results DB (default)' : 'ran with --no-write'}; outside connections refused: ${p.blockedCount}${p.blockedOutsideConnections.length ? ` (${p.blockedOutsideConnections.join(', ')})` : ''}`);
 if (t && p) {
   const goals = [
@@ -452,9 +542,10 @@ if (t && p) {
   ];
   out.push('goals: ' + goals.map(([g, ok]) => `${ok ? 'MET' : 'MISSED'} ${g}`).join(' · '));
 }
-if (results.tunelabProfile) {
-  out.push(`tunelab CPU profile (self time, ${f(results.tunelabProfile.totalMs, 0)} ms sampled):`);
-  for (const x of results.tunelabProfile.top.slice(0, 15)) out.push(`  ${f(x.ms, 0).padStart(7)} ms ${f(x.share * 100).padStart(5)}%  ${x.fn}`);
+for (const x of results.tunelabBySize) {
+  if (!x.profile) continue;
+  out.push(`tunelab CPU profile at ${x.cases} cases (self time, ${f(x.profile.totalMs, 0)} ms sampled):`);
+  for (const y of x.profile.top.slice(0, 15)) out.push(`  ${f(y.ms, 0).padStart(7)} ms ${f(y.share * 100).padStart(5)}%  ${y.fn}`);
 }
 process.stdout.write(out.join('\n') + '\n');
 if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2) + '\n');
