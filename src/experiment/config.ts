@@ -186,10 +186,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: any = root;
+  let v: unknown = root;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = v[p as any];
+    v = (v as Record<PropertyKey, unknown>)[p];
   }
   return v;
 }
@@ -221,8 +221,11 @@ function pickIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
   return issues[0];
 }
 
-function unionBranch(issue: z.core.$ZodIssue & { code: 'invalid_union' }): z.core.$ZodIssue | undefined {
-  const errors = (issue as any).errors as z.core.$ZodIssue[][] | undefined;
+/** What an invalid_union issue carries, whichever union produced it (plain or discriminated). */
+type UnionIssue = z.core.$ZodIssue & { errors?: z.core.$ZodIssue[][]; note?: string; options?: unknown[] };
+
+function unionBranch(issue: UnionIssue): z.core.$ZodIssue | undefined {
+  const errors = issue.errors;
   if (!errors?.length) return undefined;
   // A branch that got past the type check (deeper path or a non-type issue) is what the user meant.
   let best: { score: number; issue: z.core.$ZodIssue } | undefined;
@@ -262,15 +265,15 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
       return `must be ${issue.inclusive ? 'at most' : 'less than'} ${max}, got ${typeName(value)}`;
     }
     case 'invalid_union': {
-      const note = (issue as any).note as string | undefined;
-      if (note === 'No matching discriminator') {
-        const opts = ((issue as any).options as unknown[] | undefined)?.map((o) => JSON.stringify(o)).join(', ');
+      const u: UnionIssue = issue;
+      if (u.note === 'No matching discriminator') {
+        const opts = u.options?.map((o) => JSON.stringify(o)).join(', ');
         return value === undefined ? `required (one of ${opts})` : `expected one of ${opts}, got ${typeName(value)}`;
       }
-      const branch = unionBranch(issue as any);
+      const branch = unionBranch(u);
       if (branch) return describeIssue(branch, value === undefined ? undefined : valueAt(value, branch.path));
       const wants = new Set<string>();
-      for (const b of ((issue as any).errors ?? []) as z.core.$ZodIssue[][]) {
+      for (const b of u.errors ?? []) {
         for (const is of b) if (is.code === 'invalid_type') wants.add(TYPE_WORDS[is.expected] ?? is.expected);
         for (const is of b) if (is.code === 'invalid_value') is.values.forEach((v) => wants.add(JSON.stringify(v)));
       }
@@ -286,15 +289,20 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
+/** Where the key of a mapping's entry starts and ends in the text. */
+function keyRange(map: YAML.YAMLMap, key: PropertyKey): YAML.Range | undefined {
+  const item = map.items.find((it) => (YAML.isScalar(it.key) ? it.key.value : it.key) === key);
+  return YAML.isNode(item?.key) ? (item.key.range ?? undefined) : undefined;
+}
+
 function lineOf(doc: YAML.Document, lines: YAML.LineCounter, path: readonly PropertyKey[], key?: string): number | undefined {
   try {
     // Walk down as far as the document goes; report the deepest node found.
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as any;
-      if (!node) continue;
+      const node = doc.getIn(path.slice(0, n) as unknown[], true);
+      if (!YAML.isNode(node)) continue;
       if (key !== undefined && n === path.length && YAML.isMap(node)) {
-        const item = node.items.find((it: any) => (YAML.isScalar(it.key) ? it.key.value : it.key) === key);
-        const r = (item?.key as any)?.range;
+        const r = keyRange(node, key);
         if (r) return lines.linePos(r[0]).line;
       }
       if (n === path.length && path.length > 0 && !YAML.isCollection(node)) {
@@ -303,11 +311,9 @@ function lineOf(doc: YAML.Document, lines: YAML.LineCounter, path: readonly Prop
       }
       // For a missing key or a collection, point at the key of the collection in its parent.
       if (n > 0) {
-        const parent = doc.getIn(path.slice(0, n - 1) as unknown[], true) as any;
-        const last = path[n - 1];
+        const parent = doc.getIn(path.slice(0, n - 1) as unknown[], true);
         if (YAML.isMap(parent)) {
-          const item = parent.items.find((it: any) => (YAML.isScalar(it.key) ? it.key.value : it.key) === last);
-          const r = (item?.key as any)?.range;
+          const r = keyRange(parent, path[n - 1]);
           if (r) return lines.linePos(r[0]).line;
         }
       }

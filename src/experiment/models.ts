@@ -2,8 +2,8 @@
 // plus the pre-flight checks that turn a bad model config or an unreachable endpoint into bad input
 // before anything is written.
 import { connect } from 'node:net';
-import { batchLayers, createModel, type BatchDeps, type CallRecord, type ModelConfig, type ResponseCache, type TunelabModel } from '../models/index.ts';
-import type { ChatModel, ChatRequest, CompleteOptions } from '../models/types.ts';
+import { batchLayers, createModel, wrapModel, type BatchDeps, type CallRecord, type ModelConfig, type ResponseCache, type TunelabModel } from '../models/index.ts';
+import type { ChatModel, ChatRequest, CompleteOptions, OnDelta } from '../models/types.ts';
 import { InputError } from '../task/index.ts';
 import type { ExperimentConfig, ArmConfig } from './config.ts';
 
@@ -66,12 +66,11 @@ export function modelFactory(config: ExperimentConfig, deps: ModelDeps = {}): Mo
 
 /** Adds the run and arm to every call's meta (the call log uses it). */
 function withMeta(m: TunelabModel, meta: Record<string, unknown>): ChatModel {
-  const complete = (req: ChatRequest, o?: CompleteOptions) => m.complete(req, { ...(o ?? {}), meta: { ...meta, ...((o as any)?.meta ?? {}) } } as CompleteOptions);
-  const out: ChatModel = { id: m.id, complete };
-  if (m.scoreCandidates) out.scoreCandidates = m.scoreCandidates.bind(m);
-  if (m.embed) out.embed = m.embed.bind(m);
-  Object.defineProperty(out, 'info', { value: m.info, enumerable: false });
-  return out;
+  const withIds = (o?: CompleteOptions): CompleteOptions => ({ ...(o ?? {}), meta: { ...meta, ...(o?.meta ?? {}) } });
+  return wrapModel(m, {
+    complete: (req: ChatRequest, o?: CompleteOptions) => m.complete(req, withIds(o)),
+    ...(m.stream ? { stream: (req: ChatRequest, onDelta: OnDelta, o?: CompleteOptions) => m.stream!(req, onDelta, withIds(o)) } : {}),
+  });
 }
 
 /** Model ids an arm config refers to: `model` and any other string (or list of strings) naming a models[] id. */
