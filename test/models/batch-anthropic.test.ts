@@ -19,6 +19,15 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Waits until `cond` holds (fails after 5 s): no fixed sleeps that a loaded machine can outrun. */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 class MapCache implements ResponseCache {
   m = new Map<string, ChatResponse>();
   get(k: string) {
@@ -60,8 +69,7 @@ test('submit → poll → results: one message batch, custom_id = request hash, 
     assert.equal(sent[0].params.max_tokens, 5);
     assert.deepEqual(new Set(sent.map((r) => r.custom_id)), new Set(cache.m.keys()), 'answers cached under their custom_id');
     for (const c of calls) assert.ok(Math.abs(c.costUsd - (c.usage.input * 0.5 + c.usage.output * 2.5) / 1e6) < 1e-15);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(JSON.parse(readFileSync(stateFile, 'utf8')).batches, []);
+    await until(() => JSON.parse(readFileSync(stateFile, 'utf8')).batches.length === 0);
 
     const before = JSON.stringify(server.stats());
     const m2 = make(server, cache, [], stateFile);

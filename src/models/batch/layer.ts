@@ -69,6 +69,8 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
   const { client, settings, state } = o;
   const reporter: Reporter = (w, r) => report(ctx, o.price, w, r);
   let pending = new Map<string, { request: ChatRequest; waiters: Set<Waiter> }>();
+  /** requests of batches being submitted right now: a repeat of one of them joins it, not the next batch */
+  const submitting = new Map<string, { request: ChatRequest; waiters: Set<Waiter> }>();
   let idle: NodeJS.Timeout | undefined;
   let lastAdd = 0;
 
@@ -91,7 +93,13 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
     pending = new Map();
     if (!entries.length) return;
     // the waiters now belong to this submission: an abort only removes them from it
-    for (const [, e] of entries) for (const w of e.waiters) w.detach = () => e.waiters.delete(w);
+    for (const [customId, e] of entries) {
+      submitting.set(customId, e);
+      for (const w of e.waiters) w.detach = () => e.waiters.delete(w);
+    }
+    const done = () => {
+      for (const [customId, e] of entries) if (submitting.get(customId) === e) submitting.delete(customId);
+    };
     let id: string | undefined;
     for (let attempt = 1; id === undefined; attempt++) {
       try {
@@ -100,6 +108,7 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
         const f = toAttemptError(err);
         f.message = ctx.redact(f.message);
         if (!f.retryable || attempt > ctx.retries) {
+          done();
           for (const [, e] of entries) for (const w of e.waiters) reporter(w, f, attempt);
           return;
         }
@@ -107,6 +116,7 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
       }
     }
     state.add({ id, api: client.api, endpoint: client.endpoint, modelId: ctx.id, model: o.model, customIds: entries.map(([c]) => c), createdAt: Date.now() });
+    done();
     o.log?.(`batch ${id}: submitted ${entries.length} request${entries.length === 1 ? '' : 's'} to ${client.api === 'openai' ? 'the OpenAI Batch API' : 'Anthropic Message Batches'} (${client.endpoint})`);
     const watch = watchFor(id);
     for (const [customId, e] of entries) {
@@ -143,6 +153,12 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
         const watch = watchFor(known.id);
         watch.requests.set(customId, request);
         watch.adopt(customId, w);
+        return;
+      }
+      const inFlight = submitting.get(customId);
+      if (inFlight) {
+        inFlight.waiters.add(w);
+        w.detach = () => inFlight.waiters.delete(w);
         return;
       }
       let e = pending.get(customId);
