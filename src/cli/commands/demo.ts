@@ -1,6 +1,7 @@
 // `tunelab demo`: the built-in offline experiment (examples/demo/tunelab.yaml) — prompt arms vs LoRA
 // fine-tuning on the spam task with the built-in model; prints the table, writes the reports.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import YAML from 'yaml';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -61,11 +62,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   return out;
 }
 
-const HELP = `Usage: tunelab demo [options]
+/** The demo's help, with the arms read from the demo config itself (so it stays true). */
+export function demoHelp(): string {
+  let arms = '';
+  try {
+    const raw = YAML.parse(readFileSync(demoConfigPath(), 'utf8')) as { arms?: { name?: string; kind?: string; method?: string }[] };
+    arms = (raw.arms ?? []).map((a) => `  ${String(a.name).padEnd(16)} ${a.kind}${a.method ? ` (${a.method})` : ''}`).join('\n');
+  } catch {
+    arms = '  (examples/demo/tunelab.yaml not found in this installation)';
+  }
+  return `Usage: tunelab demo [options]
 
-Runs the built-in offline experiment (examples/demo/tunelab.yaml): zero-shot and few-shot prompts vs a
-LoRA fine-tune and the fine-tuned model behind a few-shot prompt, on the SpamAssassin task, with the
-built-in model. No keys, no network. Prints the comparison table and writes an HTML report.
+Runs the built-in offline experiment (examples/demo/tunelab.yaml) on the SpamAssassin task with the
+built-in model: no keys, no network. Prints the comparison table and writes the reports (HTML, Markdown,
+JSON); browse every example afterwards with \`npx tunelab view --store tunelab-demo/tunelab.db\`.
+
+Arms (from examples/demo/tunelab.yaml; accuracy tasks also get the majority and classical baselines):
+${arms}
 
 Options:
   -o, --out <dir>    output folder (store and reports), default ./tunelab-demo
@@ -75,6 +88,7 @@ Options:
   --config <file>    run another config the same way
   -h, --help         this help
 `;
+}
 
 export default async function demo(_first: unknown, _opts: unknown, cmd?: { args?: string[] }): Promise<number> {
   let values;
@@ -87,6 +101,6 @@ export default async function demo(_first: unknown, _opts: unknown, cmd?: { args
   } catch (e) {
     throw new InputError('tunelab demo', `${(e as Error).message} (see tunelab demo --help)`);
   }
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  if (values.help) { process.stdout.write(demoHelp()); return 0; }
   return (await runDemo({ out: values.out, json: values.json, quiet: values.quiet, config: values.config, fresh: values.fresh })).code;
 }

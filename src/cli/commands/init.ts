@@ -34,15 +34,20 @@ export default async function init(dirArg: string, opts: { force?: boolean }): P
   }
   mkdirSync(dir, { recursive: true });
   for (const [from, to] of files) {
-    if (to.endsWith('.yaml')) writeFileSync(join(dir, to), readFileSync(join(src, from), 'utf8'));
+    if (to.endsWith('.yaml')) {
+      // editors with yaml-language-server complete and check keys against the schema shipped with tunelab
+      const schema = relative(dir, join(packageRoot(), 'schema', 'tunelab.schema.json')).split('\\').join('/');
+      writeFileSync(join(dir, to), `# yaml-language-server: $schema=${schema}\n` + readFileSync(join(src, from), 'utf8'));
+    }
     else copyFileSync(join(src, from), join(dir, to));
   }
   const rel = relative(process.cwd(), dir) || '.';
   process.stdout.write(
     `wrote ${join(rel, 'tunelab.yaml')} and ${join(rel, 'messages.jsonl')} (120 labeled emails)\n` +
-      `next: tunelab run${rel === '.' ? '' : ` ${join(rel, 'tunelab.yaml')}`}\n` +
+      `next: npx tunelab run${rel === '.' ? '' : ` ${join(rel, 'tunelab.yaml')}`}\n` +
       `  (runs offline with the built-in model: zero-shot and few-shot prompts vs a LoRA fine-tune;\n` +
-      `   point the arms at the my-server model in tunelab.yaml to measure your own model)\n`,
+      `   point the arms at the my-server model in tunelab.yaml to measure your own model;\n` +
+      `   then \`npx tunelab view\` to browse every example)\n`,
   );
   return 0;
 }
