@@ -58,6 +58,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     process.stdout.write(render(report, 'table', { color: Boolean(process.stdout.isTTY) }));
     const rel = (p: string) => relative(startDir, p) || p;
     process.stdout.write(`\ndemo finished in ${(seconds / 60).toFixed(1)} min; run ${result.runId}\nreport: ${rel(files.html)}  (also ${rel(files.md)}, ${rel(files.json)})\n`);
+    // the answer again, last, where the eye lands (decide/)
+    if (report.decision) process.stdout.write(`\nRecommendation: ${report.decision.recommendation.sentences.join('\n  ')}\n`);
   }
   return out;
 }
