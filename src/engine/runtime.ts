@@ -17,9 +17,15 @@ export interface RuntimeSettings {
   spinning: boolean;
   /** sessions kept in the cache before the least recently used is released */
   maxSessions: number;
+  /**
+   * onnxruntime's CPU memory arena and memory patterns (default false). With them every cached session keeps its
+   * peak activations reserved: a full fine-tune of the built-in model peaked at 1.9 GB with them, 0.48 GB without,
+   * and took less CPU time without (no page touching of fresh arenas).
+   */
+  arena: boolean;
 }
 
-const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 64 };
+const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 64, arena: false };
 
 /** Change runtime settings (threads, spinning, cache size). Sessions already built keep their threads. */
 export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
@@ -28,6 +34,7 @@ export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
     if (s.threads !== settings.threads) clearSessionCache();
   }
   if (s.spinning !== undefined && s.spinning !== settings.spinning) clearSessionCache();
+  if (s.arena !== undefined && s.arena !== settings.arena) clearSessionCache();
   Object.assign(settings, s);
   return { ...settings };
 }
@@ -103,6 +110,8 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    enableCpuMemArena: settings.arena,
+    enableMemPattern: settings.arena,
     extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' } } },
   };
 }
