@@ -238,3 +238,19 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
 
 /** The factory the arm registry loads (registry.ts) for kinds `finetune` and `finetune+prompt`. */
 export const create = createFinetuneArm;
+
+/**
+ * The records a fine-tune arm trains on (train, and dev for validation), computed from its config and the
+ * run's train/dev split exactly as prepare() does: `tunelab export` uses it when no run has written them.
+ */
+export function armTrainingRecords(
+  config: FinetuneArmConfig,
+  ctx: { data: { train: Example[]; dev: Example[] }; inputFields: string[]; labels?: string[]; seed: number; baseDir?: string },
+): { train: TrainingRecord[]; dev: TrainingRecord[] } {
+  const pre = preloadPrompt(config, `arms.${config.name}`, ctx.baseDir);
+  const seed = config.seed ?? ctx.seed;
+  const program = baseProgram(config, pre, { inputFields: ctx.inputFields, labels: ctx.labels, seed, train: ctx.data.train });
+  const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+  const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
+  return { train: recordsOf(train, program), dev: recordsOf(dev, program) };
+}
