@@ -26,21 +26,23 @@ export function anthropicBatchClient(cfg: ResolvedModelConfig, baseURL: string, 
       const requests = lines.map((l) => ({ custom_id: l.customId, params: anthropicMessagesBody(cfg, l.request) }));
       try {
         // creating a batch is not idempotent: never retried by the SDK
-        const b = await client.messages.batches.create({ requests } as any, { signal, maxRetries: 0 });
+        // params is the Messages API body built for live calls (typed loosely there): the SDK's type is the same shape
+        const params = { requests } as unknown as Parameters<typeof client.messages.batches.create>[0];
+        const b = await client.messages.batches.create(params, { signal, maxRetries: 0 });
         return b.id;
       } catch (e) {
         throw fail(e);
       }
     },
     async poll(id: string, signal?: AbortSignal): Promise<BatchPoll> {
-      let b: any;
+      let b: Awaited<ReturnType<typeof client.messages.batches.retrieve>>;
       try {
         b = await client.messages.batches.retrieve(id, {}, { signal });
       } catch (e) {
         throw fail(e);
       }
       const status = String(b?.processing_status ?? 'unknown');
-      const c = b?.request_counts ?? {};
+      const c = (b?.request_counts ?? {}) as unknown as Record<string, unknown>;
       const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
       const done = n('succeeded') + n('errored') + n('canceled') + n('expired');
       return { ended: status === 'ended', status, done, total: done + n('processing'), failed: n('errored') + n('canceled') + n('expired') };

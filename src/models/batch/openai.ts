@@ -43,7 +43,7 @@ export function openAIBatchClient(cfg: ResolvedModelConfig, baseURL: string, api
       }
     },
     async poll(id: string, signal?: AbortSignal): Promise<BatchPoll> {
-      let b: any;
+      let b: Awaited<ReturnType<typeof client.batches.retrieve>>;
       try {
         b = await client.batches.retrieve(id, { signal });
       } catch (e) {
@@ -54,7 +54,7 @@ export function openAIBatchClient(cfg: ResolvedModelConfig, baseURL: string, api
       const p: BatchPoll = { ended: ENDED.has(status), status, done: c?.completed, failed: c?.failed, total: c?.total, files: { output: b?.output_file_id, error: b?.error_file_id } };
       if (status === 'failed') {
         const errs = Array.isArray(b?.errors?.data) ? b.errors.data : [];
-        p.error = `batch ${id} failed${errs.length ? `: ${errs.map((x: any) => short(`${x?.code ? `${x.code}: ` : ''}${x?.message ?? ''}${x?.line != null ? ` (line ${x.line})` : ''}`, 160)).join('; ')}` : ''}`;
+        p.error = `batch ${id} failed${errs.length ? `: ${errs.map((x) => short(`${x?.code ? `${x.code}: ` : ''}${x?.message ?? ''}${x?.line != null ? ` (line ${x.line})` : ''}`, 160)).join('; ')}` : ''}`;
       }
       return p;
     },
@@ -76,8 +76,16 @@ export function openAIBatchClient(cfg: ResolvedModelConfig, baseURL: string, api
   };
 }
 
-function toItem(line: any, reqOf: (customId: string) => ChatRequest | undefined, batchId: string): BatchItem | undefined {
-  const customId = line?.custom_id;
+/** One line of an output or error file, as documented (fields checked before use). */
+interface OutputLine {
+  custom_id?: unknown;
+  response?: { status_code?: unknown; body?: { error?: { message?: string }; message?: string } & Record<string, unknown> } | null;
+  error?: { code?: unknown; message?: unknown } | null;
+}
+
+function toItem(raw: unknown, reqOf: (customId: string) => ChatRequest | undefined, batchId: string): BatchItem | undefined {
+  const line = (raw ?? {}) as OutputLine;
+  const customId = line.custom_id;
   if (typeof customId !== 'string') return undefined;
   const resp = line.response;
   const err = line.error;
