@@ -100,6 +100,19 @@ test('submit → poll → results: one batch, answers by custom_id, batch price,
   }
 });
 
+test('maxRequests splits a queue into several batches; every request is answered once', async () => {
+  const server = await startMockBatchOpenAI({ apiKey: KEY });
+  try {
+    const m = make(server, new MapCache(), [], join(dir, 'f', 'batches.json'), { batch: { pollSeconds: 0.02, idleMs: 10, maxRequests: 4 } });
+    const reqs = msgs(10);
+    const out = await Promise.all(reqs.map((messages) => m.complete({ messages })));
+    assert.deepEqual(out.map((r) => r.text), reqs.map((messages) => defaultRespond({ messages })));
+    assert.deepEqual(server.batchIds().map((id) => server.linesOf(id).length), [4, 4, 2]);
+  } finally {
+    await server.close();
+  }
+});
+
 test('partial failures: failed requests are failed calls naming the error; the rest are answered', async () => {
   const server = await startMockBatchOpenAI({
     apiKey: KEY,

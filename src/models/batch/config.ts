@@ -27,6 +27,8 @@ export interface BatchSettings {
 
 /** Per-request limits documented by each provider for one batch. */
 export const BATCH_MAX_REQUESTS: Record<string, number> = { openai: 50_000, anthropic: 100_000 };
+/** Size limits of one batch: OpenAI's input file (200 MB), Anthropic's request (256 MB), with room for overhead. */
+export const BATCH_MAX_BYTES: Record<string, number> = { openai: 190_000_000, anthropic: 240_000_000 };
 export const BATCH_DEFAULTS = { pollSeconds: 30, idleMs: 1000, maxRequests: 50_000 } as const;
 
 /** The settings for a config value; undefined when batching is off. */

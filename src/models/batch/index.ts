@@ -8,13 +8,13 @@ import { MODEL_DEFAULTS } from '../config.ts';
 import { resolveApiKey, type ResolvedModelConfig } from '../providers/common.ts';
 import type { Price } from '../types.ts';
 import { anthropicBatchClient } from './anthropic.ts';
-import { batchApiOf, batchSettings, type BatchConfig } from './config.ts';
+import { BATCH_MAX_BYTES, batchApiOf, batchSettings, type BatchConfig } from './config.ts';
 import { batchModelLayer } from './layer.ts';
 import { openAIBatchClient } from './openai.ts';
 import { batchState } from './state.ts';
 import type { BatchClient } from './types.ts';
 
-export { batchConfigSchema, batchSettings, batchApiOf, BATCH_DEFAULTS, BATCH_MAX_REQUESTS, type BatchConfig, type BatchSettings } from './config.ts';
+export { batchConfigSchema, batchSettings, batchApiOf, BATCH_DEFAULTS, BATCH_MAX_REQUESTS, BATCH_MAX_BYTES, type BatchConfig, type BatchSettings } from './config.ts';
 export { BatchState, batchState, type StoredBatch } from './state.ts';
 export { batchModelLayer, type BatchModelOptions } from './layer.ts';
 export { openAIBatchClient } from './openai.ts';
@@ -80,6 +80,7 @@ export function batchLayers(config: ModelConfig, deps: BatchDeps = {}): ((ctx: L
       return batchModelLayer(ctx, {
         client,
         settings,
+        maxBytes: BATCH_MAX_BYTES[api],
         state: batchState(deps.stateFile),
         model: cfg.model,
         price: batchPrice(ctx.price, config.price?.batchDiscount),

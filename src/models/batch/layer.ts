@@ -1,8 +1,9 @@
 // The batch layer: a ChatModel whose complete() calls are gathered into provider batches.
 //
 //   complete(request) ─► known to an undelivered batch in the state file? ─► wait on that batch
-//                     └► else queue; the queue is sent as one batch when it holds maxRequests or when no
-//                        request has come for idleMs; the batch id and its custom_ids are saved at once
+//                     └► else queue; the queue is sent as one batch when it holds maxRequests (or would
+//                        pass the provider's size limit) or when no request has come for idleMs; the
+//                        batch id and its custom_ids are saved at once
 //   one poller per batch (shared by every caller waiting on it): poll every pollMs until it ends, read
 //   the results, answer each caller by custom_id (the request hash), then forget the batch.
 //
@@ -24,6 +25,8 @@ export interface BatchModelOptions {
   state: BatchState;
   /** the provider's model name (stored with each batch) */
   model: string;
+  /** a batch is sent before its requests pass this many bytes (the provider's size limit) */
+  maxBytes?: number;
   /** the batch price (calls are priced with it) */
   price: Price;
   /** the request hash, when the caller did not pass it as options.requestHash */
@@ -73,6 +76,8 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
   const submitting = new Map<string, { request: ChatRequest; waiters: Set<Waiter> }>();
   let idle: NodeJS.Timeout | undefined;
   let lastAdd = 0;
+  let pendingBytes = 0;
+  const maxBytes = o.maxBytes ?? Infinity;
 
   function armIdle() {
     if (idle) return;
@@ -91,6 +96,7 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
     }
     const entries = [...pending].filter(([, e]) => e.waiters.size > 0);
     pending = new Map();
+    pendingBytes = 0;
     if (!entries.length) return;
     // the waiters now belong to this submission: an abort only removes them from it
     for (const [customId, e] of entries) {
@@ -162,7 +168,13 @@ function batchComplete(ctx: LayerContext, o: BatchModelOptions): (request: ChatR
         return;
       }
       let e = pending.get(customId);
-      if (!e) pending.set(customId, (e = { request, waiters: new Set() }));
+      if (!e) {
+        // the line's size, roughly (request JSON plus the body fields around it): a batch is sent before it would pass the limit
+        const bytes = maxBytes === Infinity ? 0 : JSON.stringify(request).length + 400;
+        if (pending.size && pendingBytes + bytes > maxBytes) void flush();
+        pendingBytes += bytes;
+        pending.set(customId, (e = { request, waiters: new Set() }));
+      }
       const entry = e;
       entry.waiters.add(w);
       w.detach = () => entry.waiters.delete(w);
