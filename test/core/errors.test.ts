@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXIT, InputError, UsageError, exitCodeOf, isBadInput, env, requireEnv, envNumber, envFlag, mapLimit } from '../../src/core/index.ts';
+import {
+  EXIT,
+  InputError,
+  UsageError,
+  exitCodeOf,
+  isBadInput,
+  env,
+  requireEnv,
+  envNumber,
+  envFlag,
+  mapLimit,
+} from '../../src/core/index.ts';
 
 test('InputError names where, and is bad input (exit 2)', () => {
   const e = new InputError('data.jsonl:3', 'missing field "label"');
@@ -30,7 +41,10 @@ test('env access', () => {
   assert.equal(env('EMPTY', src), undefined);
   assert.equal(env('NOPE', src), undefined);
   assert.equal(requireEnv('A', undefined, src), 'x');
-  assert.throws(() => requireEnv('NOPE', 'models.gpt.apiKeyEnv', src), (e: unknown) => e instanceof InputError && /models\.gpt\.apiKeyEnv: NOPE is not set/.test(e.message));
+  assert.throws(
+    () => requireEnv('NOPE', 'models.gpt.apiKeyEnv', src),
+    (e: unknown) => e instanceof InputError && /models\.gpt\.apiKeyEnv: NOPE is not set/.test(e.message),
+  );
   assert.equal(envNumber('N', 3, src), 12);
   assert.equal(envNumber('NOPE', 3, src), 3);
   assert.throws(() => envNumber('BAD', 3, src), InputError);
@@ -51,6 +65,12 @@ test('mapLimit keeps order, bounds concurrency, rethrows the first failure', asy
   });
   assert.deepEqual(out, [50, 10, 40, 20, 30]);
   assert.equal(peak, 2);
-  await assert.rejects(mapLimit([1, 2, 3], 3, async (x) => { if (x === 2) throw new Error('two'); return x; }), /two/);
+  await assert.rejects(
+    mapLimit([1, 2, 3], 3, async (x) => {
+      if (x === 2) throw new Error('two');
+      return x;
+    }),
+    /two/,
+  );
   assert.deepEqual(await mapLimit([], 4, async (x) => x), []);
 });

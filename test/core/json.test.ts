@@ -14,7 +14,12 @@ test('canonicalJson follows JSON.stringify for undefined, functions, toJSON and 
   assert.equal(canonicalJson({ when: new Date(0) }), '{"when":"1970-01-01T00:00:00.000Z"}');
   assert.equal(canonicalJson(undefined), 'null');
   assert.equal(canonicalJson('x'), '"x"');
-  class P { constructor(public y = 1, public x = 2) {} }
+  class P {
+    constructor(
+      public y = 1,
+      public x = 2,
+    ) {}
+  }
   assert.equal(canonicalJson(new P()), '{"x":2,"y":1}');
   const value = { z: [1, { b: 'é', a: [true, false] }], a: 'line\nbreak' };
   assert.deepEqual(JSON.parse(canonicalJson(value)), value);

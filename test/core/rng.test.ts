@@ -15,7 +15,10 @@ test('the same seed gives the same sequence; another seed another one', () => {
 
 test('the stream is mulberry32 (pinned values: splits and demo numbers depend on them)', () => {
   const r = createRng(1);
-  assert.deepEqual([r.next(), r.next(), r.next()].map((x) => Math.round(x * 2 ** 32)), [2693262067, 11749833, 2265367787]);
+  assert.deepEqual(
+    [r.next(), r.next(), r.next()].map((x) => Math.round(x * 2 ** 32)),
+    [2693262067, 11749833, 2265367787],
+  );
 });
 
 test('state() resumes the stream', () => {
@@ -32,7 +35,10 @@ test('shuffle returns a shuffled copy; shuffleInPlace shuffles its argument', ()
   const s = createRng(3).shuffle(xs);
   assert.deepEqual(xs, before, 'input untouched');
   assert.notDeepEqual(s, before);
-  assert.deepEqual(s.slice().sort((a, b) => a - b), before);
+  assert.deepEqual(
+    s.slice().sort((a, b) => a - b),
+    before,
+  );
   const inPlace = xs.slice();
   const ret = createRng(3).shuffleInPlace(inPlace);
   assert.equal(ret, inPlace);

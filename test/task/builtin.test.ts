@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTask, loadBuiltin, builtinLoadMs, splitExamples, emailToText, brownToText, htmlToText } from '../../src/task/index.ts';
 
-const countBy = (xs: { expected: string }[]) => xs.reduce<Record<string, number>>((m, e) => ((m[e.expected] = (m[e.expected] ?? 0) + 1), m), {});
+const countBy = (xs: { expected: string }[]) =>
+  xs.reduce<Record<string, number>>((m, e) => ((m[e.expected] = (m[e.expected] ?? 0) + 1), m), {});
 
 test('spamassassin: 6,046 emails, spam 1,896 / ham 4,150, headers stripped, bodies cut', async (t) => {
   const t0 = performance.now();
@@ -36,7 +37,9 @@ test('spamassassin: 6,046 emails, spam 1,896 / ham 4,150, headers stripped, bodi
   // dedupe and a default split work on the real set
   const t2 = performance.now();
   const s = splitExamples(task.examples, { seed: 1 });
-  t.diagnostic(`spamassassin split ${(performance.now() - t2).toFixed(0)} ms; duplicates removed ${s.report.duplicatesRemoved}; leakage ${s.report.leakage.length}`);
+  t.diagnostic(
+    `spamassassin split ${(performance.now() - t2).toFixed(0)} ms; duplicates removed ${s.report.duplicatesRemoved}; leakage ${s.report.leakage.length}`,
+  );
   assert.ok(s.report.duplicatesRemoved > 50 && s.report.duplicatesRemoved < 400);
   assert.equal(s.report.sizes.test, Math.round((6046 - s.report.duplicatesRemoved) * 0.2));
 });
@@ -55,8 +58,14 @@ test('brown-genre: 500 documents, 15 genres, tags stripped', async () => {
   assert.equal(task.labels!.length, 15);
   assert.deepEqual([c.learned, c.belles_lettres, c.news, c.humor, c.science_fiction], [80, 75, 44, 9, 6]);
   const first = String(task.examples[0].input.text);
-  assert.match(first, /^The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced "no evidence" that/);
-  assert.ok(task.examples.every((e) => !/\w\/(at|nn|vbd|in|jj)\b/.test(String(e.input.text))), 'no word/tag left');
+  assert.match(
+    first,
+    /^The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced "no evidence" that/,
+  );
+  assert.ok(
+    task.examples.every((e) => !/\w\/(at|nn|vbd|in|jj)\b/.test(String(e.input.text))),
+    'no word/tag left',
+  );
   assert.ok(task.examples.every((e) => String(e.input.text).length <= 1000));
   // stratified split works with the rarest genre (6)
   const s = splitExamples(task.examples, { seed: 2 });
@@ -98,7 +107,9 @@ test('email cleanup: headers, quoted-printable, multipart alternative, HTML', ()
   const r = emailToText(raw);
   assert.equal(r.subject, 'Hello world');
   assert.equal(r.body, 'Buy now = cheap, softbreak here');
-  const h = emailToText('Subject: x\nContent-Type: text/html\n\n<html><head><style>p{}</style></head><body><p>Hi&nbsp;there &amp; you</p><script>x()</script></body></html>');
+  const h = emailToText(
+    'Subject: x\nContent-Type: text/html\n\n<html><head><style>p{}</style></head><body><p>Hi&nbsp;there &amp; you</p><script>x()</script></body></html>',
+  );
   assert.equal(h.body, 'Hi there & you');
   assert.equal(htmlToText('a<br>b&#33;').replace(/\s+/g, ' '), 'a b!');
   assert.equal(brownToText("The/at ``/`` best/jjt ''/'' ,/, 1/2/cd ./."), 'The "best", 1/2.');

@@ -20,19 +20,52 @@ async function rejectsInput(p: Promise<unknown>, where: string, msg: RegExp) {
 
 test('a JSON array on one line: ids by record position, no false duplicate', async () => {
   const d = tmp();
-  writeFileSync(join(d, 'one.json'), JSON.stringify([{ t: 'a', y: 'x' }, { t: 'b', y: 'z' }, { t: 'c', y: 'x' }]));
+  writeFileSync(
+    join(d, 'one.json'),
+    JSON.stringify([
+      { t: 'a', y: 'x' },
+      { t: 'b', y: 'z' },
+      { t: 'c', y: 'x' },
+    ]),
+  );
   const t = await loadTask({ data: 'one.json', input: ['t'], expected: 'y' }, d);
-  assert.deepEqual(t.examples.map((e) => e.id), ['one.json#1', 'one.json#2', 'one.json#3']);
-  assert.deepEqual(t.examples.map((e) => e.source!.line), [1, 1, 1]);
+  assert.deepEqual(
+    t.examples.map((e) => e.id),
+    ['one.json#1', 'one.json#2', 'one.json#3'],
+  );
+  assert.deepEqual(
+    t.examples.map((e) => e.source!.line),
+    [1, 1, 1],
+  );
   // the same records pretty-printed get the same ids
-  writeFileSync(join(d, 'one.json'), JSON.stringify([{ t: 'a', y: 'x' }, { t: 'b', y: 'z' }, { t: 'c', y: 'x' }], null, 2));
+  writeFileSync(
+    join(d, 'one.json'),
+    JSON.stringify(
+      [
+        { t: 'a', y: 'x' },
+        { t: 'b', y: 'z' },
+        { t: 'c', y: 'x' },
+      ],
+      null,
+      2,
+    ),
+  );
   const p = await loadTask({ data: 'one.json', input: ['t'], expected: 'y' }, d);
-  assert.deepEqual(p.examples.map((e) => e.id), t.examples.map((e) => e.id));
+  assert.deepEqual(
+    p.examples.map((e) => e.id),
+    t.examples.map((e) => e.id),
+  );
   // a problem in a one-line array names the record
   writeFileSync(join(d, 'bad.json'), JSON.stringify([{ t: 'a', y: 'x' }, { t: 'b' }]));
   await rejectsInput(loadTask({ data: 'bad.json', input: ['t'], expected: 'y' }, d), 'bad.json:1 (record 2)', /missing expected field "y"/);
   // real duplicates (an id field) are still caught
-  writeFileSync(join(d, 'dup.json'), JSON.stringify([{ id: 1, t: 'a', y: 'x' }, { id: 1, t: 'b', y: 'z' }]));
+  writeFileSync(
+    join(d, 'dup.json'),
+    JSON.stringify([
+      { id: 1, t: 'a', y: 'x' },
+      { id: 1, t: 'b', y: 'z' },
+    ]),
+  );
   await rejectsInput(loadTask({ data: 'dup.json', input: ['t'], expected: 'y', id: 'id' }, d), 'dup.json:1 (record 2)', /duplicate id "1"/);
 });
 
@@ -40,10 +73,17 @@ test('invalid UTF-8 is an error naming file and line (JSONL, CSV, JSON)', async 
   const d = tmp();
   const latin1Line = Buffer.concat([Buffer.from('{"t": "caf'), Buffer.from([0xe9]), Buffer.from('", "y": "b"}\n')]);
   writeFileSync(join(d, 'l1.jsonl'), Buffer.concat([Buffer.from('{"t": "tea", "y": "a"}\n\n'), latin1Line]));
-  await rejectsInput(loadTask({ data: 'l1.jsonl', input: ['t'], expected: 'y' }, d), 'l1.jsonl:3', /invalid UTF-8 \(byte 0xe9 at byte 11 of the line\).*encoding: latin1/);
+  await rejectsInput(
+    loadTask({ data: 'l1.jsonl', input: ['t'], expected: 'y' }, d),
+    'l1.jsonl:3',
+    /invalid UTF-8 \(byte 0xe9 at byte 11 of the line\).*encoding: latin1/,
+  );
   writeFileSync(join(d, 'l1.csv'), Buffer.concat([Buffer.from('t,y\ntea,a\ncaf'), Buffer.from([0xe9]), Buffer.from(',b\n')]));
   await rejectsInput(loadTask({ data: 'l1.csv', input: ['t'], expected: 'y' }, d), 'l1.csv:3', /invalid UTF-8/);
-  writeFileSync(join(d, 'l1.json'), Buffer.concat([Buffer.from('[\n{"t": "tea", "y": "a"},\n{"t": "caf'), Buffer.from([0xe9]), Buffer.from('", "y": "b"}\n]')]));
+  writeFileSync(
+    join(d, 'l1.json'),
+    Buffer.concat([Buffer.from('[\n{"t": "tea", "y": "a"},\n{"t": "caf'), Buffer.from([0xe9]), Buffer.from('", "y": "b"}\n]')]),
+  );
   await rejectsInput(loadTask({ data: 'l1.json', input: ['t'], expected: 'y' }, d), 'l1.json:3', /invalid UTF-8/);
   // a file cut inside a multi-byte character
   writeFileSync(join(d, 'cut.jsonl'), Buffer.concat([Buffer.from('{"t": "tea", "y": "a"}\n{"t": "x'), Buffer.from([0xe2, 0x82])]));
@@ -55,7 +95,10 @@ test('encoding: latin1 (and windows-1252) decode the bytes as declared', async (
   writeFileSync(join(d, 'l1.csv'), Buffer.concat([Buffer.from('t,y\ntea,a\ncaf'), Buffer.from([0xe9]), Buffer.from(',b\n')]));
   const t = await loadTask({ data: { path: 'l1.csv', encoding: 'latin1' }, input: ['t'], expected: 'y' }, d);
   assert.equal(t.examples[1].input.t, 'café');
-  writeFileSync(join(d, 'w.jsonl'), Buffer.concat([Buffer.from('{"t": "5'), Buffer.from([0x80]), Buffer.from('", "y": "a"}\n{"t": "x", "y": "b"}\n')]));
+  writeFileSync(
+    join(d, 'w.jsonl'),
+    Buffer.concat([Buffer.from('{"t": "5'), Buffer.from([0x80]), Buffer.from('", "y": "a"}\n{"t": "x", "y": "b"}\n')]),
+  );
   const w = await loadTask({ data: { path: 'w.jsonl', encoding: 'windows-1252' }, input: ['t'], expected: 'y' }, d);
   assert.equal(w.examples[0].input.t, '5€');
   assert.equal(taskSchema.safeParse({ data: { path: 'x.csv', encoding: 'ebcdic' } }).success, false);
@@ -89,17 +132,29 @@ test('checkUtf8 rejects overlongs, surrogates and stray continuation bytes', () 
 test('single-class data says "only one class: X"', async () => {
   const d = tmp();
   writeFileSync(join(d, 'one.jsonl'), ['a', 'b', 'c'].map((t) => JSON.stringify({ t, y: 'spam' })).join('\n'));
-  await rejectsInput(loadTask({ data: 'one.jsonl', input: ['t'], expected: 'y' }, d), 'one.jsonl', /only one class: "spam" \(all 3 examples/);
+  await rejectsInput(
+    loadTask({ data: 'one.jsonl', input: ['t'], expected: 'y' }, d),
+    'one.jsonl',
+    /only one class: "spam" \(all 3 examples/,
+  );
 });
 
 test('a broken CSV quote names the line where the quote opened', async () => {
   const d = tmp();
   // never closed: csv-parse gives up at the end of the file
   writeFileSync(join(d, 'open.csv'), 't,y\nfine,a\n"broken,b\nmore,a\nrows,b\n');
-  await rejectsInput(loadTask({ data: 'open.csv', input: ['t'], expected: 'y' }, d), 'open.csv:3', /malformed CSV \(the quoted field that opens on this line is not closed properly/);
+  await rejectsInput(
+    loadTask({ data: 'open.csv', input: ['t'], expected: 'y' }, d),
+    'open.csv:3',
+    /malformed CSV \(the quoted field that opens on this line is not closed properly/,
+  );
   // closed on a later line by a quote that is followed by text
   writeFileSync(join(d, 'later.csv'), 't,y\nfine,a\n"broken,b\nnext,"c",a\n');
-  await rejectsInput(loadTask({ data: 'later.csv', input: ['t'], expected: 'y' }, d), 'later.csv:3', /quoted field that opens on this line/);
+  await rejectsInput(
+    loadTask({ data: 'later.csv', input: ['t'], expected: 'y' }, d),
+    'later.csv:3',
+    /quoted field that opens on this line/,
+  );
   // text after the closing quote on the same line
   writeFileSync(join(d, 'same.csv'), 't,y\nfine,a\n"say "hi" now",b\n');
   await rejectsInput(loadTask({ data: 'same.csv', input: ['t'], expected: 'y' }, d), 'same.csv:3', /quoted field/);
@@ -109,5 +164,8 @@ test('a broken CSV quote names the line where the quote opened', async () => {
   // well-formed quotes still load
   writeFileSync(join(d, 'good.csv'), 't,y\r\n"two\r\nlines",a\r\n"ok ""quoted""",b\r\n');
   const t = await loadTask({ data: 'good.csv', input: ['t'], expected: 'y' }, d);
-  assert.deepEqual(t.examples.map((e) => e.input.t), ['two\r\nlines', 'ok "quoted"']);
+  assert.deepEqual(
+    t.examples.map((e) => e.input.t),
+    ['two\r\nlines', 'ok "quoted"'],
+  );
 });

@@ -8,7 +8,8 @@ function ex(id: string, text: string, expected: string, extra: Record<string, un
 function dataset(counts: Record<string, number>): Example[] {
   const out: Example[] = [];
   let i = 0;
-  for (const [label, n] of Object.entries(counts)) for (let k = 0; k < n; k++, i++) out.push(ex(`e${i}`, `example number ${i} about ${label}`, label, { group: i % 2 ? 'odd' : 'even' }));
+  for (const [label, n] of Object.entries(counts))
+    for (let k = 0; k < n; k++, i++) out.push(ex(`e${i}`, `example number ${i} about ${label}`, label, { group: i % 2 ? 'odd' : 'even' }));
   return out;
 }
 const ids = (xs: Example[]) => xs.map((e) => e.id);
@@ -84,7 +85,11 @@ test('empty test split is an InputError', () => {
 
 test('a class with too few examples names the class and the counts', () => {
   const data = dataset({ a: 30, b: 30, rare: 2 });
-  throwsInput(() => splitExamples(data), 'data.jsonl', /class "rare" has 2 example\(s\), too few for a stratified test\/dev\/train split \(needs at least 3 per class\).*a 30, b 30, rare 2/);
+  throwsInput(
+    () => splitExamples(data),
+    'data.jsonl',
+    /class "rare" has 2 example\(s\), too few for a stratified test\/dev\/train split \(needs at least 3 per class\).*a 30, b 30, rare 2/,
+  );
   // without dev, two are enough
   const ok = splitExamples(data, { train: 0.8, dev: 0, test: 0.2 });
   assert.equal(count(ok.split.test, 'rare'), 1);
@@ -94,7 +99,12 @@ test('a class with too few examples names the class and the counts', () => {
 });
 
 test('exact duplicates (modulo whitespace) are removed before splitting, conflicts counted', () => {
-  const data = [...dataset({ a: 20, b: 20 }), ex('d1', '  example number 0   about a ', 'a', { group: 'even' }), ex('d2', 'example number 1 about a', 'b', { group: 'odd' }), ex('d3', 'example number 0 about a', 'a', { group: 'even' })];
+  const data = [
+    ...dataset({ a: 20, b: 20 }),
+    ex('d1', '  example number 0   about a ', 'a', { group: 'even' }),
+    ex('d2', 'example number 1 about a', 'b', { group: 'odd' }),
+    ex('d3', 'example number 0 about a', 'a', { group: 'even' }),
+  ];
   const r = splitExamples(data);
   assert.equal(r.report.duplicatesRemoved, 3); // d1, d3 duplicate e0; d2 duplicates e1 with another label
   assert.equal(r.report.conflictingDuplicates, 1);
@@ -110,13 +120,20 @@ test('exact duplicates (modulo whitespace) are removed before splitting, conflic
 test('leakage: a train/dev example equal to a test example after normalization is removed from train (or reported)', () => {
   const base = dataset({ a: 30, b: 30 });
   // variants of every example differing only in case/punctuation/spacing: each pair that straddles test and train/dev leaks
-  const variants = base.map((e) => ex(`v${e.id}`, `EXAMPLE, number ${String(e.input.text).split(' ')[2]}  about ${e.expected}!`, e.expected, { group: e.input.group }));
+  const variants = base.map((e) =>
+    ex(`v${e.id}`, `EXAMPLE, number ${String(e.input.text).split(' ')[2]}  about ${e.expected}!`, e.expected, { group: e.input.group }),
+  );
   const data = [...base, ...variants];
   const r = splitExamples(data, { seed: 5 });
   assert.ok(r.report.leakage.length > 0);
   assert.equal(r.report.leakageRemoved, true);
   const testIds = new Set(ids(r.split.test));
-  const norm = (e: Example) => String(e.input.text).toLowerCase().replace(/[^a-z0-9 ]/g, ' ').replace(/\s+/g, ' ').trim();
+  const norm = (e: Example) =>
+    String(e.input.text)
+      .toLowerCase()
+      .replace(/[^a-z0-9 ]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
   const testKeys = new Set(r.split.test.map(norm));
   for (const e of [...r.split.train, ...r.split.dev]) assert.ok(!testKeys.has(norm(e)), `leak kept: ${e.id}`);
   assert.equal(r.split.test.length, 24, 'the test split is never changed');
@@ -147,8 +164,15 @@ test('bad split config is an InputError naming the key', () => {
 
 test('allocate: exact column totals and per-class minimums', () => {
   const a = allocate([95, 3, 7], [21, 21, 63, 0], [1, 1, 1, 0]);
-  assert.deepEqual(a.map((r) => r.reduce((x, y) => x + y, 0)), [95, 3, 7]);
-  for (let s = 0; s < 4; s++) assert.equal(a.reduce((x, r) => x + r[s], 0), [21, 21, 63, 0][s]);
+  assert.deepEqual(
+    a.map((r) => r.reduce((x, y) => x + y, 0)),
+    [95, 3, 7],
+  );
+  for (let s = 0; s < 4; s++)
+    assert.equal(
+      a.reduce((x, r) => x + r[s], 0),
+      [21, 21, 63, 0][s],
+    );
   for (const r of a) assert.ok(r[0] >= 1 && r[1] >= 1 && r[2] >= 1);
 });
 
