@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   json?: boolean;
   arm?: string[];
   fresh?: boolean;
+  /** --cancel-jobs: on Ctrl-C cancel provider fine-tuning jobs instead of leaving them running */
+  cancelJobs?: boolean;
   quiet?: boolean;
   /** --batch: models with a batch API evaluate through it */
   batch?: boolean;
@@ -37,6 +39,7 @@ export default async function run(configPath: string, opts: RunCommandOptions): 
       cache: opts.cache !== false,
       arms: opts.arm,
       fresh: opts.fresh,
+      cancelJobs: opts.cancelJobs,
       batch: opts.batch,
       signal: ac.signal,
       onEvent: (e: RunEvent) => progress(e),

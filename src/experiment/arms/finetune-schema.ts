@@ -54,7 +54,8 @@ export interface FinetuneArmConfig extends PromptConfig {
   strategy?: 'random' | 'stratified' | 'bm25';
 }
 
-const trainFields = {
+/** The fields every trained arm shares (finetune, finetune+prompt, the student of distill). */
+export const trainFields = {
   name: z.string().min(1),
   model: z.string().min(1),
   ...promptFields,

@@ -9,6 +9,7 @@ import { fewshotArmKind } from './fewshot.ts';
 import { variantsArmKind } from './variants.ts';
 import { optimizeArmKind } from './optimize.ts';
 import { finetuneArmSchema, finetunePromptArmSchema } from './finetune-schema.ts';
+import { distillArmSchema } from './distill-schema.ts';
 import { majorityArmKind, classicalArmKind } from './baseline.ts';
 import { repeatArmKind } from './repeat.ts';
 
@@ -19,6 +20,7 @@ export const BUILTIN_ARM_KINDS: readonly ArmKind[] = [
   optimizeArmKind,
   lazyArmKind('finetune', finetuneArmSchema, () => import('./finetune.ts')),
   lazyArmKind('finetune+prompt', finetunePromptArmSchema, () => import('./finetune.ts')),
+  lazyArmKind('distill', distillArmSchema, () => import('./distill.ts')),
   majorityArmKind,
   classicalArmKind,
   repeatArmKind,

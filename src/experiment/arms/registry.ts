@@ -4,6 +4,8 @@ import type { Arm } from '../types.ts';
 export interface ArmCreateOptions {
   /** the config file's folder (relative paths in the arm config resolve against it) */
   baseDir?: string;
+  /** every arm of the experiment (an arm may refer to another by name, e.g. a distill arm's teacher) */
+  arms?: ReadonlyArray<{ name: string; kind: string }>;
 }
 
 /** Builds an arm from its validated config. Input problems (a missing prompt file...) throw InputError here. */
