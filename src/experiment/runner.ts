@@ -17,6 +17,8 @@ import { createScorer } from '../metrics/index.ts';
 import type { ChatModel } from '../models/types.ts';
 import type { Scorer } from '../metrics/types.ts';
 import type { Spent } from '../prompting/types.ts';
+import { evaluate, type EvalResult } from '../prompting/index.ts';
+import { isBadInput as coreIsBadInput } from '../core/index.ts';
 import type { Arm, ArmContext, Predictor } from './types.ts';
 import { testMembership } from '../task/index.ts';
 import { labelSetWarnings } from '../decide/index.ts';
@@ -97,7 +99,7 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   const arms = armCfgs.map((c, i) => {
     const k = armKind(c.kind);
     if (!k) throw new InputError(`arms[${i}].kind`, `unknown arm kind '${c.kind}'`);
-    return { config: c, arm: k.create(c, { baseDir }) };
+    return { config: c, arm: k.create(c, { baseDir, arms: config.arms }) };
   });
   const dataHash = hashSplit(split);
   const d = config.task.data;
@@ -191,6 +193,7 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
     // bad input found while preparing a new run (a demo id not in train...): the run never existed
     if (!resumed && isBadInput(err) && store.countResults(runId) === 0) {
       logFile = undefined;
+      store.flushCalls();
       store.deleteRun(runId);
       rmSync(runDir, { recursive: true, force: true });
       deleted = true;
@@ -352,7 +355,6 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
   let cost = 0;
   let flushTimer: NodeJS.Timeout | undefined;
   let fatal: unknown;
-  let consecutiveErrors = 0;
   const flush = () => {
     if (flushTimer) {
       clearTimeout(flushTimer);
@@ -372,62 +374,49 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
   const model = predictor.model;
   const prompt = predictor.prompt;
   if (signal) setMaxListeners(0, signal); // every call in flight listens for the abort
-  let next = 0;
 
-  const worker = async () => {
-    while (next < pending.length && !fatal && !signal?.aborted) {
-      const idx = pending[next++];
-      const ex = test[idx];
-      let row: ResultRecord;
-      try {
-        const req = await prompt.render(ex);
-        const res = await model.complete(req, { signal, meta: { exampleId: ex.id } });
-        const output = res.text;
-        const answer = prompt.parse ? prompt.parse(output) : output;
-        const sr = await scorer.score(answer, ex);
-        row = {
-          exampleId: ex.id,
-          idx,
-          expected: ex.expected,
-          output,
-          extracted: sr.extracted ?? (prompt.parse ? answer : undefined),
-          score: sr.score,
-          pass: sr.pass,
-          tokensIn: res.usage.input,
-          tokensOut: res.usage.output,
-          latencyMs: res.latencyMs,
-          costUsd: res.costUsd,
-          cached: Boolean(res.cached),
-        };
-        summary.calls++;
-        if (res.cached) summary.cached++;
-        cost += res.costUsd;
-        consecutiveErrors = 0;
-      } catch (err) {
-        if (signal?.aborted) return;
-        if (isBadInput(err) || isUnreachable(err)) {
-          fatal ??= err;
-          return;
-        }
-        summary.errors++;
-        consecutiveErrors++;
-        row = { exampleId: ex.id, idx, expected: ex.expected, output: '', score: 0, pass: false, error: oneLine(err), tokensIn: 0, tokensOut: 0, latencyMs: 0, costUsd: 0, cached: false };
-        // An endpoint that fails every call (wrong model name, bad key) stops the arm instead of failing every example.
-        if (consecutiveErrors >= 25 && finished - startDone < 50) {
-          fatal ??= new Error(`every call failed (${consecutiveErrors} in a row); last error: ${row.error}`);
-        }
-      }
-      finished++;
-      batch.push(row);
-      if (batch.length >= a.batchSize) flush();
-      else if (!flushTimer) {
-        flushTimer = setTimeout(flush, a.flushMs);
-        flushTimer.unref?.();
-      }
+  // the one evaluation loop (prompting/evaluate.ts): its error policy is the runner's
+  const onResult = (r: EvalResult) => {
+    const row: ResultRecord = {
+      exampleId: r.example.id,
+      idx: r.index,
+      expected: r.example.expected,
+      output: r.output,
+      extracted: r.extracted,
+      score: r.score,
+      pass: r.pass,
+      tokensIn: r.usage.input,
+      tokensOut: r.usage.output,
+      latencyMs: r.latencyMs,
+      costUsd: r.costUsd,
+      cached: r.cached,
+    };
+    if (r.cpuMs !== undefined) row.cpuMs = r.cpuMs;
+    if (r.error !== undefined) {
+      row.error = r.error;
+      summary.errors++;
+    } else {
+      summary.calls++;
+      if (r.cached) summary.cached++;
+      cost += r.costUsd;
+    }
+    finished++;
+    batch.push(row);
+    if (batch.length >= a.batchSize) flush();
+    else if (!flushTimer) {
+      flushTimer = setTimeout(flush, a.flushMs);
+      flushTimer.unref?.();
     }
   };
   try {
-    await Promise.all(Array.from({ length: conc }, worker));
+    await evaluate(prompt, model, scorer, pending.map((idx) => ({ example: test[idx], index: idx })), {
+      concurrency: conc,
+      signal,
+      meta: (ex) => ({ exampleId: ex.id }),
+      onResult,
+    });
+  } catch (err) {
+    if (!signal?.aborted) fatal = err;
   } finally {
     clearInterval(ticker);
     flush();
@@ -437,7 +426,7 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
     emit({ type: 'arm-end', arm: name, status: 'partial', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
     return { ...summary, done: stored, status: 'interrupted' };
   }
-  if (fatal) {
+  if (fatal !== undefined) {
     if (isBadInput(fatal) || isUnreachable(fatal)) throw fatal;
     const msg = oneLine(fatal);
     store.putArm({ ...armRec, status: 'failed', error: msg });
@@ -482,10 +471,8 @@ export function oneLine(err: unknown): string {
   return m.replace(/\s*\n\s*/g, ' ').slice(0, 500);
 }
 
-export function isBadInput(err: unknown): boolean {
-  const n = (err as Error)?.name;
-  return n === 'InputError' || n === 'ModelConfigError';
-}
+/** Bad input (exit code 2): core's one classification. */
+export const isBadInput = coreIsBadInput;
 
 
 /** A model call no retry will fix (endpoint unreachable, key refused 401/403, unknown model 404): ModelCallError with exitCode 2. */

@@ -1,5 +1,5 @@
 // Results: one row per (run, arm, test example), idempotent, written in batches.
-import { bool, id, num, optStr, str, StoreError, type Ctx, type Row } from './db.ts';
+import { bool, id, num, optNum, optStr, str, StoreError, type Ctx, type Row } from './db.ts';
 import type { ResultRecord } from './types.ts';
 
 export interface ResultsTable {
@@ -16,9 +16,9 @@ export function resultsTable(ctx: Ctx): ResultsTable {
   const { db, scrub } = ctx;
   const q = {
     ins: db.prepare(`INSERT INTO results (run, arm, example_id, output, score, pass, extracted, expected, latency_ms, cost_usd,
-      tokens_in, tokens_out, cached, error, created_at)
+      tokens_in, tokens_out, cached, error, created_at, cpu_ms)
       VALUES (@run, @arm, @exampleId, @output, @score, @pass, @extracted, @expected, @latencyMs, @costUsd, @tokensIn, @tokensOut,
-        @cached, @error, @createdAt)
+        @cached, @error, @createdAt, @cpuMs)
       ON CONFLICT(run, arm, example_id) DO NOTHING`),
     list: db.prepare('SELECT * FROM results WHERE run = ? AND arm = ? ORDER BY id'),
     doneIds: db.prepare('SELECT example_id FROM results WHERE run = ? AND arm = ?').pluck(),
@@ -43,6 +43,7 @@ export function resultsTable(ctx: Ctx): ResultsTable {
       cached: bool(`${where}.cached`, r.cached, true),
       error: scrub(str(`${where}.error`, r.error, { optional: true })),
       createdAt: Date.now(),
+      cpuMs: num(`${where}.cpuMs`, r.cpuMs, { min: 0, optional: true }),
     };
   };
   const insert = db.transaction((rows: ReturnType<typeof check>[]) => {
@@ -78,6 +79,8 @@ export function resultsTable(ctx: Ctx): ResultsTable {
         if (extracted !== undefined) out.extracted = extracted;
         const error = optStr(r.error);
         if (error !== undefined) out.error = error;
+        const cpuMs = optNum(r.cpu_ms);
+        if (cpuMs !== undefined) out.cpuMs = cpuMs;
         return out;
       });
     },

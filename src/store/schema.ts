@@ -139,6 +139,7 @@ export const MIGRATIONS: string[] = [
     FROM arms;
   DROP TABLE arms;
   ALTER TABLE arms_v2 RENAME TO arms;
+  ALTER TABLE results ADD COLUMN cpu_ms REAL;
   `,
 ];
 

@@ -94,6 +94,8 @@ export interface ResultRecord {
   tokensOut: number;
   latencyMs: number;
   costUsd: number;
+  /** process CPU time of the call (local models), ms */
+  cpuMs?: number;
   cached: boolean;
 }
 
