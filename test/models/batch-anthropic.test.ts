@@ -122,6 +122,7 @@ models:
     model: claude-haiku-4-5
     apiKeyEnv: TEST_ANTHROPIC_KEY
     batch: { pollSeconds: 0.05, idleMs: 20 }
+baselines: false
 arms:
   - name: zero-shot
     kind: prompt

@@ -237,6 +237,7 @@ models:
     apiKeyEnv: TEST_OPENAI_KEY
     price: { input: 0.15, output: 0.6 }
     batch: ${batch}
+baselines: false
 arms:
   - name: zero-shot
     kind: prompt
