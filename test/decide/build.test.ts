@@ -65,3 +65,41 @@ test('the Recommendation section comes with figures in text, Markdown and HTML',
   assert.match(h, /<svg [^>]*aria-label="Total cost over 12 months/);
   assert.equal(decisionTable({} as Parameters<typeof decisionTable>[0]), '');
 });
+
+test('repeats: agreement across repeats and the spread of the metric; curve points get a crossover sentence', () => {
+  const r2 = rows((i) => (i % 10 === 8 ? flip(expected[i]) : expected[i])); // 90%, differs from `good` on 20% of examples
+  const res = new Map(results);
+  res.set('good#2', r2);
+  const arms2 = [...arms, { name: 'good#2', kind: 'prompt', status: 'done', metric: summarize({ name: 'accuracy', labels: ['ham', 'spam'] }, r2), latencyP95: 56 }];
+  const cfg2 = { ...config, expansion: { curves: [], repeats: [{ arm: 'good', members: ['good', 'good#2'] }], baselines: [] } };
+  const d = buildDecision({ metric: { name: 'accuracy', labels: ['ham', 'spam'] }, config: cfg2, arms: arms2, results: res, testIds: ids, seed: 1 });
+  assert.equal(d.consistency.length, 1);
+  assert.ok(Math.abs(d.consistency[0].agreement - 0.8) < 1e-12, 'the same answer on 160 of 200 examples');
+  assert.equal(d.consistency[0].metric.min, 0.9);
+  assert.match(d.consistency[0].sentence, /^good over 2 repeats: the same answer on 80\.0% of 200 test examples; accuracy ranges 0\.900–0\.900/);
+  assert.ok(!d.arms.find((a) => a.name === 'good#2')!.candidate, 'a repeat is shown, not recommended');
+});
+
+test('learning curve: where the fine-tune curve overtakes the best prompt arm, with its interval', () => {
+  const mkArm = (name: string, kind: string, r: DecisionRow[], trainExamples?: number): DecisionArmInput => ({
+    name, kind, status: 'done', metric: summarize({ name: 'accuracy', labels: ['ham', 'spam'] }, r), latencyP95: 50,
+    ...(trainExamples ? { training: { seconds: 1, costUsd: 0, modelId: 'x', details: { trainExamples } } } : {}),
+  });
+  const small = rows(() => 'ham'); // 70%
+  const mid = rows((i) => (i % 10 === 9 ? flip(expected[i]) : expected[i])); // 90%
+  const all = rows((i) => (i % 20 === 19 ? flip(expected[i]) : expected[i])); // 95%
+  const prompt = rows((i) => (i % 10 >= 8 ? flip(expected[i]) : expected[i])); // 80%
+  const res = new Map([['few', prompt], ['ft@25', small], ['ft@100', mid], ['ft', all]]);
+  const armsC = [mkArm('few', 'prompt', prompt), mkArm('ft@25', 'finetune', small, 25), mkArm('ft@100', 'finetune', mid, 100), mkArm('ft', 'finetune', all, 598)];
+  const cfg = {
+    arms: [{ name: 'few', kind: 'prompt' }, { name: 'ft@25', kind: 'finetune' }, { name: 'ft@100', kind: 'finetune' }, { name: 'ft', kind: 'finetune' }],
+    expansion: { curves: [{ arm: 'ft', axis: 'train' as const, points: [{ arm: 'ft@25', x: 25 }, { arm: 'ft@100', x: 100 }, { arm: 'ft', x: null }] }], repeats: [], baselines: [] },
+  };
+  const d = buildDecision({ metric: { name: 'accuracy', labels: ['ham', 'spam'] }, config: cfg, arms: armsC, results: res, testIds: ids, seed: 1 });
+  const c = d.curves[0];
+  assert.deepEqual(c.points.map((p) => p.x), [25, 100, 598], '`all` resolves to the examples trained on');
+  assert.equal(c.crossover?.against, 'few');
+  assert.equal(c.crossover?.at, 100);
+  assert.match(c.crossover!.sentence, /^ft overtakes the best prompt arm few \(accuracy 0\.800\) at 100 training examples \(0\.900, difference \+0\.100 \[/);
+  assert.ok(c.crossover!.significantAt === 100 || c.crossover!.significantAt === 598);
+});
