@@ -10,6 +10,7 @@ import { variantsArmKind } from './variants.ts';
 import { optimizeArmKind } from './optimize.ts';
 import { finetuneArmSchema, finetunePromptArmSchema } from './finetune-schema.ts';
 import { distillArmSchema } from './distill-schema.ts';
+import { externalArmSchema } from './external-schema.ts';
 import { majorityArmKind, classicalArmKind } from './baseline.ts';
 import { repeatArmKind } from './repeat.ts';
 
@@ -21,6 +22,7 @@ export const BUILTIN_ARM_KINDS: readonly ArmKind[] = [
   lazyArmKind('finetune', finetuneArmSchema, () => import('./finetune.ts')),
   lazyArmKind('finetune+prompt', finetunePromptArmSchema, () => import('./finetune.ts')),
   lazyArmKind('distill', distillArmSchema, () => import('./distill.ts')),
+  lazyArmKind('external', externalArmSchema, () => import('./external.ts')),
   majorityArmKind,
   classicalArmKind,
   repeatArmKind,
