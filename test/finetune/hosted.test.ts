@@ -208,3 +208,22 @@ test('price table: sizes from names, overrides from config', () => {
   assert.equal(e.tokens % 3, 0);
   assert.ok(Math.abs(e.costUsd - (e.tokens / 1e6) * 3) < 1e-12);
 });
+
+test('abort while polling leaves the job running (no cancel request) unless cancelOnAbort; the key never appears in errors', async () => {
+  const s = await startMockOpenAIFt({ sequence: ['validating_files', 'queued', ...Array(1000).fill('running'), 'succeeded'] });
+  closers.push(s.close);
+  const b = new OpenAIFineTuneBackend({ baseURL: s.baseURL, apiKey: 'sk-test-openai', ...fast });
+  for (const cancelOnAbort of [false, true]) {
+    const ac = new AbortController();
+    const logs: string[] = [];
+    const p = driveHostedJob(b, records, opts(), { where: 'arms.ft', pollMs: 1, signal: ac.signal, cancelOnAbort, log: (m) => logs.push(m), onJob: () => { setTimeout(() => ac.abort(new Error('SIGINT')), 30); } });
+    await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    const id = `ftjob-${s.jobs.size}`;
+    const cancels = s.requests.filter((q) => q.path === `/v1/fine_tuning/jobs/${id}/cancel`).length;
+    assert.equal(cancels, cancelOnAbort ? 1 : 0);
+    assert.equal(s.jobs.get(id).status, cancelOnAbort ? 'cancelled' : 'running');
+    if (!cancelOnAbort) assert.ok(logs.some((l) => /left running; run again to resume/.test(l)));
+  }
+  const bad = new OpenAIFineTuneBackend({ baseURL: s.baseURL, apiKey: 'sk-wrong-key-123', ...fast });
+  await assert.rejects(bad.poll({ id: 'ftjob-1', backend: 'openai', options: opts(), createdAt: 0 }), (e: Error) => /HTTP 401/.test(e.message) && !e.message.includes('sk-wrong-key-123'));
+});
