@@ -50,21 +50,17 @@ function checkOpts(o: BootstrapOptions): { iterations: number; level: number; se
 
 /**
  * Resampled statistics (length = iterations), the core loop shared by bootstrapCI and pairedBootstrap.
- * The mulberry32 generator is inlined (same stream as rng.ts) to keep the inner loop free of calls.
+ * Indices are drawn from core's seeded Rng.
  */
 function resampleStats(x: Float64Array, iterations: number, seed: number, statistic?: (s: Float64Array) => number): Float64Array {
   const n = x.length;
   const out = new Float64Array(iterations);
-  let a = seed >>> 0;
+  const rng = new Rng(seed);
   const sample = statistic ? new Float64Array(n) : undefined;
   for (let it = 0; it < iterations; it++) {
     let s = 0;
     for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+      const j = rng.int(n);
       if (sample) sample[i] = x[j];
       else s += x[j];
     }
