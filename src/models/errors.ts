@@ -1,13 +1,13 @@
+import { InputError } from '../core/index.ts';
 import { ModelError } from './types.ts';
 
 /**
  * A bad model configuration (unknown provider, missing key variable, missing base URL).
- * Same shape as task's InputError (`where` + message); models may not import task, so the CLI maps
- * both InputError and ModelConfigError to exit code 2.
+ * An InputError (core): `where` names the config path; the CLI exits with code 2.
  */
-export class ModelConfigError extends Error {
-  constructor(public where: string, message: string) {
-    super(`${where}: ${message}`);
+export class ModelConfigError extends InputError {
+  constructor(where: string, message: string) {
+    super(where, message);
     this.name = 'ModelConfigError';
   }
 }
