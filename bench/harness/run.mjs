@@ -374,9 +374,9 @@ try {
       try {
         summary = JSON.parse(r.stdout);
       } catch {}
-      if (!r.killed && r.code !== 0 && r.code !== 1) {
+      if (!r.killed && (r.code !== 0 && r.code !== 1 || after.completed - before.completed < n)) {
         log(r.stderr.slice(-3000));
-        throw new Error(`tunelab run exited ${r.code}`);
+        throw new Error(`tunelab run exited ${r.code} after ${after.completed - before.completed} of ${n} requests`);
       }
       const side = sideResult(n, r, before, after, findAccuracy(summary));
       if (CPU_PROF && existsSync(profDir)) side.profile = summarizeProfiles(profDir);
