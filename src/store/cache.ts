@@ -10,8 +10,6 @@ export interface CacheTable {
   readonly cache: { get(key: string): CachedResponse | undefined; put(key: string, modelId: string, resp: CachedResponse): void };
   /** write pending cache entries now */
   flushCache(): void;
-  cacheSize(): number;
-  clearCache(modelId?: string): number;
 }
 
 export function cacheTable(ctx: Ctx): CacheTable {
@@ -21,9 +19,6 @@ export function cacheTable(ctx: Ctx): CacheTable {
     put: db.prepare(
       'INSERT INTO cache (hash, model_id, response, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(hash) DO UPDATE SET response = excluded.response, model_id = excluded.model_id, created_at = excluded.created_at',
     ),
-    size: db.prepare('SELECT count(*) FROM cache').pluck(),
-    clear: db.prepare('DELETE FROM cache'),
-    clearModel: db.prepare('DELETE FROM cache WHERE model_id = ?'),
   };
   const read = (key: string): CachedResponse | undefined => {
     if (typeof key !== 'string') return undefined;
@@ -85,13 +80,5 @@ export function cacheTable(ctx: Ctx): CacheTable {
       },
     },
     flushCache,
-    cacheSize() {
-      flushCache();
-      return q.size.get() as number;
-    },
-    clearCache(modelId) {
-      flushCache();
-      return (modelId == null ? q.clear.run() : q.clearModel.run(modelId)).changes;
-    },
   };
 }

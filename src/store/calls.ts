@@ -1,15 +1,14 @@
 // Calls: one row per attempt or cache hit. The runner logs them through a buffer (`logCall`) that is
 // written with the next batch of results (or every 1024 calls, or at close).
 import { bool, id, jsonText, num, optNum, optStr, parseJson, str, StoreError, type Ctx, type Row } from './db.ts';
-import type { CallInput, CallRow, CallStats } from './types.ts';
+import type { CallInput, CallRow } from './types.ts';
 
 const CALL_BATCH = 1024;
 
 export interface CallsTable {
-  recordCall(call: CallInput): number;
+  /** validates the whole batch, then writes it in one transaction */
   recordCalls(calls: CallInput[]): void;
   listCalls(run: string, arm?: string): CallRow[];
-  callStats(run: string, arm?: string): CallStats;
   /** buffer a call of (run, arm) (a models CallRecord as is); see flushCalls */
   logCall(c: CallInput & { provider?: string; model?: string; ok?: boolean }, run: string, arm: string): void;
   /** write buffered calls now */
@@ -18,9 +17,6 @@ export interface CallsTable {
 
 export function callsTable(ctx: Ctx): CallsTable {
   const { db, scrub } = ctx;
-  const stats = `SELECT count(*) AS calls, coalesce(sum(error IS NOT NULL), 0) AS failed, coalesce(sum(cached), 0) AS cached,
-      coalesce(sum(usage_in * (1 - cached)), 0) AS tokensIn, coalesce(sum(usage_out * (1 - cached)), 0) AS tokensOut,
-      coalesce(sum(cost_usd * (1 - cached)), 0) AS costUsd, coalesce(sum(latency_ms * (1 - cached)), 0) AS latencyMs FROM calls`;
   const q = {
     ins: db.prepare(`INSERT INTO calls (run, arm, example_id, model_id, request_hash, request, response, usage_in, usage_out,
       latency_ms, cost_usd, error, error_kind, status, attempt, cached, created_at)
@@ -28,8 +24,6 @@ export function callsTable(ctx: Ctx): CallsTable {
         @error, @errorKind, @status, @attempt, @cached, @createdAt)`),
     list: db.prepare('SELECT * FROM calls WHERE run = ? ORDER BY id'),
     listArm: db.prepare('SELECT * FROM calls WHERE run = ? AND arm = ? ORDER BY id'),
-    stats: db.prepare(`${stats} WHERE run = ?`),
-    statsArm: db.prepare(`${stats} WHERE run = ? AND arm = ?`),
   };
   const check = (c: CallInput, where: string) => {
     if (!c || typeof c !== 'object') throw new StoreError(where, 'expected an object');
@@ -84,18 +78,12 @@ export function callsTable(ctx: Ctx): CallsTable {
   };
   let buffer: CallInput[] = [];
   const t: CallsTable = {
-    recordCall(call) {
-      return Number(q.ins.run(check(call, 'recordCall')).lastInsertRowid);
-    },
     recordCalls(calls) {
       if (!Array.isArray(calls)) throw new StoreError('recordCalls', 'expected an array');
       insert(calls.map((c, i) => check(c, `recordCalls[${i}]`)));
     },
     listCalls(run, arm) {
       return ((arm == null ? q.list.all(run) : q.listArm.all(run, arm)) as Row[]).map(toRow);
-    },
-    callStats(run, arm) {
-      return (arm == null ? q.stats.get(run) : q.statsArm.get(run, arm)) as CallStats;
     },
     logCall(c, run, arm) {
       buffer.push({ ...c, run, arm, exampleId: typeof c.meta?.exampleId === 'string' ? c.meta.exampleId : c.exampleId, meta: undefined });

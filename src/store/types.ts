@@ -136,17 +136,6 @@ export interface CallRow extends CallFields {
   createdAt: number;
 }
 
-/** Totals over calls; tokens, cost and latency count only calls that reached the provider (cache hits excluded). */
-export interface CallStats {
-  calls: number;
-  failed: number;
-  cached: number;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
-  latencyMs: number;
-}
-
 /** What the cache holds: a ChatResponse without `raw` / `cached`. */
 export interface CachedResponse {
   text: string;

@@ -107,7 +107,7 @@ test('runs every arm on every test example, stores results and calls', async () 
     const r = store.results(o.runId, 'a').find((x) => x.exampleId === 't3')!;
     assert.deepEqual([r.output, r.pass, r.tokensIn > 0], ['spam', true, true]);
     assert.equal(store.getRun(o.runId)!.status, 'done');
-    assert.equal(store.callStats(o.runId).calls, 120);
+    assert.equal(store.listCalls(o.runId).length, 120);
     assert.equal(store.getArm(o.runId, 'b')!.promptHash, 'p-Q: ');
     assert.ok(events.includes('run-start') && events.includes('arm-end'));
     // an identical second run is a new run served entirely from the cache

@@ -37,7 +37,7 @@ async function scenario(storeEnv: NodeJS.ProcessEnv, echoInAnswers: boolean) {
       experiment: 'secrets', runKey: 'k',
       meta: { seed: 1, sizes: { train: 0, dev: 0, test: 2 }, metric: { name: 'accuracy', type: 'accuracy' }, data: 'd', arms: ['zero'], warnings: [], config: { models: [config] } },
     });
-    const model = createModel(config, { cache: store.cache, onCall: (c) => store.recordCall(c), backoff: { baseMs: 1, maxMs: 2 } });
+    const model = createModel(config, { cache: store.cache, onCall: (c) => store.recordCalls([c]), backoff: { baseMs: 1, maxMs: 2 } });
     const meta = { run: run.id, arm: 'zero' };
     const ok = await model.complete({ messages: [{ role: 'user', content: 'hello' }] }, { meta });
     srv.failNext('429', 1);
