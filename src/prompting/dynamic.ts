@@ -13,6 +13,10 @@ export class DynamicDemoModel implements ChatModel {
     if (inner.embed) this.embed = (t: string[]) => inner.embed!(t);
     if (inner.scoreCandidates) this.scoreCandidates = async (req: ChatRequest, cands: string[]) => inner.scoreCandidates!(await this.expand(req), cands);
   }
+  /** the inner model's (a batched model stays recognisable to the runner) */
+  get info() {
+    return this.inner.info;
+  }
   embed?: (texts: string[]) => Promise<number[][]>;
   scoreCandidates?: (request: ChatRequest, candidates: string[]) => Promise<number[]>;
   async expand(request: ChatRequest): Promise<ChatRequest> {
