@@ -17,7 +17,7 @@ const skip = process.env.TUNELAB_PACK_TEST === '1' ? false : 'set TUNELAB_PACK_T
 test('npm pack → npm i ./tunelab-*.tgz in an empty folder → tunelab --version and init run there', { skip, timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-pack-'));
   try {
-    const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
     delete env.NODE_OPTIONS;
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, env, stdio: 'pipe' });
     const tgz = readdirSync(dir).find((f) => /^tunelab-.*\.tgz$/.test(f));
