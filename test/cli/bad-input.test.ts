@@ -52,7 +52,7 @@ const cases: { name: string; files: () => Promise<Record<string, string>> | Reco
   {
     name: 'config with an unknown key',
     files: () => ({ 'tunelab.yaml': good.replace('concurrency: 4', 'concurrency: 4\nconcurency: 8') }),
-    expect: /^tunelab: tunelab\.yaml:\d+: concurency: unknown key$/,
+    expect: /^tunelab: tunelab\.yaml:\d+: concurency: unknown key( \(did you mean .*\))?$/,
   },
   {
     name: 'config with a wrong type',

@@ -45,7 +45,7 @@ test('a planted API key is never written to the store, reports or logs', { timeo
     // failure path: every call is refused with 401 (error messages are stored and printed)
     const bad = await cli(['run', 'wrong.yaml', '--json'], { cwd: dir, env });
     logs.push(bad.stdout, bad.stderr);
-    assert.equal(bad.code, 1, 'the run finished but its arms failed');
+    assert.equal(bad.code, 2, 'a refused key stops the run (exit 2)');
     assert.match(bad.stdout + bad.stderr, /401|invalid api key/i);
 
     for (const fmt of ['table', 'md', 'json', 'html']) {
