@@ -112,3 +112,15 @@ export async function locateStore(opts: { store?: string; config?: string; quiet
   }
   throw new InputError(opts.config ?? 'tunelab.yaml', `no store at ${p} (run \`npx tunelab run\` first, or pass --store)`);
 }
+
+/** A stored run by id, unique prefix or suffix, or `latest`; bad input names the store. */
+export function findRun<R extends { id: string }>(store: { latestRun(): R | undefined; getRun(id: string): R | undefined; listRuns(): R[] }, runArg: string, path: string): R {
+  let run = runArg === 'latest' ? store.latestRun() : store.getRun(runArg);
+  if (!run && runArg !== 'latest') {
+    const matches = store.listRuns().filter((r) => r.id.startsWith(runArg) || r.id.endsWith(runArg));
+    if (matches.length === 1) run = matches[0];
+    else if (matches.length > 1) throw new InputError('run', `'${runArg}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}`);
+  }
+  if (!run) throw new InputError('run', runArg === 'latest' ? `the store ${path} holds no runs` : `no run '${runArg}' in ${path} (see \`npx tunelab runs\`)`);
+  return run;
+}

@@ -7,7 +7,7 @@ import { decisionOfRun, type DecisionSettings } from '../../decide/index.ts';
 import { decisionTable, decisionMarkdown } from '../../report/decision.ts';
 import { decisionHtml } from '../../report/decision-html.ts';
 import { InputError } from '../../core/index.ts';
-import { locateStore } from '../store-path.ts';
+import { findRun, locateStore } from '../store-path.ts';
 
 const HELP = `Usage: tunelab advise [run|latest] [options]
 
@@ -72,13 +72,7 @@ export default async function advise(_first: unknown, _opts: unknown, cmd?: { ar
   const path = await locateStore({ config: v.config ?? 'tunelab.yaml', store: v.store });
   const store = openRunStore(path);
   try {
-    let run = runArg === 'latest' ? store.latestRun() : store.getRun(runArg);
-    if (!run && runArg !== 'latest') {
-      const matches = store.listRuns().filter((r) => r.id.startsWith(runArg) || r.id.endsWith(runArg));
-      if (matches.length === 1) run = matches[0];
-      else if (matches.length > 1) throw new InputError('run', `'${runArg}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}`);
-    }
-    if (!run) throw new InputError('run', runArg === 'latest' ? `the store ${path} holds no runs` : `no run '${runArg}' in ${path} (see \`tunelab runs\`)`);
+    const run = findRun(store, runArg, path);
     const report = buildRunReport(store, run.id);
     const armRecs = store.listArms(run.id);
     const results = new Map(armRecs.map((a) => [a.name, store.results(run.id, a.name)]));
