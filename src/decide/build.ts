@@ -7,24 +7,11 @@ import { advise, type PairResult } from './advisor.ts';
 import { hostingPerMonth, oneOffTotal } from './cost.ts';
 import { fmtCi, fmtDiff, fmtMetric, fmtP, fmtUsd } from './format.ts';
 import { perArmValue, resolveDecision, type DecisionConfig } from './settings.ts';
+import type { ResultRecord } from '../experiment/index.ts';
 import type { ArmCost, ArmDiagnostics, ArmEvidence, Consistency, Curve, DecisionReport, DecisionSettings } from './types.ts';
 
-/** What the builder reads of one stored result row. */
-export interface DecisionRow {
-  exampleId: string;
-  expected: string;
-  output: string;
-  extracted?: string;
-  score: number;
-  pass: boolean;
-  error?: string;
-  tokensIn: number;
-  tokensOut: number;
-  latencyMs: number;
-  costUsd: number;
-  /** process CPU time of the call (local models), when measured */
-  cpuMs?: number;
-}
+/** What the builder reads of one stored result row: the store's result record without its bookkeeping. */
+export type DecisionRow = Omit<ResultRecord, 'idx' | 'cached'>;
 
 export interface DecisionArmInput {
   name: string;
