@@ -3,16 +3,11 @@
 import { holm, normalQuantile } from '../stats/index.ts';
 import { breakEvens, chartVolumes, monthlyCost, totalCost } from './cost.ts';
 import { fmtCi, fmtCount, fmtDiff, fmtMetric, fmtMs, fmtP, fmtUsd } from './format.ts';
+import type { MetricComparison } from '../metrics/index.ts';
 import type { ArmEvidence, BreakEven, Comparison, DecisionReport, DecisionSettings, Recommendation } from './types.ts';
 
-export interface PairResult {
-  diff: number;
-  ci: [number, number];
-  p: number;
-  test: 'mcnemar' | 'paired-bootstrap';
-  n: number;
-  discordant?: { aOnly: number; bOnly: number };
-}
+/** A paired comparison on the task's metric (metrics' compareOnMetric result). */
+export type PairResult = MetricComparison;
 
 export interface AdviseInput {
   metric: string;
