@@ -31,7 +31,13 @@ const opt = (name, dflt) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
 if (flag('--help') || flag('-h')) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 13)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n') + '\n',
+  );
   process.exit(0);
 }
 const SIZES = (opt('--cases', null) ?? opt('--sizes', '10000,100000,1000000')).split(',').map((x) => Number(x.replace(/_/g, '')));
@@ -44,7 +50,8 @@ const CPU_PROF = flag('--cpu-prof');
 const PEER_NO_WRITE = flag('--peer-no-write');
 const KEEP = flag('--keep') || CPU_PROF;
 const JSON_OUT = opt('--json', null);
-if (!SIZES.length || SIZES.some((n) => !Number.isInteger(n) || n < 10)) fail('--sizes / --cases: expected whole numbers ≥ 10, comma-separated');
+if (!SIZES.length || SIZES.some((n) => !Number.isInteger(n) || n < 10))
+  fail('--sizes / --cases: expected whole numbers ≥ 10, comma-separated');
 if (!(MAX_S >= 0)) fail('--max-seconds: expected a number ≥ 0 (0: no limit)');
 /** promptfoo runs at this size only (10,000 when asked for, else the smallest) */
 const PEER_N = SIZES.includes(10000) ? 10000 : Math.min(...SIZES);
@@ -253,11 +260,17 @@ function measure(cmd, args, { env, cwd, stdoutFile, timeoutS = 0 } = {}) {
     const timer = setInterval(poll, 25);
     let killed = false;
     // stop the measured process (not the /usr/bin/time wrapper, which then reports its CPU) after timeoutS
-    const limit = timeoutS > 0 ? setTimeout(() => {
-      killed = true;
-      const targets = TIME ? childrenOf(child.pid) : [child.pid];
-      for (const p of targets) try { process.kill(p, 'SIGINT'); } catch {}
-    }, timeoutS * 1000) : null;
+    const limit =
+      timeoutS > 0
+        ? setTimeout(() => {
+            killed = true;
+            const targets = TIME ? childrenOf(child.pid) : [child.pid];
+            for (const p of targets)
+              try {
+                process.kill(p, 'SIGINT');
+              } catch {}
+          }, timeoutS * 1000)
+        : null;
     child.on('close', (code) => {
       clearInterval(timer);
       if (limit) clearTimeout(limit);
@@ -294,7 +307,12 @@ async function startTime(cmd, args, env, runs) {
   }
   times.sort((a, b) => a - b);
   cpus.sort((a, b) => a - b);
-  return { medianS: times[Math.floor(times.length / 2)], minS: times[0], cpuMedianS: cpus.length ? cpus[Math.floor(cpus.length / 2)] : null, peakRssMb: rss };
+  return {
+    medianS: times[Math.floor(times.length / 2)],
+    minS: times[0],
+    cpuMedianS: cpus.length ? cpus[Math.floor(cpus.length / 2)] : null,
+    peakRssMb: rss,
+  };
 }
 
 // ---------- mock server ----------
@@ -333,11 +351,25 @@ function summarizeProfiles(dir) {
       total += us;
     }
   }
-  return { totalMs: total / 1000, top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, us]) => ({ fn: k, ms: us / 1000, share: us / total })) };
+  return {
+    totalMs: total / 1000,
+    top: [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([k, us]) => ({ fn: k, ms: us / 1000, share: us / total })),
+  };
 }
 
 // ---------- main ----------
-const results = { sizes: SIZES, concurrency: C, maxSeconds: MAX_S || null, node: process.version, date: new Date().toISOString(), scratch, tunelabBySize: [] };
+const results = {
+  sizes: SIZES,
+  concurrency: C,
+  maxSeconds: MAX_S || null,
+  node: process.version,
+  date: new Date().toISOString(),
+  scratch,
+  tunelabBySize: [],
+};
 
 const server = await startServer();
 log(`bench: sizes ${SIZES.join(', ')}, concurrency ${C}, mock server ${server.baseURL} (separate process)`);
@@ -374,14 +406,16 @@ try {
       try {
         summary = JSON.parse(r.stdout);
       } catch {}
-      if (!r.killed && (r.code !== 0 && r.code !== 1 || after.completed - before.completed < n)) {
+      if (!r.killed && ((r.code !== 0 && r.code !== 1) || after.completed - before.completed < n)) {
         log(r.stderr.slice(-3000));
         throw new Error(`tunelab run exited ${r.code} after ${after.completed - before.completed} of ${n} requests`);
       }
       const side = sideResult(n, r, before, after, findAccuracy(summary));
       if (CPU_PROF && existsSync(profDir)) side.profile = summarizeProfiles(profDir);
       results.tunelabBySize.push(side);
-      log(`bench: ${n} cases: ${side.casesPerS.toFixed(0)} cases/s, ${side.cpuMsPerCase?.toFixed(3)} ms CPU/case, peak ${side.peakRssMb.toFixed(0)} MB${side.partial ? ` (stopped after ${MAX_S} s, ${side.casesDone} cases done)` : ''}`);
+      log(
+        `bench: ${n} cases: ${side.casesPerS.toFixed(0)} cases/s, ${side.cpuMsPerCase?.toFixed(3)} ms CPU/case, peak ${side.peakRssMb.toFixed(0)} MB${side.partial ? ` (stopped after ${MAX_S} s, ${side.casesDone} cases done)` : ''}`,
+      );
       if (!KEEP) rmSync(dir, { recursive: true, force: true });
     }
     results.tunelab = results.tunelabBySize.find((x) => x.cases === PEER_N) ?? results.tunelabBySize[0];
@@ -423,7 +457,18 @@ try {
     results.promptfooStart = await startTime(process.execPath, [PEER_BIN, '--version'], env, 3);
     const before = await server.stats();
     log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''}, ${N} cases …`);
-    const args = [PEER_BIN, 'eval', '-c', 'promptfooconfig.yaml', '--no-cache', '-j', String(C), '--no-progress-bar', '--no-table', '--no-share'];
+    const args = [
+      PEER_BIN,
+      'eval',
+      '-c',
+      'promptfooconfig.yaml',
+      '--no-cache',
+      '-j',
+      String(C),
+      '--no-progress-bar',
+      '--no-table',
+      '--no-share',
+    ];
     if (PEER_NO_WRITE) args.push('--no-write');
     const r = await measure(process.execPath, args, { env, cwd: dir, stdoutFile: join(dir, 'promptfoo-stdout.txt') });
     const after = await server.stats();
@@ -512,7 +557,11 @@ if (results.tunelabBySize.length) {
       ['cases/s at 1M within 15% of 10k', big.casesPerS >= 0.85 * base.casesPerS],
       ['peak RSS at 1M within 1.5× of 10k', big.peakRssMb <= 1.5 * base.peakRssMb],
     ];
-    out.push('scale goals: ' + goals.map(([g, ok]) => `${ok ? 'MET' : 'MISSED'} ${g}`).join(' · ') + (big.partial ? ' (1M stopped early: figures per case done)' : ''));
+    out.push(
+      'scale goals: ' +
+        goals.map(([g, ok]) => `${ok ? 'MET' : 'MISSED'} ${g}`).join(' · ') +
+        (big.partial ? ' (1M stopped early: figures per case done)' : ''),
+    );
   }
 }
 if (p || t) {
@@ -523,17 +572,32 @@ if (p || t) {
       ['cases/s', f(t?.casesPerS, 0), f(p?.casesPerS, 0), t && p ? `${f(t.casesPerS / p.casesPerS)}× faster` : '-'],
       ['wall time (s)', f(t?.wallS, 2), f(p?.wallS, 2), ''],
       ['peak RSS (MB)', f(t?.peakRssMb, 0), f(p?.peakRssMb, 0), t && p ? `${f(t.peakRssMb / p.peakRssMb, 2)} of peer` : '-'],
-      ['CPU (ms/case)', f(t?.cpuMsPerCase, 2), f(p?.cpuMsPerCase, 2), t && p && t.cpuMsPerCase ? `${f(p.cpuMsPerCase / t.cpuMsPerCase)}× less` : '-'],
+      [
+        'CPU (ms/case)',
+        f(t?.cpuMsPerCase, 2),
+        f(p?.cpuMsPerCase, 2),
+        t && p && t.cpuMsPerCase ? `${f(p.cpuMsPerCase / t.cpuMsPerCase)}× less` : '-',
+      ],
       ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
       ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
-      ['--version (s, median)', f(results.tunelabStart?.medianS, 3), f(results.promptfooStart?.medianS, 3), results.tunelabStart && results.promptfooStart ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster` : '-'],
+      [
+        '--version (s, median)',
+        f(results.tunelabStart?.medianS, 3),
+        f(results.promptfooStart?.medianS, 3),
+        results.tunelabStart && results.promptfooStart
+          ? `${f(results.promptfooStart.medianS / results.tunelabStart.medianS)}× faster`
+          : '-',
+      ],
       ['--version CPU (s, median)', f(results.tunelabStart?.cpuMedianS, 3), f(results.promptfooStart?.cpuMedianS, 3), ''],
       ['--help (s, median)', f(results.tunelabHelpStart?.medianS, 3), '', ''],
       ['node -e 0 (s, median)', f(results.nodeStart?.medianS, 3), '', 'bare Node start, for scale'],
     ]),
   );
 }
-if (p) out.push(`promptfoo ${p.writesDb ? 'wrote its SQLite results DB (default)' : 'ran with --no-write'}; outside connections refused: ${p.blockedCount}${p.blockedOutsideConnections.length ? ` (${p.blockedOutsideConnections.join(', ')})` : ''}`);
+if (p)
+  out.push(
+    `promptfoo ${p.writesDb ? 'wrote its SQLite results DB (default)' : 'ran with --no-write'}; outside connections refused: ${p.blockedCount}${p.blockedOutsideConnections.length ? ` (${p.blockedOutsideConnections.join(', ')})` : ''}`,
+  );
 if (t && p) {
   const goals = [
     [`cases/s ≥ 10× promptfoo`, t.casesPerS >= 10 * p.casesPerS],

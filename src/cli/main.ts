@@ -38,7 +38,9 @@ function lazyCommand(name: string, mapArgs: (...args: any[]) => unknown[] = (...
 const program = new Command();
 program
   .name('tunelab')
-  .description('Prompt engineering vs fine-tuning, measured on your own data.\n\nExit codes: 0 ok, 1 finished but an assertion or failure threshold was crossed, 2 bad input.')
+  .description(
+    'Prompt engineering vs fine-tuning, measured on your own data.\n\nExit codes: 0 ok, 1 finished but an assertion or failure threshold was crossed, 2 bad input.',
+  )
   .version(VERSION, '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
@@ -82,7 +84,10 @@ program
   .option('-p, --port <n>', 'port (0 picks a free one)', '4173')
   .option('--host <addr>', 'address to bind (default 127.0.0.1)')
   .option('--open', 'open it in the browser')
-  .option('--api-key-env <NAME>', 'require "Authorization: Bearer <key>" with the key from this variable (default TUNELAB_API_KEY, when set)')
+  .option(
+    '--api-key-env <NAME>',
+    'require "Authorization: Bearer <key>" with the key from this variable (default TUNELAB_API_KEY, when set)',
+  )
   .action(lazyCommand('view'));
 
 program
@@ -98,7 +103,10 @@ program
 const passthrough: [string, string][] = [
   ['demo', 'run the built-in offline demo: prompt arms vs fine-tuning on the spam task'],
   ['serve', 'OpenAI-compatible HTTP server over the local engine'],
-  ['export', "write a fine-tune arm's data and recipe for Axolotl, TRL, LLaMA-Factory, MLX-LM, Unsloth (+ SkyPilot), or its model as GGUF / Ollama"],
+  [
+    'export',
+    "write a fine-tune arm's data and recipe for Axolotl, TRL, LLaMA-Factory, MLX-LM, Unsloth (+ SkyPilot), or its model as GGUF / Ollama",
+  ],
   ['pretrain', 'pretrain the built-in base model from a recipe'],
   ['advise', 'recommend an arm from a stored run (no model calls): --volume, --horizon, --max-latency, budgets'],
 ];

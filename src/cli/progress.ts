@@ -25,7 +25,14 @@ export function fmtCost(usd: number): string {
 }
 
 /** A training step, from an engine event or the fine-tune arm's log line. */
-export interface TrainTick { arm?: string; step: number; total: number; loss?: number; valLoss?: number; etaSec?: number }
+export interface TrainTick {
+  arm?: string;
+  step: number;
+  total: number;
+  loss?: number;
+  valLoss?: number;
+  etaSec?: number;
+}
 
 const TRAIN_LINE = /training step (\d+)\/(\d+) loss ([\d.]+|NaN|undefined)(?: val ([\d.]+))?.*?(?:eta (\d+)s)?$/;
 
@@ -35,18 +42,34 @@ export function trainTick(e: RunEvent): TrainTick | undefined {
   if (typeof any.type === 'string' && /train/i.test(any.type) && typeof any.step === 'number') {
     const total = Number(any.totalSteps ?? any.total);
     const num = (k: string) => (typeof any[k] === 'number' && Number.isFinite(any[k]) ? (any[k] as number) : undefined);
-    return { arm: typeof any.arm === 'string' ? any.arm : undefined, step: any.step, total: Number.isFinite(total) ? total : 0, loss: num('trainLoss') ?? num('loss'), valLoss: num('validLoss') ?? num('valLoss'), etaSec: num('etaSec') };
+    return {
+      arm: typeof any.arm === 'string' ? any.arm : undefined,
+      step: any.step,
+      total: Number.isFinite(total) ? total : 0,
+      loss: num('trainLoss') ?? num('loss'),
+      valLoss: num('validLoss') ?? num('valLoss'),
+      etaSec: num('etaSec'),
+    };
   }
   if (e.type === 'log') {
     const m = TRAIN_LINE.exec(e.message);
     if (!m) return undefined;
     const loss = Number(m[3]);
-    return { arm: e.arm, step: Number(m[1]), total: Number(m[2]), loss: Number.isFinite(loss) ? loss : undefined, valLoss: m[4] ? Number(m[4]) : undefined, etaSec: m[5] ? Number(m[5]) : undefined };
+    return {
+      arm: e.arm,
+      step: Number(m[1]),
+      total: Number(m[2]),
+      loss: Number.isFinite(loss) ? loss : undefined,
+      valLoss: m[4] ? Number(m[4]) : undefined,
+      etaSec: m[5] ? Number(m[5]) : undefined,
+    };
   }
   return undefined;
 }
 
-export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStream; now?: () => number } = {}): Promise<ProgressSink> {
+export async function createProgress(
+  opts: { quiet?: boolean; stream?: NodeJS.WriteStream; now?: () => number } = {},
+): Promise<ProgressSink> {
   const out = opts.stream ?? process.stderr;
   const now = opts.now ?? Date.now;
   const write = (s: string) => void out.write(s + '\n');
@@ -116,7 +139,8 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
     const tick = trainTick(e);
     if (tick) {
       const arm = tick.arm ?? '?';
-      const loss = tick.loss !== undefined ? tick.loss.toFixed(3) + (tick.valLoss !== undefined ? ` (val ${tick.valLoss.toFixed(3)})` : '') : '?';
+      const loss =
+        tick.loss !== undefined ? tick.loss.toFixed(3) + (tick.valLoss !== undefined ? ` (val ${tick.valLoss.toFixed(3)})` : '') : '?';
       const eta = fmtEta(tick.etaSec ?? NaN);
       if (Bar) {
         if (barKind !== 'train' || !bar) startBar('train', tick.total || 1, tick.step, { arm, loss, etaText: eta, pos: position(arm) });
@@ -124,14 +148,20 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
           bar.setTotal(tick.total || 1);
           bar.update(tick.step, { arm, loss, etaText: eta, pos: position(arm) });
         }
-      } else throttled(`[${arm}] training step ${tick.step}/${tick.total} | loss ${loss} | ETA ${eta}${position(arm) ? ` | ${position(arm)}` : ''}`, 10_000);
+      } else
+        throttled(
+          `[${arm}] training step ${tick.step}/${tick.total} | loss ${loss} | ETA ${eta}${position(arm) ? ` | ${position(arm)}` : ''}`,
+          10_000,
+        );
       return;
     }
     switch (e.type) {
       case 'run-start':
         arms = e.arms;
         runStart = now();
-        write(`tunelab: ${e.resumed ? 'resuming' : 'starting'} run ${e.runId} (${e.experiment}): ${e.arms.length} arm${e.arms.length === 1 ? '' : 's'}, test split ${e.sizes.test} examples (train ${e.sizes.train}, dev ${e.sizes.dev})`);
+        write(
+          `tunelab: ${e.resumed ? 'resuming' : 'starting'} run ${e.runId} (${e.experiment}): ${e.arms.length} arm${e.arms.length === 1 ? '' : 's'}, test split ${e.sizes.test} examples (train ${e.sizes.train}, dev ${e.sizes.dev})`,
+        );
         break;
       case 'arm-prepare':
         stopBar();
@@ -142,10 +172,13 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
         stopBar();
         if (prepStart) prepMs += now() - prepStart;
         prepStart = 0;
-        write(`[${e.arm}] ${e.restored ? 'restored prepared arm from the store' : 'prepared'}${e.spent.calls ? ` (${e.spent.calls} calls, ${fmtCost(e.spent.costUsd)})` : ''}`);
+        write(
+          `[${e.arm}] ${e.restored ? 'restored prepared arm from the store' : 'prepared'}${e.spent.calls ? ` (${e.spent.calls} calls, ${fmtCost(e.spent.costUsd)})` : ''}`,
+        );
         break;
       case 'arm-start':
-        if (Bar) startBar('eval', e.total, e.done, { arm: e.arm, rate: '0', cost: '$0', etaText: '?', total_eta: '', pos: position(e.arm) });
+        if (Bar)
+          startBar('eval', e.total, e.done, { arm: e.arm, rate: '0', cost: '$0', etaText: '?', total_eta: '', pos: position(e.arm) });
         else if (e.done > 0) write(`[${e.arm}] ${e.done}/${e.total} already stored, continuing · ${position(e.arm)}`);
         lastLine = now();
         break;
@@ -153,10 +186,20 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
         const sec = e.elapsedMs / 1000;
         const rate = sec > 0 ? (e.done - e.startDone) / sec : 0;
         const etaSec = rate > 0 ? (e.total - e.done) / rate : NaN;
-        const payload = { arm: e.arm, rate: rate.toFixed(rate < 10 ? 1 : 0), cost: fmtCost(e.costUsd), etaText: fmtEta(etaSec), total_eta: totalEta(e.arm, etaSec), pos: position(e.arm) };
+        const payload = {
+          arm: e.arm,
+          rate: rate.toFixed(rate < 10 ? 1 : 0),
+          cost: fmtCost(e.costUsd),
+          etaText: fmtEta(etaSec),
+          total_eta: totalEta(e.arm, etaSec),
+          pos: position(e.arm),
+        };
         if (bar && barKind === 'eval') bar.update(e.done, payload);
         else if (Bar) startBar('eval', e.total, e.done, payload);
-        else throttled(`[${e.arm}] ${e.done}/${e.total} ${Math.floor((100 * e.done) / Math.max(1, e.total))}% | ${payload.rate} calls/s | ${payload.cost} | ETA ${payload.etaText}${payload.total_eta} | ${payload.pos}`);
+        else
+          throttled(
+            `[${e.arm}] ${e.done}/${e.total} ${Math.floor((100 * e.done) / Math.max(1, e.total))}% | ${payload.rate} calls/s | ${payload.cost} | ETA ${payload.etaText}${payload.total_eta} | ${payload.pos}`,
+          );
         break;
       }
       case 'arm-end': {
@@ -170,7 +213,10 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
           evalDone.push(e.elapsedMs);
           evalMs += e.elapsedMs;
         }
-        const tail = e.status === 'failed' ? `failed: ${e.error}` : `${e.done}/${e.total} done in ${(e.elapsedMs / 1000).toFixed(1)}s, ${e.cached} cached, ${e.errors} errors, ${fmtCost(e.costUsd)}`;
+        const tail =
+          e.status === 'failed'
+            ? `failed: ${e.error}`
+            : `${e.done}/${e.total} done in ${(e.elapsedMs / 1000).toFixed(1)}s, ${e.cached} cached, ${e.errors} errors, ${fmtCost(e.costUsd)}`;
         write(`[${e.arm}] ${tail}`);
         break;
       }
@@ -185,7 +231,9 @@ export async function createProgress(opts: { quiet?: boolean; stream?: NodeJS.Wr
         stopBar();
         if (runStart) {
           const took = (now() - runStart) / 1000;
-          write(`tunelab: run ${e.runId} started ${new Date(runStart).toISOString().slice(11, 19)} UTC, took ${fmtEta(took)} (preparing and training ${fmtEta(prepMs / 1000)}, evaluating ${fmtEta(evalMs / 1000)})`);
+          write(
+            `tunelab: run ${e.runId} started ${new Date(runStart).toISOString().slice(11, 19)} UTC, took ${fmtEta(took)} (preparing and training ${fmtEta(prepMs / 1000)}, evaluating ${fmtEta(evalMs / 1000)})`,
+          );
         }
         break;
       }

@@ -63,7 +63,8 @@ export function storesUnder(dir: string, depth = 3): string[] {
     }
     for (const e of entries) {
       if (e.isFile() && e.name === 'tunelab.db') out.push(join(d, e.name));
-      else if (e.isDirectory() && left > 0 && e.name !== 'node_modules' && (!e.name.startsWith('.') || e.name === '.tunelab')) walk(join(d, e.name), left - 1);
+      else if (e.isDirectory() && left > 0 && e.name !== 'node_modules' && (!e.name.startsWith('.') || e.name === '.tunelab'))
+        walk(join(d, e.name), left - 1);
     }
   };
   walk(dir, depth);
@@ -106,7 +107,10 @@ export async function locateStore(opts: { store?: string; config?: string; quiet
   if (!hasConfig) {
     const recent = mostRecentStore();
     if (recent) {
-      if (!opts.quiet) process.stderr.write(`tunelab: no ${opts.config ?? 'tunelab.yaml'} here; using the most recent store ${relative(process.cwd(), recent) || recent} (pass --store or --config to choose)\n`);
+      if (!opts.quiet)
+        process.stderr.write(
+          `tunelab: no ${opts.config ?? 'tunelab.yaml'} here; using the most recent store ${relative(process.cwd(), recent) || recent} (pass --store or --config to choose)\n`,
+        );
       return recent;
     }
   }
@@ -114,13 +118,22 @@ export async function locateStore(opts: { store?: string; config?: string; quiet
 }
 
 /** A stored run by id, unique prefix or suffix, or `latest`; bad input names the store. */
-export function findRun<R extends { id: string }>(store: { latestRun(): R | undefined; getRun(id: string): R | undefined; listRuns(): R[] }, runArg: string, path: string): R {
+export function findRun<R extends { id: string }>(
+  store: { latestRun(): R | undefined; getRun(id: string): R | undefined; listRuns(): R[] },
+  runArg: string,
+  path: string,
+): R {
   let run = runArg === 'latest' ? store.latestRun() : store.getRun(runArg);
   if (!run && runArg !== 'latest') {
     const matches = store.listRuns().filter((r) => r.id.startsWith(runArg) || r.id.endsWith(runArg));
     if (matches.length === 1) run = matches[0];
-    else if (matches.length > 1) throw new InputError('run', `'${runArg}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}`);
+    else if (matches.length > 1)
+      throw new InputError('run', `'${runArg}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}`);
   }
-  if (!run) throw new InputError('run', runArg === 'latest' ? `the store ${path} holds no runs` : `no run '${runArg}' in ${path} (see \`npx tunelab runs\`)`);
+  if (!run)
+    throw new InputError(
+      'run',
+      runArg === 'latest' ? `the store ${path} holds no runs` : `no run '${runArg}' in ${path} (see \`npx tunelab runs\`)`,
+    );
   return run;
 }

@@ -19,7 +19,10 @@ export interface AdviseInput {
   baseline?: string;
 }
 
-export type AdviseOutput = Pick<DecisionReport, 'best' | 'tiedWithBest' | 'arms' | 'comparisons' | 'breakEven' | 'costChart' | 'recommendation' | 'warnings'>;
+export type AdviseOutput = Pick<
+  DecisionReport,
+  'best' | 'tiedWithBest' | 'arms' | 'comparisons' | 'breakEven' | 'costChart' | 'recommendation' | 'warnings'
+>;
 
 /** Test examples that would detect the observed difference at 5% two-sided with 80% power (SE shrinks as 1/√n). */
 export function examplesToSeparate(c: Pick<PairResult, 'diff' | 'ci' | 'n'>, level = 0.95, power = 0.8): number {
@@ -35,16 +38,31 @@ function family(input: AdviseInput, pairs: [string, string][], fam: Comparison['
     .map(([a, b]) => ({ a, b, r: input.compare(a, b) }))
     .filter((x): x is { a: string; b: string; r: PairResult } => Boolean(x.r));
   const adj = holm(raw.map((x) => x.r.p));
-  return raw.map((x, i) => ({ arm: x.a, against: x.b, family: fam, diff: x.r.diff, ci: x.r.ci, p: x.r.p, pHolm: adj[i], test: x.r.test, n: x.r.n, ...(x.r.discordant ? { discordant: x.r.discordant } : {}) }));
+  return raw.map((x, i) => ({
+    arm: x.a,
+    against: x.b,
+    family: fam,
+    diff: x.r.diff,
+    ci: x.r.ci,
+    p: x.r.p,
+    pHolm: adj[i],
+    test: x.r.test,
+    n: x.r.n,
+    ...(x.r.discordant ? { discordant: x.r.discordant } : {}),
+  }));
 }
 
 function constraintFailures(a: ArmEvidence, s: DecisionSettings, metric: string): string[] {
   const f: string[] = [];
   const monthly = monthlyCost(a.cost, s.requestsPerMonth);
-  if (s.minMetric !== undefined && !(a.metric.value >= s.minMetric)) f.push(`${metric} ${fmtMetric(a.metric.value)} ${fmtCi(a.metric.ci)} is below the minimum ${s.minMetric}`);
-  if (s.maxP95LatencyMs !== undefined && !(a.p95LatencyMs <= s.maxP95LatencyMs)) f.push(`p95 latency ${fmtMs(a.p95LatencyMs)} is above the ${fmtMs(s.maxP95LatencyMs)} cap`);
-  if (s.budget?.oneOffUsd !== undefined && a.cost.oneOff.totalUsd > s.budget.oneOffUsd) f.push(`one-off cost ${fmtUsd(a.cost.oneOff.totalUsd)} is over the ${fmtUsd(s.budget.oneOffUsd)} budget`);
-  if (s.budget?.monthlyUsd !== undefined && monthly > s.budget.monthlyUsd) f.push(`monthly cost ${fmtUsd(monthly)} at ${fmtCount(s.requestsPerMonth)} requests is over the ${fmtUsd(s.budget.monthlyUsd)} budget`);
+  if (s.minMetric !== undefined && !(a.metric.value >= s.minMetric))
+    f.push(`${metric} ${fmtMetric(a.metric.value)} ${fmtCi(a.metric.ci)} is below the minimum ${s.minMetric}`);
+  if (s.maxP95LatencyMs !== undefined && !(a.p95LatencyMs <= s.maxP95LatencyMs))
+    f.push(`p95 latency ${fmtMs(a.p95LatencyMs)} is above the ${fmtMs(s.maxP95LatencyMs)} cap`);
+  if (s.budget?.oneOffUsd !== undefined && a.cost.oneOff.totalUsd > s.budget.oneOffUsd)
+    f.push(`one-off cost ${fmtUsd(a.cost.oneOff.totalUsd)} is over the ${fmtUsd(s.budget.oneOffUsd)} budget`);
+  if (s.budget?.monthlyUsd !== undefined && monthly > s.budget.monthlyUsd)
+    f.push(`monthly cost ${fmtUsd(monthly)} at ${fmtCount(s.requestsPerMonth)} requests is over the ${fmtUsd(s.budget.monthlyUsd)} budget`);
   return f;
 }
 
@@ -68,10 +86,38 @@ export function advise(input: AdviseInput): AdviseOutput {
   // comparison families, each Holm-adjusted on its own
   const comparisons: Comparison[] = [];
   const best = [...candidates].sort(byMetric)[0];
-  if (input.baseline && valid.some((a) => a.name === input.baseline)) comparisons.push(...family(input, shown.filter((a) => a.name !== input.baseline).map((a) => [a.name, input.baseline!]), 'baseline'));
-  if (best) comparisons.push(...family(input, candidates.filter((a) => a.name !== best.name).map((a) => [a.name, best.name]), 'best'));
-  if (classical) comparisons.push(...family(input, shown.filter((a) => a.role === 'arm').map((a) => [a.name, classical.name]), 'classical'));
-  if (majority) comparisons.push(...family(input, shown.map((a) => [a.name, majority.name]), 'majority'));
+  if (input.baseline && valid.some((a) => a.name === input.baseline))
+    comparisons.push(
+      ...family(
+        input,
+        shown.filter((a) => a.name !== input.baseline).map((a) => [a.name, input.baseline!]),
+        'baseline',
+      ),
+    );
+  if (best)
+    comparisons.push(
+      ...family(
+        input,
+        candidates.filter((a) => a.name !== best.name).map((a) => [a.name, best.name]),
+        'best',
+      ),
+    );
+  if (classical)
+    comparisons.push(
+      ...family(
+        input,
+        shown.filter((a) => a.role === 'arm').map((a) => [a.name, classical.name]),
+        'classical',
+      ),
+    );
+  if (majority)
+    comparisons.push(
+      ...family(
+        input,
+        shown.map((a) => [a.name, majority.name]),
+        'majority',
+      ),
+    );
   const alpha = s.alpha;
   const tiedWithBest = best ? [best.name, ...comparisons.filter((c) => c.family === 'best' && c.pHolm >= alpha).map((c) => c.arm)] : [];
 
@@ -85,14 +131,22 @@ export function advise(input: AdviseInput): AdviseOutput {
 
 type Scored = AdviseOutput['arms'][number];
 
-function recommend(input: AdviseInput, all: Scored[], candidates: Scored[], comparisons: Comparison[], bes: BreakEven[], majority?: Scored): Recommendation {
+function recommend(
+  input: AdviseInput,
+  all: Scored[],
+  candidates: Scored[],
+  comparisons: Comparison[],
+  bes: BreakEven[],
+  majority?: Scored,
+): Recommendation {
   const { settings: s, metric } = input;
   const H = s.horizonMonths;
   const V = s.requestsPerMonth;
   const alpha = s.alpha;
   const at = `over ${H} months at ${fmtCount(V)} requests/month`;
   const q = (a: Scored) => `${metric} ${fmtMetric(a.metric.value)} ${fmtCi(a.metric.ci)} on ${a.metric.n} test examples`;
-  if (!candidates.length) return { verdict: 'no-data', sentences: ['No arm has results on the test split yet, so there is nothing to recommend.'] };
+  if (!candidates.length)
+    return { verdict: 'no-data', sentences: ['No arm has results on the test split yet, so there is nothing to recommend.'] };
   const meeting = candidates.filter((a) => a.meets);
   if (!meeting.length) {
     const sentences = [`No arm meets the requirements ${at}.`];
@@ -104,11 +158,17 @@ function recommend(input: AdviseInput, all: Scored[], candidates: Scored[], comp
   let vsRef: Comparison[];
   const overallBest = [...candidates].sort(byMetric)[0];
   if (overallBest.name === ref.name) vsRef = comparisons.filter((c) => c.family === 'best');
-  else vsRef = family(input, meeting.filter((a) => a.name !== ref.name).map((a) => [a.name, ref.name]), 'best');
+  else
+    vsRef = family(
+      input,
+      meeting.filter((a) => a.name !== ref.name).map((a) => [a.name, ref.name]),
+      'best',
+    );
   const tied = [ref, ...meeting.filter((a) => vsRef.some((c) => c.arm === a.name && c.pHolm >= alpha))];
   const pick = [...tied].sort((a, b) => a.totalUsd - b.totalUsd || b.metric.value - a.metric.value || a.name.localeCompare(b.name))[0];
   const sentences: string[] = [];
-  const costOf = (a: Scored) => `${fmtUsd(a.totalUsd)} ${at} (one-off ${fmtUsd(a.cost.oneOff.totalUsd)} + ${fmtUsd(a.monthlyUsd)}/month, ${fmtUsd(a.cost.perRequestUsd)} per request)`;
+  const costOf = (a: Scored) =>
+    `${fmtUsd(a.totalUsd)} ${at} (one-off ${fmtUsd(a.cost.oneOff.totalUsd)} + ${fmtUsd(a.monthlyUsd)}/month, ${fmtUsd(a.cost.perRequestUsd)} per request)`;
   let verdict: Recommendation['verdict'] = 'recommend';
   let more: number | undefined;
   if (pick.name === ref.name) {
@@ -137,18 +197,25 @@ function recommend(input: AdviseInput, all: Scored[], candidates: Scored[], comp
   if (s.budget?.monthlyUsd !== undefined) met.push(`monthly ${fmtUsd(pick.monthlyUsd)} ≤ ${fmtUsd(s.budget.monthlyUsd)}`);
   if (met.length) sentences.push(`It meets every requirement: ${met.join('; ')}.`);
   const excluded = candidates.filter((a) => !a.meets && a.metric.value > pick.metric.value);
-  for (const a of excluded.slice(0, 3)) sentences.push(`${a.name} scores higher (${fmtMetric(a.metric.value)}) but ${a.failures.join('; ')}.`);
-  if (pick.role === 'classical') sentences.push(`${pick.name} is the classical TF-IDF baseline, not a language model: on this task no LLM arm beats it at this cost.`);
+  for (const a of excluded.slice(0, 3))
+    sentences.push(`${a.name} scores higher (${fmtMetric(a.metric.value)}) but ${a.failures.join('; ')}.`);
+  if (pick.role === 'classical')
+    sentences.push(`${pick.name} is the classical TF-IDF baseline, not a language model: on this task no LLM arm beats it at this cost.`);
   // against the majority answer
   if (majority) {
     const c = comparisons.find((x) => x.family === 'majority' && x.arm === pick.name);
     if (c && !(c.pHolm < alpha && c.diff > 0)) {
-      sentences.push(`Caution: ${pick.name} is not significantly better than always answering '${majority.majorityLabel ?? majority.name}' (${fmtMetric(majority.metric.value)}; difference ${fmtDiff(c.diff)}, Holm p ${fmtP(c.pHolm)}).`);
+      sentences.push(
+        `Caution: ${pick.name} is not significantly better than always answering '${majority.majorityLabel ?? majority.name}' (${fmtMetric(majority.metric.value)}; difference ${fmtDiff(c.diff)}, Holm p ${fmtP(c.pHolm)}).`,
+      );
     }
   }
   // break-even between the pick and the arms it was weighed against (the best and the others tied with it)
   const rivals = new Set(tied.map((a) => a.name).concat(ref.name));
-  for (const b of bes.filter((x) => (x.arm === pick.name && rivals.has(x.against)) || (x.against === pick.name && rivals.has(x.arm))).slice(0, 2)) sentences.push(b.sentence);
+  for (const b of bes
+    .filter((x) => (x.arm === pick.name && rivals.has(x.against)) || (x.against === pick.name && rivals.has(x.arm)))
+    .slice(0, 2))
+    sentences.push(b.sentence);
   void all;
   return { verdict, arm: pick.name, sentences, ...(more !== undefined ? { moreTestExamples: more } : {}) };
 }

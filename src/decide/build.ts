@@ -36,7 +36,11 @@ export interface DecisionInput {
     arms?: ArmCfg[];
     baseline?: string;
     decision?: DecisionConfig;
-    expansion?: { curves: { arm: string; axis: 'train' | 'shots'; points: { arm: string; x: number | null }[] }[]; repeats: { arm: string; members: string[] }[]; baselines: string[] };
+    expansion?: {
+      curves: { arm: string; axis: 'train' | 'shots'; points: { arm: string; x: number | null }[] }[];
+      repeats: { arm: string; members: string[] }[];
+      baselines: string[];
+    };
   };
   trainSize?: number;
   testIds?: string[];
@@ -57,14 +61,20 @@ const FT_KINDS = new Set(['finetune', 'finetune+prompt', 'external', 'distill'])
 
 function modelOf(input: DecisionInput, arm: string): { cfg?: ModelCfg; local: boolean; kind: string } {
   const a = input.config.arms?.find((x) => x.name === arm);
-  const kind = a?.kind === 'repeat' ? a.of?.kind ?? 'repeat' : a?.kind ?? '';
+  const kind = a?.kind === 'repeat' ? (a.of?.kind ?? 'repeat') : (a?.kind ?? '');
   const id = a?.kind === 'repeat' ? a.of?.model : a?.model;
   const cfg = id ? input.config.models?.find((m) => m.id === id) : undefined;
   const local = Boolean((id && id.startsWith('local:')) || cfg?.provider === 'local' || kind === 'majority' || kind === 'classical');
   return { cfg, local, kind };
 }
 
-function armCost(input: DecisionInput, s: DecisionSettings, a: DecisionArmInput, rows: DecisionRow[], seed: number): { cost: ArmCost; warning?: string } {
+function armCost(
+  input: DecisionInput,
+  s: DecisionSettings,
+  a: DecisionArmInput,
+  rows: DecisionRow[],
+  seed: number,
+): { cost: ArmCost; warning?: string } {
   const { cfg, local } = modelOf(input, a.name);
   const price = { input: cfg?.price?.input ?? 0, output: cfg?.price?.output ?? 0, perHour: cfg?.price?.perHour };
   const perHour = price.perHour ?? s.computePerHour;
@@ -147,12 +157,23 @@ export function buildDecision(input: DecisionInput): DecisionReport {
     const { cost, warning } = armCost(input, s, a, input.results.get(a.name) ?? [], seed);
     if (warning) wallArms.push(warning);
     const role = roleOf(a.kind);
-    const ev: ArmEvidence = { name: a.name, kind: a.kind, role, candidate: !notCandidate.has(a.name) && role !== 'majority', metric: a.metric, p95LatencyMs: a.latencyP95, cost };
+    const ev: ArmEvidence = {
+      name: a.name,
+      kind: a.kind,
+      role,
+      candidate: !notCandidate.has(a.name) && role !== 'majority',
+      metric: a.metric,
+      p95LatencyMs: a.latencyP95,
+      cost,
+    };
     if (role === 'majority') ev.majorityLabel = typeof a.notes?.label === 'string' ? a.notes.label : undefined;
     return ev;
   });
 
-  if (wallArms.length) warnings.push(`local cost of ${wallArms.join(', ')} estimated from wall-clock latency (this run stored no CPU time), so machine load changes it`);
+  if (wallArms.length)
+    warnings.push(
+      `local cost of ${wallArms.join(', ')} estimated from wall-clock latency (this run stored no CPU time), so machine load changes it`,
+    );
   const memo = new Map<string, PairResult | undefined>();
   const compare = (x: string, y: string): PairResult | undefined => {
     const key = `${x}\u0000${y}`;
@@ -162,7 +183,13 @@ export function buildDecision(input: DecisionInput): DecisionReport {
     let out: PairResult | undefined;
     if (A && B) {
       const ids = (input.testIds ?? [...A.keys()]).filter((id) => A.has(id) && B.has(id));
-      if (ids.length) out = compareOnMetric(scorer, ids.map((id) => toRow(A.get(id)!)), ids.map((id) => toRow(B.get(id)!)), { seed });
+      if (ids.length)
+        out = compareOnMetric(
+          scorer,
+          ids.map((id) => toRow(A.get(id)!)),
+          ids.map((id) => toRow(B.get(id)!)),
+          { seed },
+        );
     }
     memo.set(key, out);
     return out;
@@ -180,7 +207,7 @@ export function buildDecision(input: DecisionInput): DecisionReport {
     const rows = input.results.get(e.name) ?? [];
     const distribution: Record<string, number> = {};
     for (const r of rows) {
-      const k = labelled ? r.extracted ?? NO_LABEL : (r.extracted ?? r.output).trim().slice(0, 40);
+      const k = labelled ? (r.extracted ?? NO_LABEL) : (r.extracted ?? r.output).trim().slice(0, 40);
       distribution[k] = (distribution[k] ?? 0) + 1;
     }
     const top = Object.entries(distribution).sort((x, y) => y[1] - x[1])[0];
@@ -188,15 +215,22 @@ export function buildDecision(input: DecisionInput): DecisionReport {
     if (top && rows.length) {
       d.topLabel = top[0];
       d.topShare = top[1] / rows.length;
-      if (labelled && e.role !== 'majority' && d.topShare >= 0.9) d.flags.push(`answers '${top[0]}' for ${(d.topShare * 100).toFixed(0)}% of test examples (${top[1]} of ${rows.length})`);
+      if (labelled && e.role !== 'majority' && d.topShare >= 0.9)
+        d.flags.push(`answers '${top[0]}' for ${(d.topShare * 100).toFixed(0)}% of test examples (${top[1]} of ${rows.length})`);
     }
     if (majority && e.role !== 'majority') {
       const c = adv.comparisons.find((x) => x.family === 'majority' && x.arm === e.name);
-      if (c && !(c.diff > 0 && c.pHolm < s.alpha)) d.flags.push(`no better than always answering '${majority.majorityLabel ?? majority.name}' (${metric} ${fmtMetric(e.metric.value)} vs ${fmtMetric(majority.metric.value)}, difference ${fmtDiff(c.diff)} ${fmtCi(c.ci)}, Holm p ${fmtP(c.pHolm)})`);
+      if (c && !(c.diff > 0 && c.pHolm < s.alpha))
+        d.flags.push(
+          `no better than always answering '${majority.majorityLabel ?? majority.name}' (${metric} ${fmtMetric(e.metric.value)} vs ${fmtMetric(majority.metric.value)}, difference ${fmtDiff(c.diff)} ${fmtCi(c.ci)}, Holm p ${fmtP(c.pHolm)})`,
+        );
     }
     if (classical && e.role === 'arm') {
       const c = adv.comparisons.find((x) => x.family === 'classical' && x.arm === e.name);
-      if (c && c.diff < 0 && c.pHolm < s.alpha) d.flags.push(`significantly below the classical TF-IDF baseline (${fmtMetric(e.metric.value)} vs ${fmtMetric(classical.metric.value)}, Holm p ${fmtP(c.pHolm)})`);
+      if (c && c.diff < 0 && c.pHolm < s.alpha)
+        d.flags.push(
+          `significantly below the classical TF-IDF baseline (${fmtMetric(e.metric.value)} vs ${fmtMetric(classical.metric.value)}, Holm p ${fmtP(c.pHolm)})`,
+        );
     }
     diagnostics.push(d);
   }
@@ -211,7 +245,7 @@ export function buildDecision(input: DecisionInput): DecisionReport {
         const a = present.find((x) => x.name === p.arm);
         if (!a) return undefined;
         const trained = Number(a.training?.details?.trainExamples);
-        const x = p.x ?? (Number.isFinite(trained) && trained > 0 ? trained : input.trainSize ?? NaN);
+        const x = p.x ?? (Number.isFinite(trained) && trained > 0 ? trained : (input.trainSize ?? NaN));
         const point: Curve['points'][number] = { arm: p.arm, x, value: a.metric.value, ci: a.metric.ci };
         if (c.axis === 'train' && bestPrompt) {
           const d = compare(p.arm, bestPrompt.name);
@@ -231,12 +265,21 @@ export function buildDecision(input: DecisionInput): DecisionReport {
       const last = pts[pts.length - 1];
       const bp = `${bestPrompt.name} (${metric} ${fmtMetric(bestPrompt.metric.value)})`;
       let sentence: string;
-      if (!at) sentence = `${c.arm} does not overtake the best prompt arm ${bp} within the data: at ${last.x} training examples it scores ${fmtMetric(last.value)} ${fmtCi(last.ci)} (difference ${fmtDiff(last.diff ?? NaN)} ${last.diffCi ? fmtCi(last.diffCi) : ''}).`;
+      if (!at)
+        sentence = `${c.arm} does not overtake the best prompt arm ${bp} within the data: at ${last.x} training examples it scores ${fmtMetric(last.value)} ${fmtCi(last.ci)} (difference ${fmtDiff(last.diff ?? NaN)} ${last.diffCi ? fmtCi(last.diffCi) : ''}).`;
       else {
         sentence = `${c.arm} overtakes the best prompt arm ${bp} at ${at.x} training examples (${fmtMetric(at.value)}, difference ${fmtDiff(at.diff!)} ${fmtCi(at.diffCi!)})`;
-        sentence += sig ? `; the lead is significant from ${sig.x} examples (difference ${fmtDiff(sig.diff!)} ${fmtCi(sig.diffCi!)}).` : `; the test split does not make the lead significant at any point (largest lower bound ${fmtMetric(Math.max(...pts.map((p) => p.diffCi?.[0] ?? -Infinity)))}).`;
+        sentence += sig
+          ? `; the lead is significant from ${sig.x} examples (difference ${fmtDiff(sig.diff!)} ${fmtCi(sig.diffCi!)}).`
+          : `; the test split does not make the lead significant at any point (largest lower bound ${fmtMetric(Math.max(...pts.map((p) => p.diffCi?.[0] ?? -Infinity)))}).`;
       }
-      curve.crossover = { against: bestPrompt.name, againstValue: bestPrompt.metric.value, ...(at ? { at: at.x } : {}), ...(sig ? { significantAt: sig.x } : {}), sentence };
+      curve.crossover = {
+        against: bestPrompt.name,
+        againstValue: bestPrompt.metric.value,
+        ...(at ? { at: at.x } : {}),
+        ...(sig ? { significantAt: sig.x } : {}),
+        sentence,
+      };
     }
     curves.push(curve);
   }
@@ -247,10 +290,12 @@ export function buildDecision(input: DecisionInput): DecisionReport {
     const members = r.members.filter((m) => byId.has(m) && present.some((p) => p.name === m));
     if (members.length < 2) continue;
     const ids = (input.testIds ?? [...byId.get(members[0])!.keys()]).filter((id) => members.every((m) => byId.get(m)!.has(id)));
-    const outs = ids.map((id) => members.map((m) => {
-      const row = byId.get(m)!.get(id)!;
-      return row.extracted ?? row.output;
-    }));
+    const outs = ids.map((id) =>
+      members.map((m) => {
+        const row = byId.get(m)!.get(id)!;
+        return row.extracted ?? row.output;
+      }),
+    );
     const c = consistencyOf(outs);
     const vals = members.map((m) => present.find((p) => p.name === m)!.metric.value);
     const mean = vals.reduce((x, y) => x + y, 0) / vals.length;
@@ -265,7 +310,8 @@ export function buildDecision(input: DecisionInput): DecisionReport {
       sentence: `${r.arm} over ${members.length} repeats: the same answer on ${(c.allAgree * 100).toFixed(1)}% of ${c.n} test examples; ${metric} ranges ${fmtMetric(metricSpread.min)}–${fmtMetric(metricSpread.max)} (mean ${fmtMetric(mean)}, sd ${sd.toFixed(3)}).`,
     });
   }
-  for (const a of adv.arms) if (a.cost.basis === 'none' && a.role === 'arm') warnings.push(`${a.name}: no per-request cost could be measured`);
+  for (const a of adv.arms)
+    if (a.cost.basis === 'none' && a.role === 'arm') warnings.push(`${a.name}: no per-request cost could be measured`);
   void fmtUsd;
   return {
     settings: s,
@@ -290,8 +336,24 @@ export function buildDecision(input: DecisionInput): DecisionReport {
  * metric, sizes and test ids), its arm records, per-arm result rows and the report's per-arm summaries.
  */
 export function decisionOfRun(
-  run: { meta: { seed?: number; sizes?: { train: number }; metric?: { name: string; labels?: string[]; type?: string }; baseline?: string; testIds?: string[]; config?: unknown } },
-  armRecs: readonly { name: string; kind: string; status: string; spent?: DecisionArmInput['spent']; training?: DecisionArmInput['training']; notes?: Record<string, unknown> }[],
+  run: {
+    meta: {
+      seed?: number;
+      sizes?: { train: number };
+      metric?: { name: string; labels?: string[]; type?: string };
+      baseline?: string;
+      testIds?: string[];
+      config?: unknown;
+    };
+  },
+  armRecs: readonly {
+    name: string;
+    kind: string;
+    status: string;
+    spent?: DecisionArmInput['spent'];
+    training?: DecisionArmInput['training'];
+    notes?: Record<string, unknown>;
+  }[],
   results: Map<string, readonly DecisionRow[]>,
   summaries: readonly { name: string; metric: { value: number; ci: [number, number]; n: number }; latencyMs: { p95: number } }[],
   overrides?: Partial<DecisionSettings>,
@@ -299,7 +361,16 @@ export function decisionOfRun(
   const meta = run.meta;
   const arms: DecisionArmInput[] = summaries.map((s) => {
     const rec = armRecs.find((a) => a.name === s.name);
-    return { name: s.name, kind: rec?.kind ?? '', status: rec?.status ?? '', spent: rec?.spent, training: rec?.training, notes: rec?.notes, metric: s.metric, latencyP95: s.latencyMs.p95 };
+    return {
+      name: s.name,
+      kind: rec?.kind ?? '',
+      status: rec?.status ?? '',
+      spent: rec?.spent,
+      training: rec?.training,
+      notes: rec?.notes,
+      metric: s.metric,
+      latencyP95: s.latencyMs.p95,
+    };
   });
   return buildDecision({
     metric: meta.metric ?? { name: 'score' },

@@ -14,7 +14,8 @@ export function majorityLabel(labels: readonly string[]): { label: string; count
   const counts = new Map<string, number>();
   for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   let best: { label: string; count: number } | undefined;
-  for (const [label, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) if (!best || count > best.count) best = { label, count };
+  for (const [label, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+    if (!best || count > best.count) best = { label, count };
   if (!best) throw new RangeError('majorityLabel needs at least one label');
   return best;
 }
@@ -207,9 +208,24 @@ export function trainOvrSvm(xs: readonly Sparse[], ys: readonly string[], C: num
   let ws: Float64Array[];
   if (labels.length === 1) ws = [new Float64Array(dim + 1)];
   else if (labels.length === 2) {
-    const w = trainBinarySvm(d, Int8Array.from(ys, (y) => (y === labels[0] ? 1 : -1)), dim, C, seed);
+    const w = trainBinarySvm(
+      d,
+      Int8Array.from(ys, (y) => (y === labels[0] ? 1 : -1)),
+      dim,
+      C,
+      seed,
+    );
     ws = [w, w.map((x) => -x)];
-  } else ws = labels.map((l, j) => trainBinarySvm(d, Int8Array.from(ys, (y) => (y === l ? 1 : -1)), dim, C, seed + j));
+  } else
+    ws = labels.map((l, j) =>
+      trainBinarySvm(
+        d,
+        Int8Array.from(ys, (y) => (y === l ? 1 : -1)),
+        dim,
+        C,
+        seed + j,
+      ),
+    );
   const decision = (x: Sparse) => {
     const c = new Int32Array(x.idx.length);
     for (let i = 0; i < x.idx.length; i++) c[i] = cols.get(x.idx[i]) ?? -1;
@@ -254,7 +270,8 @@ export interface ClassicalModel {
   predict(text: string): string;
 }
 
-export const accuracyOf = (e: readonly string[], p: readonly string[]) => (e.length ? e.filter((x, i) => x === p[i]).length / e.length : NaN);
+export const accuracyOf = (e: readonly string[], p: readonly string[]) =>
+  e.length ? e.filter((x, i) => x === p[i]).length / e.length : NaN;
 
 /** Fit the TF-IDF + linear SVM baseline on train, choosing C on dev. */
 export function fitClassical(train: readonly LabeledText[], dev: readonly LabeledText[], opts: ClassicalOptions = {}): ClassicalModel {
@@ -273,7 +290,10 @@ export function fitClassical(train: readonly LabeledText[], dev: readonly Labele
     const de = dev.map((d) => d.label);
     for (const c of cs) {
       const clf = trainOvrSvm(xs, ys, c, seed);
-      const s = score(de, dx.map((x) => clf.predict(x)));
+      const s = score(
+        de,
+        dx.map((x) => clf.predict(x)),
+      );
       devScores.push({ c, score: s });
       if (!best || s > best.score) best = { c, score: s, clf };
     }

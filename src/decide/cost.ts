@@ -57,10 +57,11 @@ export function breakEven(a: { name: string; cost: ArmCost }, b: { name: string;
 /** Break-even for every pair of arms that trade one-off against per-request cost. */
 export function breakEvens(arms: readonly { name: string; cost: ArmCost }[], months: number): BreakEven[] {
   const out: BreakEven[] = [];
-  for (let i = 0; i < arms.length; i++) for (let j = i + 1; j < arms.length; j++) {
-    const b = breakEven(arms[i], arms[j], months);
-    if (b) out.push(b);
-  }
+  for (let i = 0; i < arms.length; i++)
+    for (let j = i + 1; j < arms.length; j++) {
+      const b = breakEven(arms[i], arms[j], months);
+      if (b) out.push(b);
+    }
   return out;
 }
 

@@ -5,7 +5,11 @@ import { normalizeLabel } from '../metrics/index.ts';
 type ArmLike = { name: string; kind: string; messages?: unknown; format?: unknown; of?: ArmLike };
 
 function mentions(text: string, label: string): boolean {
-  const body = label.trim().split(/[\s_-]+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s_-]+');
+  const body = label
+    .trim()
+    .split(/[\s_-]+/)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[\\s_-]+');
   return new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
 }
 
@@ -21,14 +25,19 @@ export function labelSetWarnings(arms: readonly ArmLike[], dataLabels: readonly 
       const given = (fmt.labels as unknown[]).map(String);
       const missing = dataLabels.filter((l) => !given.some((g) => normalizeLabel(g) === normalizeLabel(l)));
       const extra = given.filter((g) => !norm.has(normalizeLabel(g)));
-      if (missing.length || extra.length) out.push(`arm ${a.name}: format.labels (${given.join(', ')}) differ from the data's labels (${dataLabels.join(', ')})${missing.length ? `; missing: ${missing.join(', ')}` : ''}${extra.length ? `; not in the data: ${extra.join(', ')}` : ''}`);
+      if (missing.length || extra.length)
+        out.push(
+          `arm ${a.name}: format.labels (${given.join(', ')}) differ from the data's labels (${dataLabels.join(', ')})${missing.length ? `; missing: ${missing.join(', ')}` : ''}${extra.length ? `; not in the data: ${extra.join(', ')}` : ''}`,
+        );
       continue;
     }
     if (!Array.isArray(a.messages)) continue;
     const text = (a.messages as { content?: unknown }[]).map((m) => (typeof m?.content === 'string' ? m.content : '')).join('\n');
     const named = dataLabels.filter((l) => mentions(text, l));
     if (named.length && named.length < dataLabels.length) {
-      out.push(`arm ${a.name}: the prompt names ${named.join(', ')} but never ${dataLabels.filter((l) => !named.includes(l)).join(', ')} (the data's labels: ${dataLabels.join(', ')})`);
+      out.push(
+        `arm ${a.name}: the prompt names ${named.join(', ')} but never ${dataLabels.filter((l) => !named.includes(l)).join(', ')} (the data's labels: ${dataLabels.join(', ')})`,
+      );
     }
   }
   return out;

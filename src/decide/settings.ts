@@ -26,7 +26,8 @@ export const decisionSchema = z.strictObject({
 
 export type DecisionConfig = z.output<typeof decisionSchema>;
 
-const asRecord = (v: number | Record<string, number> | undefined): Record<string, number> | undefined => (v === undefined ? undefined : typeof v === 'number' ? { '*': v } : v);
+const asRecord = (v: number | Record<string, number> | undefined): Record<string, number> | undefined =>
+  v === undefined ? undefined : typeof v === 'number' ? { '*': v } : v;
 
 /** Defaults applied, then `overrides` (CLI flags) on top. */
 export function resolveDecision(cfg: DecisionConfig | undefined, overrides: Partial<DecisionSettings> = {}): DecisionSettings {

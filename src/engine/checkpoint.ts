@@ -5,7 +5,10 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface CheckpointData { tensors: Map<string, { shape: number[]; data: Float32Array }>; state: unknown }
+export interface CheckpointData {
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+  state: unknown;
+}
 
 export function writeCheckpoint(path: string, ck: CheckpointData): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -35,7 +38,11 @@ export function writeCheckpoint(path: string, ck: CheckpointData): void {
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* ignore */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* ignore */
+    }
     throw e;
   }
   closeSync(fd);
@@ -60,4 +67,6 @@ export function readCheckpoint(path: string): CheckpointData {
   return { tensors, state: meta.state ? JSON.parse(meta.state) : null };
 }
 
-export function checkpointExists(path: string): boolean { return existsSync(path); }
+export function checkpointExists(path: string): boolean {
+  return existsSync(path);
+}

@@ -15,9 +15,12 @@ export function normalizeLlamaConfig(raw: unknown, where = 'config.json'): Llama
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new EngineIoError(where, 'not an object');
   const r = raw as Record<string, unknown>;
   const arch = r.architectures as string[] | undefined;
-  if (r.model_type !== undefined && r.model_type !== 'llama') throw new EngineIoError(where, `model_type "${String(r.model_type)}" is not supported (llama only)`);
-  if (arch && !arch.includes('LlamaForCausalLM')) throw new EngineIoError(where, `architectures ${JSON.stringify(arch)} do not include LlamaForCausalLM`);
-  if (r.hidden_act !== undefined && r.hidden_act !== 'silu') throw new EngineIoError(where, `hidden_act "${String(r.hidden_act)}" is not supported (silu only)`);
+  if (r.model_type !== undefined && r.model_type !== 'llama')
+    throw new EngineIoError(where, `model_type "${String(r.model_type)}" is not supported (llama only)`);
+  if (arch && !arch.includes('LlamaForCausalLM'))
+    throw new EngineIoError(where, `architectures ${JSON.stringify(arch)} do not include LlamaForCausalLM`);
+  if (r.hidden_act !== undefined && r.hidden_act !== 'silu')
+    throw new EngineIoError(where, `hidden_act "${String(r.hidden_act)}" is not supported (silu only)`);
   if (r.attention_bias) throw new EngineIoError(where, 'attention_bias is not supported');
   if (r.mlp_bias) throw new EngineIoError(where, 'mlp_bias is not supported');
   const c = {
@@ -30,15 +33,30 @@ export function normalizeLlamaConfig(raw: unknown, where = 'config.json'): Llama
     max_position_embeddings: r.max_position_embeddings ?? 2048,
     tie_word_embeddings: r.tie_word_embeddings ?? false,
   } as LlamaConfig;
-  for (const k of ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size', 'max_position_embeddings'] as const) {
-    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0) throw new EngineIoError(`${where}: ${k}`, `must be a positive integer, got ${JSON.stringify(r[k])}`);
+  for (const k of [
+    'hidden_size',
+    'intermediate_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'num_key_value_heads',
+    'vocab_size',
+    'max_position_embeddings',
+  ] as const) {
+    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0)
+      throw new EngineIoError(`${where}: ${k}`, `must be a positive integer, got ${JSON.stringify(r[k])}`);
   }
-  if (c.num_attention_heads % c.num_key_value_heads !== 0) throw new EngineIoError(`${where}: num_key_value_heads`, `${c.num_key_value_heads} does not divide num_attention_heads ${c.num_attention_heads}`);
+  if (c.num_attention_heads % c.num_key_value_heads !== 0)
+    throw new EngineIoError(
+      `${where}: num_key_value_heads`,
+      `${c.num_key_value_heads} does not divide num_attention_heads ${c.num_attention_heads}`,
+    );
   if (c.head_dim === undefined || c.head_dim === null) {
-    if (c.hidden_size % c.num_attention_heads !== 0) throw new EngineIoError(`${where}: hidden_size`, 'not divisible by num_attention_heads and no head_dim given');
+    if (c.hidden_size % c.num_attention_heads !== 0)
+      throw new EngineIoError(`${where}: hidden_size`, 'not divisible by num_attention_heads and no head_dim given');
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
-  if (!Number.isInteger(c.head_dim) || c.head_dim % 2 !== 0) throw new EngineIoError(`${where}: head_dim`, `must be an even integer (got ${c.head_dim})`);
+  if (!Number.isInteger(c.head_dim) || c.head_dim % 2 !== 0)
+    throw new EngineIoError(`${where}: head_dim`, `must be an even integer (got ${c.head_dim})`);
   return c;
 }
 
@@ -48,8 +66,12 @@ export function headDim(cfg: LlamaConfig): number {
 
 /** Parameter names (HF) and shapes ([out, in] for linear layers), in a fixed order; lm_head only when not tied. */
 export function paramShapes(cfg: LlamaConfig): [string, number[]][] {
-  const D = cfg.hidden_size, I = cfg.intermediate_size, hd = headDim(cfg);
-  const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, V = cfg.vocab_size;
+  const D = cfg.hidden_size,
+    I = cfg.intermediate_size,
+    hd = headDim(cfg);
+  const H = cfg.num_attention_heads,
+    KV = cfg.num_key_value_heads,
+    V = cfg.vocab_size;
   const out: [string, number[]][] = [['model.embed_tokens.weight', [V, D]]];
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
@@ -84,8 +106,10 @@ export function checkWeights(cfg: LlamaConfig, weights: Weights, where = 'weight
     expected.add(name);
     const t = weights.get(name);
     if (!t) throw new EngineIoError(where, `tensor ${name} is missing`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new EngineIoError(where, `tensor ${name} has shape [${t.shape}], config says [${shape}]`);
-    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new EngineIoError(where, `tensor ${name} has ${t.data.length} elements, want [${shape}]`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      throw new EngineIoError(where, `tensor ${name} has shape [${t.shape}], config says [${shape}]`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1))
+      throw new EngineIoError(where, `tensor ${name} has ${t.data.length} elements, want [${shape}]`);
   }
   return [...weights.keys()].filter((k) => !expected.has(k));
 }

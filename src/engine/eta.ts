@@ -11,9 +11,13 @@ export class EtaEstimator {
   constructor(private valBatches = 0) {}
 
   /** milliseconds one optimizer step took */
-  observeStep(ms: number): void { this.steps.push(ms); }
+  observeStep(ms: number): void {
+    this.steps.push(ms);
+  }
   /** milliseconds one validation pass took */
-  observeValidation(ms: number): void { this.vals.push(ms); }
+  observeValidation(ms: number): void {
+    this.vals.push(ms);
+  }
 
   /** estimated milliseconds for the remaining steps and validation passes (0 before any step) */
   eta(remainingSteps: number, remainingValidations: number): number {

@@ -34,7 +34,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-export interface TokenLogprob { token: number; logprob: number; top: { token: number; logprob: number }[] }
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+  top: { token: number; logprob: number }[];
+}
 
 export interface Generation {
   /** generated tokens (the EOS token excluded) */
@@ -83,8 +87,13 @@ export function logSoftmaxRow(logits: Float32Array, off: number, V: number, out?
 function topN(lp: Float64Array, n: number): { token: number; logprob: number }[] {
   const idx: number[] = [];
   for (let i = 0; i < lp.length; i++) {
-    if (idx.length < n) { idx.push(i); idx.sort((a, b) => lp[b] - lp[a]); }
-    else if (lp[i] > lp[idx[n - 1]]) { idx[n - 1] = i; idx.sort((a, b) => lp[b] - lp[a]); }
+    if (idx.length < n) {
+      idx.push(i);
+      idx.sort((a, b) => lp[b] - lp[a]);
+    } else if (lp[i] > lp[idx[n - 1]]) {
+      idx[n - 1] = i;
+      idx.sort((a, b) => lp[b] - lp[a]);
+    }
   }
   return idx.map((i) => ({ token: i, logprob: lp[i] }));
 }
@@ -94,19 +103,37 @@ function topN(lp: Float64Array, n: number): { token: number; logprob: number }[]
  * top-k tokens and then to the smallest prefix with mass >= top-p (sorted by probability, ties by id), sampled with `rng`.
  * Only tokens above a probability threshold are sorted; the threshold is lowered until the selection is provably exact.
  */
-export function sampleToken(logits: Float32Array, off: number, V: number, o: { temperature: number; topK?: number; topP?: number }, rng: Rng): number {
-  let best = 0, bv = -Infinity;
-  for (let i = 0; i < V; i++) if (logits[off + i] > bv) { bv = logits[off + i]; best = i; }
+export function sampleToken(
+  logits: Float32Array,
+  off: number,
+  V: number,
+  o: { temperature: number; topK?: number; topP?: number },
+  rng: Rng,
+): number {
+  let best = 0,
+    bv = -Infinity;
+  for (let i = 0; i < V; i++)
+    if (logits[off + i] > bv) {
+      bv = logits[off + i];
+      best = i;
+    }
   if (!o.temperature || o.temperature <= 0) return best;
   const t = o.temperature;
   const probs = new Float64Array(V);
   let total = 0;
-  for (let i = 0; i < V; i++) { const p = Math.exp((logits[off + i] - bv) / t); probs[i] = p; total += p; }
+  for (let i = 0; i < V; i++) {
+    const p = Math.exp((logits[off + i] - bv) / t);
+    probs[i] = p;
+    total += p;
+  }
   const k = o.topK && o.topK > 0 && o.topK < V ? o.topK : V;
   const topP = o.topP !== undefined && o.topP < 1 ? o.topP : 1;
   if (k === V && topP >= 1) {
     let u = rng.next() * total;
-    for (let i = 0; i < V; i++) { u -= probs[i]; if (u <= 0) return i; }
+    for (let i = 0; i < V; i++) {
+      u -= probs[i];
+      if (u <= 0) return i;
+    }
     return best;
   }
   // candidates above a threshold, sorted; lower the threshold until top-k / top-p are decided inside them
@@ -114,7 +141,11 @@ export function sampleToken(logits: Float32Array, off: number, V: number, o: { t
   for (let tau = 1e-4; ; tau *= 1e-4) {
     cand = [];
     let mass = 0;
-    for (let i = 0; i < V; i++) if (probs[i] >= tau || tau < 1e-300) { cand.push(i); mass += probs[i]; }
+    for (let i = 0; i < V; i++)
+      if (probs[i] >= tau || tau < 1e-300) {
+        cand.push(i);
+        mass += probs[i];
+      }
     if (cand.length >= k || (k === V && mass >= topP * total) || tau < 1e-300) break;
   }
   cand.sort((a, b) => probs[b] - probs[a] || a - b);
@@ -124,13 +155,22 @@ export function sampleToken(logits: Float32Array, off: number, V: number, o: { t
   if (topP < 1) {
     // top-p over the top-k set (all tokens when k = V)
     const ref = k === V ? total : sum;
-    let acc = 0, n = 0;
-    while (n < cand.length) { acc += probs[cand[n]]; n++; if (acc >= topP * ref) break; }
+    let acc = 0,
+      n = 0;
+    while (n < cand.length) {
+      acc += probs[cand[n]];
+      n++;
+      if (acc >= topP * ref) break;
+    }
     cand = cand.slice(0, n);
-    sum = 0; for (const i of cand) sum += probs[i];
+    sum = 0;
+    for (const i of cand) sum += probs[i];
   }
   let u = rng.next() * sum;
-  for (const i of cand) { u -= probs[i]; if (u <= 0) return i; }
+  for (const i of cand) {
+    u -= probs[i];
+    if (u <= 0) return i;
+  }
   return cand[cand.length - 1];
 }
 
@@ -145,13 +185,22 @@ export class Generator {
     this.model = model;
     checkWeights(model.config, model.weights);
     const merged = opts.adapter ? mergeLora(model.weights, opts.adapter) : model.weights;
-    this.o = { capStep: opts.capStep ?? 64, padMultiple: opts.padMultiple ?? 16, scoreBatch: opts.scoreBatch ?? 8, fuseProjections: opts.fuseProjections ?? false };
+    this.o = {
+      capStep: opts.capStep ?? 64,
+      padMultiple: opts.padMultiple ?? 16,
+      scoreBatch: opts.scoreBatch ?? 8,
+      fuseProjections: opts.fuseProjections ?? false,
+    };
     this.weights = this.o.fuseProjections ? fuseWeights(model.config, merged) : merged;
     this.key = configKey(model.config) + (this.o.fuseProjections ? '|fused' : '');
   }
 
   private session(B: number, S: number, C: number, logits: 'last' | 'all' | 'score') {
-    return compileCached(`dec|${this.key}|${B}|${S}|${C}|${logits}`, () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits, fused: this.o.fuseProjections }), 'decode');
+    return compileCached(
+      `dec|${this.key}|${B}|${S}|${C}|${logits}`,
+      () => buildDecodeGraph({ cfg: this.model.config, batch: B, seqLen: S, past: C, logits, fused: this.o.fuseProjections }),
+      'decode',
+    );
   }
 
   private baseFeeds(): Record<string, HostArray> {
@@ -167,7 +216,11 @@ export class Generator {
     const maxLen = Math.max(1, ...seqs.map((s) => s.length));
     const S = bucketLength(maxLen, this.o.padMultiple);
     const tokens = new BigInt64Array(B * S);
-    seqs.forEach((s, b) => s.forEach((t, i) => { tokens[b * S + i] = BigInt(t); }));
+    seqs.forEach((s, b) =>
+      s.forEach((t, i) => {
+        tokens[b * S + i] = BigInt(t);
+      }),
+    );
     const pos = Array.from({ length: B }, () => [...Array(S).keys()]);
     const { cos, sin } = ropeTables(cfg, pos);
     const mask = new Float32Array(B * S * S);
@@ -195,7 +248,7 @@ export class Generator {
   async scoreCandidates(prompts: number[][], candidates: number[][] | number[][][]): Promise<CandidateScore[][]> {
     const pairs: { p: number; c: number; seq: number[]; start: number }[] = [];
     prompts.forEach((prompt, p) => {
-      const cands = (Array.isArray(candidates[0]?.[0]) ? (candidates as number[][][])[p] : (candidates as number[][]));
+      const cands = Array.isArray(candidates[0]?.[0]) ? (candidates as number[][][])[p] : (candidates as number[][]);
       cands.forEach((cand, c) => {
         if (prompt.length === 0) throw new Error('scoring needs a non-empty prompt');
         pairs.push({ p, c, seq: [...prompt, ...cand], start: prompt.length });
@@ -208,11 +261,18 @@ export class Generator {
       const maxLen = Math.max(...chunk.map((x) => x.seq.length));
       const S = bucketLength(maxLen, this.o.padMultiple);
       const targets = new BigInt64Array(chunk.length * S);
-      chunk.forEach((x, b) => { for (let t = 0; t + 1 < x.seq.length; t++) targets[b * S + t] = BigInt(x.seq[t + 1]); });
-      const { out } = await this.fullForward(chunk.map((x) => x.seq), 'score', targets);
+      chunk.forEach((x, b) => {
+        for (let t = 0; t + 1 < x.seq.length; t++) targets[b * S + t] = BigInt(x.seq[t + 1]);
+      });
+      const { out } = await this.fullForward(
+        chunk.map((x) => x.seq),
+        'score',
+        targets,
+      );
       const lp = out.token_logprobs as Float32Array;
       chunk.forEach((x, b) => {
-        let s = 0; const n = x.seq.length - x.start;
+        let s = 0;
+        const n = x.seq.length - x.start;
         for (let t = x.start - 1; t < x.seq.length - 1; t++) s += lp[b * S + t];
         res[x.p][x.c] = { logprob: s, mean: n ? s / n : 0, tokens: n };
       });
@@ -227,7 +287,10 @@ export class Generator {
     if (B === 0) return [];
     if (prompts.some((p) => p.length === 0)) throw new Error('prompts must be non-empty (add a BOS token)');
     if (opts.stop?.length && !opts.tokenizer) throw new Error('stop sequences need a tokenizer');
-    const V = cfg.vocab_size, L = cfg.num_hidden_layers, KV = cfg.num_key_value_heads, hd = headDim(cfg);
+    const V = cfg.vocab_size,
+      L = cfg.num_hidden_layers,
+      KV = cfg.num_key_value_heads,
+      hd = headDim(cfg);
     const maxTokens = opts.maxTokens ?? 64;
     const eosRaw = opts.eosTokenId ?? cfg.eos_token_id;
     const eos = new Set(eosRaw === undefined ? [] : Array.isArray(eosRaw) ? eosRaw : [eosRaw]);
@@ -236,38 +299,61 @@ export class Generator {
     const nTop = opts.topLogprobs ?? 0;
     const wantLp = opts.logprobs || nTop > 0;
 
-    if (maxTokens <= 0) return prompts.map((p) => ({ tokens: [], finishReason: 'length' as const, promptTokens: p.length, ...(wantLp ? { logprobs: [] } : {}), ...(opts.tokenizer ? { text: '' } : {}) }));
+    if (maxTokens <= 0)
+      return prompts.map((p) => ({
+        tokens: [],
+        finishReason: 'length' as const,
+        promptTokens: p.length,
+        ...(wantLp ? { logprobs: [] } : {}),
+        ...(opts.tokenizer ? { text: '' } : {}),
+      }));
     const lens = prompts.map((p) => p.length);
     const maxPrompt = Math.max(...lens);
     const S0 = bucketLength(maxPrompt, this.o.padMultiple);
     const capFor = (n: number) => (n <= 512 ? Math.ceil(n / this.o.capStep) * this.o.capStep : bucketLength(n));
     let C = capFor(maxPrompt + 1);
-    let kc: Float32Array[] = [], vc: Float32Array[] = [];
-    for (let l = 0; l < L; l++) { kc.push(new Float32Array(B * KV * C * hd)); vc.push(new Float32Array(B * KV * C * hd)); }
+    let kc: Float32Array[] = [],
+      vc: Float32Array[] = [];
+    for (let l = 0; l < L; l++) {
+      kc.push(new Float32Array(B * KV * C * hd));
+      vc.push(new Float32Array(B * KV * C * hd));
+    }
     const writeKV = (out: Record<string, HostArray>, S: number, rows: { b: number; from: number; count: number; at: number }[]) => {
       for (let l = 0; l < L; l++) {
-        const nk = out[`new_k.${l}`] as Float32Array, nv = out[`new_v.${l}`] as Float32Array;
-        for (const r of rows) for (let h = 0; h < KV; h++) {
-          const src = ((r.b * KV + h) * S + r.from) * hd, dst = ((r.b * KV + h) * C + r.at) * hd;
-          kc[l].set(nk.subarray(src, src + r.count * hd), dst);
-          vc[l].set(nv.subarray(src, src + r.count * hd), dst);
-        }
+        const nk = out[`new_k.${l}`] as Float32Array,
+          nv = out[`new_v.${l}`] as Float32Array;
+        for (const r of rows)
+          for (let h = 0; h < KV; h++) {
+            const src = ((r.b * KV + h) * S + r.from) * hd,
+              dst = ((r.b * KV + h) * C + r.at) * hd;
+            kc[l].set(nk.subarray(src, src + r.count * hd), dst);
+            vc[l].set(nv.subarray(src, src + r.count * hd), dst);
+          }
       }
     };
     const grow = (need: number) => {
       if (need <= C) return;
       const NC = capFor(need);
       for (let l = 0; l < L; l++) {
-        const nk = new Float32Array(B * KV * NC * hd), nv = new Float32Array(B * KV * NC * hd);
-        for (let bh = 0; bh < B * KV; bh++) { nk.set(kc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd); nv.set(vc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd); }
-        kc[l] = nk; vc[l] = nv;
+        const nk = new Float32Array(B * KV * NC * hd),
+          nv = new Float32Array(B * KV * NC * hd);
+        for (let bh = 0; bh < B * KV; bh++) {
+          nk.set(kc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd);
+          nv.set(vc[l].subarray(bh * C * hd, (bh + 1) * C * hd), bh * NC * hd);
+        }
+        kc[l] = nk;
+        vc[l] = nv;
       }
       C = NC;
     };
 
     // prefill (no cache inputs): right-padded prompts, causal mask
     const tokens0 = new BigInt64Array(B * S0);
-    prompts.forEach((p, b) => p.forEach((t, i) => { tokens0[b * S0 + i] = BigInt(t); }));
+    prompts.forEach((p, b) =>
+      p.forEach((t, i) => {
+        tokens0[b * S0 + i] = BigInt(t);
+      }),
+    );
     const pos0 = Array.from({ length: B }, () => [...Array(S0).keys()]);
     const rt0 = ropeTables(cfg, pos0);
     const mask0 = new Float32Array(B * S0 * S0);
@@ -276,20 +362,37 @@ export class Generator {
     const f0 = this.baseFeeds();
     Object.assign(f0, { tokens: tokens0, rope_cos: rt0.cos, rope_sin: rt0.sin, attn_mask: mask0, last_index: last0 });
     let out = await (await this.session(B, S0, 0, 'last')).run(f0);
-    writeKV(out, S0, lens.map((n, b) => ({ b, from: 0, count: n, at: 0 })));
+    writeKV(
+      out,
+      S0,
+      lens.map((n, b) => ({ b, from: 0, count: n, at: 0 })),
+    );
     const cur = lens.slice();
 
-    const res: Generation[] = prompts.map((p) => ({ tokens: [], finishReason: 'length', promptTokens: p.length, ...(wantLp ? { logprobs: [] } : {}), ...(opts.tokenizer ? { text: '' } : {}) }));
+    const res: Generation[] = prompts.map((p) => ({
+      tokens: [],
+      finishReason: 'length',
+      promptTokens: p.length,
+      ...(wantLp ? { logprobs: [] } : {}),
+      ...(opts.tokenizer ? { text: '' } : {}),
+    }));
     const done = new Array(B).fill(false);
     const lpBuf = new Float64Array(V);
     const maxStop = Math.max(0, ...(opts.stop ?? []).map((s) => s.length));
     const step = (logits: Float32Array) => {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
-        if (done[b]) { next.push(0); continue; }
+        if (done[b]) {
+          next.push(0);
+          continue;
+        }
         const tok = sampleToken(logits, b * V, V, samp, rng);
         next.push(tok);
-        if (eos.has(tok)) { done[b] = true; res[b].finishReason = 'eos'; continue; }
+        if (eos.has(tok)) {
+          done[b] = true;
+          res[b].finishReason = 'eos';
+          continue;
+        }
         const r = res[b];
         r.tokens.push(tok);
         opts.onToken?.(b, tok);
@@ -303,8 +406,16 @@ export class Generator {
           if (opts.stop?.length) {
             const from = Math.max(0, prev - maxStop);
             let cut = -1;
-            for (const s of opts.stop) { const k = r.text.indexOf(s, from); if (k >= 0 && (cut < 0 || k < cut)) cut = k; }
-            if (cut >= 0) { r.text = r.text.slice(0, cut); r.finishReason = 'stop'; done[b] = true; continue; }
+            for (const s of opts.stop) {
+              const k = r.text.indexOf(s, from);
+              if (k >= 0 && (cut < 0 || k < cut)) cut = k;
+            }
+            if (cut >= 0) {
+              r.text = r.text.slice(0, cut);
+              r.finishReason = 'stop';
+              done[b] = true;
+              continue;
+            }
           }
         }
         if (r.tokens.length >= maxTokens) done[b] = true;
@@ -315,14 +426,30 @@ export class Generator {
     while (!done.every(Boolean) && !opts.signal?.aborted) {
       grow(Math.max(...cur) + 1);
       const tokens = BigInt64Array.from(next.map((t) => BigInt(t)));
-      const rt = ropeTables(cfg, cur.map((c) => [c]));
+      const rt = ropeTables(
+        cfg,
+        cur.map((c) => [c]),
+      );
       const mask = new Float32Array(B * (C + 1));
       for (let b = 0; b < B; b++) for (let j = cur[b]; j < C; j++) mask[b * (C + 1) + j] = NEG;
       const f = this.baseFeeds();
-      Object.assign(f, { tokens, rope_cos: rt.cos, rope_sin: rt.sin, attn_mask: mask, last_index: BigInt64Array.from({ length: B }, (_, b) => BigInt(b)) });
-      for (let l = 0; l < L; l++) { f[`past_k.${l}`] = kc[l]; f[`past_v.${l}`] = vc[l]; }
+      Object.assign(f, {
+        tokens,
+        rope_cos: rt.cos,
+        rope_sin: rt.sin,
+        attn_mask: mask,
+        last_index: BigInt64Array.from({ length: B }, (_, b) => BigInt(b)),
+      });
+      for (let l = 0; l < L; l++) {
+        f[`past_k.${l}`] = kc[l];
+        f[`past_v.${l}`] = vc[l];
+      }
       out = await (await this.session(B, 1, C, 'last')).run(f);
-      writeKV(out, 1, cur.map((c, b) => ({ b, from: 0, count: 1, at: c })));
+      writeKV(
+        out,
+        1,
+        cur.map((c, b) => ({ b, from: 0, count: 1, at: c })),
+      );
       for (let b = 0; b < B; b++) cur[b]++;
       next = step(out.logits as Float32Array);
     }

@@ -13,7 +13,11 @@ export interface GradInputSpec {
   max?: number;
 }
 
-export interface GradCheckResult { maxAbsErr: number; maxRelErr: number; checked: number }
+export interface GradCheckResult {
+  maxAbsErr: number;
+  maxRelErr: number;
+  checked: number;
+}
 
 /**
  * Build `f` over fresh inputs, form loss = sum(f(x) * R) with a fixed random R, and compare the
@@ -31,9 +35,16 @@ export async function gradCheck(
   const xs = specs.map((s, i) => g.input(`x${i}`, s.shape, s.dtype ?? dtype));
   const y = build(g, xs);
   const R = new Float64Array(y.size).map(() => rng.uniform(-1, 1));
-  const loss = g.reduceSum(g.mul(y, g.constant(R, y.shape, y.dtype)), y.shape.map((_, i) => i), false);
+  const loss = g.reduceSum(
+    g.mul(y, g.constant(R, y.shape, y.dtype)),
+    y.shape.map((_, i) => i),
+    false,
+  );
   const floatIdx = xs.map((x, i) => i).filter((i) => xs[i].dtype === dtype);
-  const grads = g.grad(loss, floatIdx.map((i) => xs[i]));
+  const grads = g.grad(
+    loss,
+    floatIdx.map((i) => xs[i]),
+  );
   g.output('loss', loss);
   grads.forEach((gr, j) => g.output(`g${j}`, gr));
   const c = await compileGraph(g);
@@ -42,12 +53,16 @@ export async function gradCheck(
   specs.forEach((s, i) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
     const dt = s.dtype ?? dtype;
-    if (dt === 'int64') feeds[`x${i}`] = s.data instanceof BigInt64Array ? s.data : BigInt64Array.from(Array.from(s.data as ArrayLike<number>, (v) => BigInt(v)));
+    if (dt === 'int64')
+      feeds[`x${i}`] =
+        s.data instanceof BigInt64Array ? s.data : BigInt64Array.from(Array.from(s.data as ArrayLike<number>, (v) => BigInt(v)));
     else if (dt === 'bool') feeds[`x${i}`] = Uint8Array.from(s.data as ArrayLike<number>);
     else feeds[`x${i}`] = s.data ? Arr.from(s.data as ArrayLike<number>) : new Arr(n).map(() => rng.uniform(s.min ?? -1, s.max ?? 1));
   });
   const base = await c.run(feeds);
-  let maxAbsErr = 0, maxRelErr = 0, checked = 0;
+  let maxAbsErr = 0,
+    maxRelErr = 0,
+    checked = 0;
   const lossAt = async () => Number((await c.run(feeds, ['loss'])).loss[0]);
   for (let j = 0; j < floatIdx.length; j++) {
     const x = feeds[`x${floatIdx[j]}`] as Float64Array | Float32Array;
@@ -56,8 +71,10 @@ export async function gradCheck(
     const picks = n <= (opts.samples ?? 24) ? [...Array(n).keys()] : Array.from({ length: opts.samples ?? 24 }, () => rng.int(n));
     for (const k of picks) {
       const orig = x[k];
-      x[k] = orig + eps; const lp = await lossAt();
-      x[k] = orig - eps; const lm = await lossAt();
+      x[k] = orig + eps;
+      const lp = await lossAt();
+      x[k] = orig - eps;
+      const lm = await lossAt();
       x[k] = orig;
       const num = (lp - lm) / (2 * eps);
       const abs = Math.abs(num - gAuto[k]);

@@ -14,8 +14,12 @@ export class Value {
     readonly node: Node | null,
     public name: string,
   ) {}
-  get rank(): number { return this.shape.length; }
-  get size(): number { return this.shape.reduce((a, b) => a * b, 1); }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
 }
 
 export interface Node {
@@ -26,7 +30,10 @@ export interface Node {
   attrs: Record<string, unknown>;
 }
 
-export interface ConstData { value: Value; data: Float32Array | Float64Array | BigInt64Array | Uint8Array }
+export interface ConstData {
+  value: Value;
+  data: Float32Array | Float64Array | BigInt64Array | Uint8Array;
+}
 
 type Grads = (Value | null)[];
 interface OpDef {
@@ -42,7 +49,8 @@ export function broadcastShapes(a: number[], b: number[]): number[] {
   const n = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) throw new Error(`shapes [${a}] and [${b}] do not broadcast`);
     out.push(x === 1 ? y : x);
   }
@@ -63,13 +71,20 @@ const unary = (inputs: Value[]) => [{ shape: inputs[0].shape, dtype: inputs[0].d
 function reduceShape(shape: number[], axes: number[], keepdims: boolean): number[] {
   const ax = axes.map((a) => normAxis(a, shape.length));
   const out: number[] = [];
-  shape.forEach((d, i) => { if (ax.includes(i)) { if (keepdims) out.push(1); } else out.push(d); });
+  shape.forEach((d, i) => {
+    if (ax.includes(i)) {
+      if (keepdims) out.push(1);
+    } else out.push(d);
+  });
   return out;
 }
 
 function matmulShape(a: number[], b: number[]): number[] {
   if (a.length < 2 || b.length < 2) throw new Error('matmul needs rank >= 2');
-  const m = a[a.length - 2], k = a[a.length - 1], k2 = b[b.length - 2], n = b[b.length - 1];
+  const m = a[a.length - 2],
+    k = a[a.length - 1],
+    k2 = b[b.length - 2],
+    n = b[b.length - 1];
   if (k !== k2) throw new Error(`matmul inner dims ${k} vs ${k2} ([${a}] @ [${b}])`);
   const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
   return [...batch, m, n];
@@ -97,20 +112,26 @@ export const OPS: Record<string, OpDef> = {
     grad: (g, n, [go], need) => {
       const [a, b] = n.inputs;
       const out = n.outputs[0];
-      return [
-        need[0] ? g.sumTo(g.div(go!, b), a.shape) : null,
-        need[1] ? g.sumTo(g.neg(g.div(g.mul(go!, out), b)), b.shape) : null,
-      ];
+      return [need[0] ? g.sumTo(g.div(go!, b), a.shape) : null, need[1] ? g.sumTo(g.neg(g.div(g.mul(go!, out), b)), b.shape) : null];
     },
   },
   Neg: { infer: unary, grad: (g, n, [go]) => [g.neg(go!)] },
   Exp: { infer: unary, grad: (g, n, [go]) => [g.mul(go!, n.outputs[0])] },
   Log: { infer: unary, grad: (g, n, [go]) => [g.div(go!, n.inputs[0])] },
   Sqrt: { infer: unary, grad: (g, n, [go]) => [g.div(go!, g.mul(n.outputs[0], 2))] },
-  Reciprocal: { infer: unary, grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.neg(g.mul(go!, g.mul(o, o)))]; } },
+  Reciprocal: {
+    infer: unary,
+    grad: (g, n, [go]) => {
+      const o = n.outputs[0];
+      return [g.neg(g.mul(go!, g.mul(o, o)))];
+    },
+  },
   Sigmoid: {
     infer: unary,
-    grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.mul(go!, g.mul(o, g.sub(1, o)))]; },
+    grad: (g, n, [go]) => {
+      const o = n.outputs[0];
+      return [g.mul(go!, g.mul(o, g.sub(1, o)))];
+    },
   },
   /**
    * RMSNorm over the last axis: y = x · r · w with r = 1/sqrt(mean(x²) + eps). Outputs y, x̂ = x·r, r (saved for the gradient
@@ -119,7 +140,11 @@ export const OPS: Record<string, OpDef> = {
   RmsNorm: {
     infer: (inputs) => {
       const x = inputs[0];
-      return [{ shape: x.shape, dtype: x.dtype }, { shape: x.shape, dtype: x.dtype }, { shape: [...x.shape.slice(0, -1), 1], dtype: x.dtype }];
+      return [
+        { shape: x.shape, dtype: x.dtype },
+        { shape: x.shape, dtype: x.dtype },
+        { shape: [...x.shape.slice(0, -1), 1], dtype: x.dtype },
+      ];
     },
     grad: (g, n, [go, gxh, gr], need) => {
       if (gxh || gr) throw new Error('RmsNorm: gradient through the saved outputs is not supported');
@@ -137,14 +162,23 @@ export const OPS: Record<string, OpDef> = {
   },
   /** SiLU x·σ(x); second output σ(x) is kept for the gradient g·(σ·(1 − y) + y) */
   Silu: {
-    infer: (inputs) => [{ shape: inputs[0].shape, dtype: inputs[0].dtype }, { shape: inputs[0].shape, dtype: inputs[0].dtype }],
+    infer: (inputs) => [
+      { shape: inputs[0].shape, dtype: inputs[0].dtype },
+      { shape: inputs[0].shape, dtype: inputs[0].dtype },
+    ],
     grad: (g, n, [go, gs]) => {
       if (gs) throw new Error('Silu: gradient through the sigmoid output is not supported');
       const [y, sg] = n.outputs;
       return [g.mul(go!, g.add(g.mul(sg, g.sub(1, y)), y))];
     },
   },
-  Tanh: { infer: unary, grad: (g, n, [go]) => { const o = n.outputs[0]; return [g.mul(go!, g.sub(1, g.mul(o, o)))]; } },
+  Tanh: {
+    infer: unary,
+    grad: (g, n, [go]) => {
+      const o = n.outputs[0];
+      return [g.mul(go!, g.sub(1, g.mul(o, o)))];
+    },
+  },
   /** x ** p with a constant exponent (second input is a scalar constant) */
   Pow: {
     infer: (inputs) => [{ shape: inputs[0].shape, dtype: inputs[0].dtype }],
@@ -162,7 +196,9 @@ export const OPS: Record<string, OpDef> = {
   },
   Equal: { infer: (inputs) => [{ shape: broadcastShapes(inputs[0].shape, inputs[1].shape), dtype: 'bool' }] },
   Where: {
-    infer: (inputs) => [{ shape: broadcastShapes(broadcastShapes(inputs[0].shape, inputs[1].shape), inputs[2].shape), dtype: inputs[1].dtype }],
+    infer: (inputs) => [
+      { shape: broadcastShapes(broadcastShapes(inputs[0].shape, inputs[1].shape), inputs[2].shape), dtype: inputs[1].dtype },
+    ],
     grad: (g, n, [go], need) => {
       const [c, a, b] = n.inputs;
       const z = g.scalar(0, go!.dtype);
@@ -173,7 +209,8 @@ export const OPS: Record<string, OpDef> = {
     infer: (inputs) => [{ shape: matmulShape(inputs[0].shape, inputs[1].shape), dtype: inputs[0].dtype }],
     grad: (g, n, [go], need) => {
       const [a, b] = n.inputs;
-      let ga: Value | null = null, gb: Value | null = null;
+      let ga: Value | null = null,
+        gb: Value | null = null;
       if (need[0]) {
         if (b.rank === 2) ga = g.sumTo(g.gemmND(go!, b, false, true), a.shape);
         else ga = g.sumTo(g.matmul(go!, g.transposeLast2(b)), a.shape);
@@ -181,8 +218,10 @@ export const OPS: Record<string, OpDef> = {
       if (need[1]) {
         if (b.rank === 2 && a.rank >= 2) {
           // flatten the batch dims of a and g: gb = a2ᵀ g2
-          const k = a.shape[a.rank - 1], nn = go!.shape[go!.rank - 1];
-          const a2 = g.reshape(a, [-1, k]), g2 = g.reshape(go!, [-1, nn]);
+          const k = a.shape[a.rank - 1],
+            nn = go!.shape[go!.rank - 1];
+          const a2 = g.reshape(a, [-1, k]),
+            g2 = g.reshape(go!, [-1, nn]);
           gb = g.gemm(a2, g2, true, false);
         } else gb = g.sumTo(g.matmul(g.transposeLast2(a), go!), b.shape);
       }
@@ -194,14 +233,17 @@ export const OPS: Record<string, OpDef> = {
     infer: (inputs, a) => {
       const [A, B] = inputs;
       if (A.rank !== 2 || B.rank !== 2) throw new Error('gemm needs 2-D inputs');
-      const m = a.transA ? A.shape[1] : A.shape[0], k = a.transA ? A.shape[0] : A.shape[1];
-      const k2 = a.transB ? B.shape[1] : B.shape[0], nn = a.transB ? B.shape[0] : B.shape[1];
+      const m = a.transA ? A.shape[1] : A.shape[0],
+        k = a.transA ? A.shape[0] : A.shape[1];
+      const k2 = a.transB ? B.shape[1] : B.shape[0],
+        nn = a.transB ? B.shape[0] : B.shape[1];
       if (k !== k2) throw new Error(`gemm inner dims ${k} vs ${k2}`);
       return [{ shape: [m, nn], dtype: A.dtype }];
     },
     grad: (g, n, [go], need) => {
       const [A, B] = n.inputs;
-      const tA = !!n.attrs.transA, tB = !!n.attrs.transB;
+      const tA = !!n.attrs.transA,
+        tB = !!n.attrs.transB;
       const gA = !need[0] ? null : !tA ? g.gemm(go!, B, false, !tB) : g.gemm(B, go!, tB, true);
       const gB = !need[1] ? null : !tB ? g.gemm(A, go!, !tA, false) : g.gemm(go!, A, true, tA);
       return [gA, gB];
@@ -270,7 +312,8 @@ export const OPS: Record<string, OpDef> = {
       const ax = normAxis(n.attrs.axis as number, go!.rank);
       let off = 0;
       return n.inputs.map((v, i) => {
-        const s = off; off += v.shape[ax];
+        const s = off;
+        off += v.shape[ax];
         return need[i] ? g.slice(go!, ax, s, s + v.shape[ax]) : null;
       });
     },
@@ -327,7 +370,10 @@ export const OPS: Record<string, OpDef> = {
    * Gradient: (onehot(targets) - softmax) * g, built from the saved log-softmax (no one-hot tensor).
    */
   TokenLogprobs: {
-    infer: (inputs) => [{ shape: [inputs[0].shape[0]], dtype: inputs[0].dtype }, { shape: inputs[0].shape, dtype: inputs[0].dtype }],
+    infer: (inputs) => [
+      { shape: [inputs[0].shape[0]], dtype: inputs[0].dtype },
+      { shape: inputs[0].shape, dtype: inputs[0].dtype },
+    ],
     grad: (g, n, [go, glp]) => {
       if (glp) throw new Error('TokenLogprobs: gradient through the log-softmax output is not supported');
       return [g.op('TokenLogprobsGrad', [n.outputs[1], n.inputs[1], go!])[0], null];
@@ -354,7 +400,10 @@ export const OPS: Record<string, OpDef> = {
   },
 };
 
-export interface GraphOutput { name: string; value: Value }
+export interface GraphOutput {
+  name: string;
+  value: Value;
+}
 
 /** Graph builder. Values are created by the op methods; inputs, constants and outputs are named. */
 export class Graph {
@@ -383,7 +432,8 @@ export class Graph {
     let arr: ConstData['data'];
     if (dtype === 'float32') arr = Float32Array.from(data as ArrayLike<number>);
     else if (dtype === 'float64') arr = Float64Array.from(data as ArrayLike<number>);
-    else if (dtype === 'int64') arr = data instanceof BigInt64Array ? data : BigInt64Array.from(Array.from(data as ArrayLike<number>, (x) => BigInt(x)));
+    else if (dtype === 'int64')
+      arr = data instanceof BigInt64Array ? data : BigInt64Array.from(Array.from(data as ArrayLike<number>, (x) => BigInt(x)));
     else arr = Uint8Array.from(data as ArrayLike<number>);
     if (arr.length !== shape.reduce((a, b) => a * b, 1)) throw new Error('constant size does not match shape');
     this.consts.push({ value: v, data: arr });
@@ -393,11 +443,16 @@ export class Graph {
   scalar(x: number, dtype: DType = this.dtype): Value {
     const key = `${dtype}:${x}`;
     let v = this.scalarCache.get(key);
-    if (!v) { v = this.constant([x], [], dtype); this.scalarCache.set(key, v); }
+    if (!v) {
+      v = this.constant([x], [], dtype);
+      this.scalarCache.set(key, v);
+    }
     return v;
   }
 
-  output(name: string, value: Value): void { this.outputs.push({ name, value }); }
+  output(name: string, value: Value): void {
+    this.outputs.push({ name, value });
+  }
 
   op(op: string, inputs: Value[], attrs: Record<string, unknown> = {}): Value[] {
     const def = OPS[op];
@@ -409,35 +464,75 @@ export class Graph {
     return node.outputs;
   }
 
-  private lift(x: Value | number, like: Value): Value { return typeof x === 'number' ? this.scalar(x, like.dtype) : x; }
+  private lift(x: Value | number, like: Value): Value {
+    return typeof x === 'number' ? this.scalar(x, like.dtype) : x;
+  }
   private bin(op: string, a: Value | number, b: Value | number): Value {
     const like = typeof a === 'number' ? (b as Value) : a;
     return this.op(op, [this.lift(a, like), this.lift(b, like)])[0];
   }
 
-  add(a: Value | number, b: Value | number) { return this.bin('Add', a, b); }
-  sub(a: Value | number, b: Value | number) { return this.bin('Sub', a, b); }
-  mul(a: Value | number, b: Value | number) { return this.bin('Mul', a, b); }
-  div(a: Value | number, b: Value | number) { return this.bin('Div', a, b); }
-  neg(x: Value) { return this.op('Neg', [x])[0]; }
-  exp(x: Value) { return this.op('Exp', [x])[0]; }
-  log(x: Value) { return this.op('Log', [x])[0]; }
-  sqrt(x: Value) { return this.op('Sqrt', [x])[0]; }
-  reciprocal(x: Value) { return this.op('Reciprocal', [x])[0]; }
-  rsqrt(x: Value) { return this.reciprocal(this.sqrt(x)); }
-  sigmoid(x: Value) { return this.op('Sigmoid', [x])[0]; }
-  tanh(x: Value) { return this.op('Tanh', [x])[0]; }
-  silu(x: Value) { return this.op('Silu', [x])[0]; }
-  rmsNorm(x: Value, w: Value, eps: number) { return this.op('RmsNorm', [x, w], { eps })[0]; }
-  pow(x: Value, p: number) { return this.op('Pow', [x, this.scalar(p, x.dtype)], { p })[0]; }
-  identity(x: Value) { return this.op('Identity', [x])[0]; }
-  cast(x: Value, to: DType) { return x.dtype === to ? x : this.op('Cast', [x], { to })[0]; }
-  equal(a: Value, b: Value) { return this.op('Equal', [a, b])[0]; }
+  add(a: Value | number, b: Value | number) {
+    return this.bin('Add', a, b);
+  }
+  sub(a: Value | number, b: Value | number) {
+    return this.bin('Sub', a, b);
+  }
+  mul(a: Value | number, b: Value | number) {
+    return this.bin('Mul', a, b);
+  }
+  div(a: Value | number, b: Value | number) {
+    return this.bin('Div', a, b);
+  }
+  neg(x: Value) {
+    return this.op('Neg', [x])[0];
+  }
+  exp(x: Value) {
+    return this.op('Exp', [x])[0];
+  }
+  log(x: Value) {
+    return this.op('Log', [x])[0];
+  }
+  sqrt(x: Value) {
+    return this.op('Sqrt', [x])[0];
+  }
+  reciprocal(x: Value) {
+    return this.op('Reciprocal', [x])[0];
+  }
+  rsqrt(x: Value) {
+    return this.reciprocal(this.sqrt(x));
+  }
+  sigmoid(x: Value) {
+    return this.op('Sigmoid', [x])[0];
+  }
+  tanh(x: Value) {
+    return this.op('Tanh', [x])[0];
+  }
+  silu(x: Value) {
+    return this.op('Silu', [x])[0];
+  }
+  rmsNorm(x: Value, w: Value, eps: number) {
+    return this.op('RmsNorm', [x, w], { eps })[0];
+  }
+  pow(x: Value, p: number) {
+    return this.op('Pow', [x, this.scalar(p, x.dtype)], { p })[0];
+  }
+  identity(x: Value) {
+    return this.op('Identity', [x])[0];
+  }
+  cast(x: Value, to: DType) {
+    return x.dtype === to ? x : this.op('Cast', [x], { to })[0];
+  }
+  equal(a: Value, b: Value) {
+    return this.op('Equal', [a, b])[0];
+  }
   where(c: Value, a: Value | number, b: Value | number) {
     const like = typeof a === 'number' ? (b as Value) : a;
     return this.op('Where', [c, this.lift(a, like), this.lift(b, like)])[0];
   }
-  matmul(a: Value, b: Value) { return this.op('MatMul', [a, b])[0]; }
+  matmul(a: Value, b: Value) {
+    return this.op('MatMul', [a, b])[0];
+  }
   gemm(a: Value, b: Value, transA = false, transB = false) {
     return this.op('Gemm', [a, b], { transA: transA ? 1 : 0, transB: transB ? 1 : 0 })[0];
   }
@@ -449,10 +544,18 @@ export class Graph {
     return this.reshape(y, [...lead, y.shape[1]]);
   }
   /** nn.Linear without bias: x [..., in] · Wᵀ with W [out, in] */
-  linear(x: Value, w: Value) { return this.gemmND(x, w, false, true); }
-  reduceSum(x: Value, axes: number[], keepdims = false) { return this.op('ReduceSum', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0]; }
-  reduceMean(x: Value, axes: number[], keepdims = false) { return this.op('ReduceMean', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0]; }
-  reduceMax(x: Value, axes: number[], keepdims = false) { return this.op('ReduceMax', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0]; }
+  linear(x: Value, w: Value) {
+    return this.gemmND(x, w, false, true);
+  }
+  reduceSum(x: Value, axes: number[], keepdims = false) {
+    return this.op('ReduceSum', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0];
+  }
+  reduceMean(x: Value, axes: number[], keepdims = false) {
+    return this.op('ReduceMean', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0];
+  }
+  reduceMax(x: Value, axes: number[], keepdims = false) {
+    return this.op('ReduceMax', [x], { axes: axes.map((a) => normAxis(a, x.rank)), keepdims })[0];
+  }
   reshape(x: Value, shape: number[]) {
     const out = OPS.Reshape.infer([x], { shape })[0].shape;
     if (sameShape(out, x.shape)) return x;
@@ -472,7 +575,9 @@ export class Graph {
     if (sameShape(x.shape, shape)) return x;
     return this.op('Expand', [x], { shape })[0];
   }
-  concat(xs: Value[], axis: number) { return xs.length === 1 ? xs[0] : this.op('Concat', xs, { axis: normAxis(axis, xs[0].rank) })[0]; }
+  concat(xs: Value[], axis: number) {
+    return xs.length === 1 ? xs[0] : this.op('Concat', xs, { axis: normAxis(axis, xs[0].rank) })[0];
+  }
   slice(x: Value, axis: number, start: number, end: number) {
     const ax = normAxis(axis, x.rank);
     if (start === 0 && end === x.shape[ax]) return x;
@@ -486,14 +591,22 @@ export class Graph {
     if (before === 0 && after === 0) return x;
     return this.op('Pad', [x], { axis: normAxis(axis, x.rank), before, after })[0];
   }
-  gather(table: Value, idx: Value) { return this.op('Gather', [table, idx])[0]; }
+  gather(table: Value, idx: Value) {
+    return this.op('Gather', [table, idx])[0];
+  }
   scatterAdd(shape: number[], dtype: DType, indices: Value, updates: Value) {
     return this.op('ScatterAdd', [indices, updates], { shape, dtype })[0];
   }
   /** log p(targets[i]) under softmax(logits[i]) for logits [N, V], targets [N] */
-  tokenLogprobs(logits: Value, targets: Value): Value { return this.op('TokenLogprobs', [logits, targets])[0]; }
-  softmax(x: Value, axis = -1) { return this.op('Softmax', [x], { axis: normAxis(axis, x.rank) })[0]; }
-  logSoftmax(x: Value, axis = -1) { return this.op('LogSoftmax', [x], { axis: normAxis(axis, x.rank) })[0]; }
+  tokenLogprobs(logits: Value, targets: Value): Value {
+    return this.op('TokenLogprobs', [logits, targets])[0];
+  }
+  softmax(x: Value, axis = -1) {
+    return this.op('Softmax', [x], { axis: normAxis(axis, x.rank) })[0];
+  }
+  logSoftmax(x: Value, axis = -1) {
+    return this.op('LogSoftmax', [x], { axis: normAxis(axis, x.rank) })[0];
+  }
 
   /** reduce a broadcast gradient back to `shape` */
   sumTo(x: Value, shape: number[]): Value {
@@ -506,7 +619,9 @@ export class Graph {
   }
 
   /** zeros of a shape (via Expand of a scalar) */
-  zeros(shape: number[], dtype: DType = this.dtype): Value { return this.expand(this.scalar(0, dtype), shape); }
+  zeros(shape: number[], dtype: DType = this.dtype): Value {
+    return this.expand(this.scalar(0, dtype), shape);
+  }
 
   /**
    * Reverse-mode autodiff: gradients of `loss` (seeded with ones, or `seed`) with respect to `wrt`.
@@ -547,7 +662,8 @@ export function matmulFlops(g: Graph): number {
   let f = 0;
   for (const n of g.nodes) {
     if (n.op === 'Gemm') {
-      const [A] = n.inputs, out = n.outputs[0].shape;
+      const [A] = n.inputs,
+        out = n.outputs[0].shape;
       const k = n.attrs.transA ? A.shape[0] : A.shape[1];
       f += 2 * out[0] * out[1] * k;
     } else if (n.op === 'MatMul') {

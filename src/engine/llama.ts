@@ -13,7 +13,11 @@ export type LoraTarget = (typeof LORA_TARGETS)[number];
 
 /** Decode-graph parameters with q/k/v and gate/up rows concatenated (qkv_proj, gate_up_proj). */
 export function fusedParamShapes(cfg: LlamaConfig): [string, number[]][] {
-  const D = cfg.hidden_size, I = cfg.intermediate_size, hd = headDim(cfg), H = cfg.num_attention_heads, KV = cfg.num_key_value_heads;
+  const D = cfg.hidden_size,
+    I = cfg.intermediate_size,
+    hd = headDim(cfg),
+    H = cfg.num_attention_heads,
+    KV = cfg.num_key_value_heads;
   const out: [string, number[]][] = [];
   for (const [name, shape] of paramShapes(cfg)) {
     if (/\.(k_proj|v_proj|up_proj)\.weight$/.test(name)) continue;
@@ -31,13 +35,20 @@ export function fuseWeights(cfg: LlamaConfig, w: Weights): Weights {
     const parts = names.map((n) => w.get(n)!);
     const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
     let off = 0;
-    for (const p of parts) { data.set(p.data, off); off += p.data.length; }
+    for (const p of parts) {
+      data.set(p.data, off);
+      off += p.data.length;
+    }
     return { shape: [parts.reduce((s, p) => s + p.shape[0], 0), parts[0].shape[1]], data };
   };
   for (const [name] of fusedParamShapes(cfg)) {
-    if (name.endsWith('.qkv_proj.weight')) { const p = name.replace('.qkv_proj.weight', ''); out.set(name, cat([`${p}.q_proj.weight`, `${p}.k_proj.weight`, `${p}.v_proj.weight`])); }
-    else if (name.endsWith('.gate_up_proj.weight')) { const p = name.replace('.gate_up_proj.weight', ''); out.set(name, cat([`${p}.gate_proj.weight`, `${p}.up_proj.weight`])); }
-    else out.set(name, w.get(name)!);
+    if (name.endsWith('.qkv_proj.weight')) {
+      const p = name.replace('.qkv_proj.weight', '');
+      out.set(name, cat([`${p}.q_proj.weight`, `${p}.k_proj.weight`, `${p}.v_proj.weight`]));
+    } else if (name.endsWith('.gate_up_proj.weight')) {
+      const p = name.replace('.gate_up_proj.weight', '');
+      out.set(name, cat([`${p}.gate_proj.weight`, `${p}.up_proj.weight`]));
+    } else out.set(name, w.get(name)!);
   }
   return out;
 }
@@ -59,7 +70,9 @@ export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_r
 /** Module names (HF, without .weight) a LoRA target list expands to. */
 export function loraModules(cfg: LlamaConfig, targets: readonly string[]): string[] {
   const out: string[] = [];
-  for (const t of targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new Error(`unknown LoRA target module ${t} (use ${LORA_TARGETS.join(', ')})`);
+  for (const t of targets)
+    if (!(LORA_TARGETS as readonly string[]).includes(t))
+      throw new Error(`unknown LoRA target module ${t} (use ${LORA_TARGETS.join(', ')})`);
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     for (const t of LORA_TARGETS) {
       if (!targets.includes(t)) continue;
@@ -70,7 +83,12 @@ export function loraModules(cfg: LlamaConfig, targets: readonly string[]): strin
   return out;
 }
 
-export interface LoraSpec { rank: number; alpha: number; dropout?: number; targetModules: string[] }
+export interface LoraSpec {
+  rank: number;
+  alpha: number;
+  dropout?: number;
+  targetModules: string[];
+}
 
 /** PEFT initialisation: A kaiming-uniform (bound 1/sqrt(in)), B zeros. */
 export function initLora(cfg: LlamaConfig, base: Weights, spec: LoraSpec, seed = 0): LoraAdapter {
@@ -91,17 +109,34 @@ export function ropeInvFreq(cfg: LlamaConfig): Float64Array {
   const hd = headDim(cfg);
   const f = new Float64Array(hd / 2);
   for (let i = 0; i < hd / 2; i++) f[i] = 1 / Math.pow(cfg.rope_theta, (2 * i) / hd);
-  const rs = cfg.rope_scaling as { rope_type?: string; type?: string; factor?: number; low_freq_factor?: number; high_freq_factor?: number; original_max_position_embeddings?: number } | null | undefined;
+  const rs = cfg.rope_scaling as
+    | {
+        rope_type?: string;
+        type?: string;
+        factor?: number;
+        low_freq_factor?: number;
+        high_freq_factor?: number;
+        original_max_position_embeddings?: number;
+      }
+    | null
+    | undefined;
   const kind = rs?.rope_type ?? rs?.type;
   if (rs && kind === 'linear') for (let i = 0; i < f.length; i++) f[i] /= rs.factor ?? 1;
   else if (rs && kind === 'llama3') {
-    const factor = rs.factor ?? 8, lo = rs.low_freq_factor ?? 1, hi = rs.high_freq_factor ?? 4, old = rs.original_max_position_embeddings ?? 8192;
-    const loWave = old / lo, hiWave = old / hi;
+    const factor = rs.factor ?? 8,
+      lo = rs.low_freq_factor ?? 1,
+      hi = rs.high_freq_factor ?? 4,
+      old = rs.original_max_position_embeddings ?? 8192;
+    const loWave = old / lo,
+      hiWave = old / hi;
     for (let i = 0; i < f.length; i++) {
       const wave = (2 * Math.PI) / f[i];
       if (wave < hiWave) continue;
       if (wave > loWave) f[i] /= factor;
-      else { const s = (old / wave - lo) / (hi - lo); f[i] = (1 - s) * (f[i] / factor) + s * f[i]; }
+      else {
+        const s = (old / wave - lo) / (hi - lo);
+        f[i] = (1 - s) * (f[i] / factor) + s * f[i];
+      }
     }
   } else if (rs && kind && kind !== 'default') throw new Error(`rope_scaling type ${kind} is not supported`);
   return f;
@@ -111,21 +146,33 @@ export function ropeInvFreq(cfg: LlamaConfig): Float64Array {
  * cos and signed sin tables for positions [rows][S] -> arrays of shape [rows, S, 1, hd].
  * Signed sin folds rotate_half's minus sign: rotate_half(x) * sin == swap_halves(x) * sinSigned.
  */
-export function ropeTables(cfg: LlamaConfig, positions: number[][], dtype: DType = 'float32'): { cos: Float32Array | Float64Array; sin: Float32Array | Float64Array } {
-  const hd = headDim(cfg), half = hd / 2;
+export function ropeTables(
+  cfg: LlamaConfig,
+  positions: number[][],
+  dtype: DType = 'float32',
+): { cos: Float32Array | Float64Array; sin: Float32Array | Float64Array } {
+  const hd = headDim(cfg),
+    half = hd / 2;
   const inv = ropeInvFreq(cfg);
-  const rows = positions.length, S = positions[0].length;
+  const rows = positions.length,
+    S = positions[0].length;
   const Arr = dtype === 'float64' ? Float64Array : Float32Array;
-  const cos = new Arr(rows * S * hd), sin = new Arr(rows * S * hd);
-  for (let r = 0; r < rows; r++) for (let s = 0; s < S; s++) {
-    const p = positions[r][s], o = (r * S + s) * hd;
-    for (let i = 0; i < half; i++) {
-      const a = Math.fround(p * Math.fround(inv[i]));
-      const c = Math.cos(a), sn = Math.sin(a);
-      cos[o + i] = c; cos[o + half + i] = c;
-      sin[o + i] = -sn; sin[o + half + i] = sn;
+  const cos = new Arr(rows * S * hd),
+    sin = new Arr(rows * S * hd);
+  for (let r = 0; r < rows; r++)
+    for (let s = 0; s < S; s++) {
+      const p = positions[r][s],
+        o = (r * S + s) * hd;
+      for (let i = 0; i < half; i++) {
+        const a = Math.fround(p * Math.fround(inv[i]));
+        const c = Math.cos(a),
+          sn = Math.sin(a);
+        cos[o + i] = c;
+        cos[o + half + i] = c;
+        sin[o + i] = -sn;
+        sin[o + half + i] = sn;
+      }
     }
-  }
   return { cos, sin };
 }
 
@@ -138,13 +185,26 @@ export function addParamInputs(g: Graph, cfg: LlamaConfig): ParamValues {
   return p;
 }
 
-export interface LoraValues { scale: number; modules: Map<string, { A: Value; B: Value; dropMask?: Value }> }
+export interface LoraValues {
+  scale: number;
+  modules: Map<string, { A: Value; B: Value; dropMask?: Value }>;
+}
 
 export function addLoraInputs(g: Graph, cfg: LlamaConfig, spec: LoraSpec, dropoutRows?: number): LoraValues {
   const modules = new Map<string, { A: Value; B: Value; dropMask?: Value }>();
-  const H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, hd = headDim(cfg), D = cfg.hidden_size, I = cfg.intermediate_size;
+  const H = cfg.num_attention_heads,
+    KV = cfg.num_key_value_heads,
+    hd = headDim(cfg),
+    D = cfg.hidden_size,
+    I = cfg.intermediate_size;
   const dims: Record<string, [number, number]> = {
-    q_proj: [H * hd, D], k_proj: [KV * hd, D], v_proj: [KV * hd, D], o_proj: [D, H * hd], gate_proj: [I, D], up_proj: [I, D], down_proj: [D, I],
+    q_proj: [H * hd, D],
+    k_proj: [KV * hd, D],
+    v_proj: [KV * hd, D],
+    o_proj: [D, H * hd],
+    gate_proj: [I, D],
+    up_proj: [I, D],
+    down_proj: [D, I],
   };
   for (const m of loraModules(cfg, spec.targetModules)) {
     const [out, inp] = dims[m.split('.').pop()!];
@@ -190,7 +250,11 @@ function rope(g: Graph, x: Value, cos: Value, sin: Value): Value {
 /** The decoder stack. Returns final normed hidden states and the new keys/values. */
 export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: ForwardInputs, lora?: LoraValues): ForwardResult {
   const [B, S] = inp.embedded ? [inp.embedded.batch, inp.embedded.seq] : inp.tokens!.shape;
-  const D = cfg.hidden_size, H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, hd = headDim(cfg), grp = H / KV;
+  const D = cfg.hidden_size,
+    H = cfg.num_attention_heads,
+    KV = cfg.num_key_value_heads,
+    hd = headDim(cfg),
+    grp = H / KV;
   const eps = cfg.rms_norm_eps;
   const proj = (x: Value, module: string) => {
     let y = g.linear(x, P.get(`${module}.weight`)!);
@@ -202,7 +266,8 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     return y;
   };
   let x = inp.embedded ? inp.embedded.rows : g.reshape(g.gather(P.get('model.embed_tokens.weight')!, inp.tokens!), [B * S, D]);
-  const newK: Value[] = [], newV: Value[] = [];
+  const newK: Value[] = [],
+    newV: Value[] = [];
   const scale = 1 / Math.sqrt(hd);
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
@@ -224,8 +289,12 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     const q5 = g.transpose(g.reshape(g.mul(q, scale), [B, S, KV, grp, hd]), [0, 2, 3, 1, 4]); // [B,KV,grp,S,hd]
     let kt = g.transpose(k, [0, 2, 1, 3]); // [B,KV,S,hd]
     let vt = g.transpose(v0, [0, 2, 1, 3]);
-    newK.push(kt); newV.push(vt);
-    if (inp.pastK) { kt = g.concat([inp.pastK[l], kt], 2); vt = g.concat([inp.pastV![l], vt], 2); }
+    newK.push(kt);
+    newV.push(vt);
+    if (inp.pastK) {
+      kt = g.concat([inp.pastK[l], kt], 2);
+      vt = g.concat([inp.pastV![l], vt], 2);
+    }
     const T = kt.shape[2];
     const k5 = g.transposeLast2(g.reshape(kt, [B, KV, 1, T, hd])); // [B,KV,1,hd,T]
     const v5 = g.reshape(vt, [B, KV, 1, T, hd]);
@@ -239,8 +308,12 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     if (guW) {
       const gu = g.linear(h2, guW);
       const I = cfg.intermediate_size;
-      gate = g.slice(gu, 1, 0, I); up = g.slice(gu, 1, I, 2 * I);
-    } else { gate = proj(h2, `${p}.mlp.gate_proj`); up = proj(h2, `${p}.mlp.up_proj`); }
+      gate = g.slice(gu, 1, 0, I);
+      up = g.slice(gu, 1, I, 2 * I);
+    } else {
+      gate = proj(h2, `${p}.mlp.gate_proj`);
+      up = proj(h2, `${p}.mlp.up_proj`);
+    }
     x = g.add(x, proj(g.mul(g.silu(gate), up), `${p}.mlp.down_proj`));
   }
   const hidden = rmsNorm(g, x, P.get('model.norm.weight')!, eps);
@@ -308,8 +381,16 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
   const trainable: string[] = [];
   if (spec.withGrads) {
     const vals: Value[] = [];
-    if (lora) for (const [m, { A, B: Bv }] of lora.modules) { trainable.push(`${m}.lora_A.weight`, `${m}.lora_B.weight`); vals.push(A, Bv); }
-    else for (const [name, v] of P) { trainable.push(name); vals.push(v); }
+    if (lora)
+      for (const [m, { A, B: Bv }] of lora.modules) {
+        trainable.push(`${m}.lora_A.weight`, `${m}.lora_B.weight`);
+        vals.push(A, Bv);
+      }
+    else
+      for (const [name, v] of P) {
+        trainable.push(name);
+        vals.push(v);
+      }
     const grads = g.grad(loss, rows && !lora ? [...vals, rows] : vals);
     grads.forEach((gr, i) => g.output(i < trainable.length ? `grad:${trainable[i]}` : 'grad:embed_rows', gr));
   }
@@ -341,14 +422,16 @@ export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
   const g = new Graph(spec.dtype ?? 'float32');
   const P: ParamValues = new Map();
   for (const [name, shape] of spec.fused ? fusedParamShapes(cfg) : paramShapes(cfg)) P.set(name, g.input(name, shape));
-  const hd = headDim(cfg), KV = cfg.num_key_value_heads;
+  const hd = headDim(cfg),
+    KV = cfg.num_key_value_heads;
   const tokens = g.input('tokens', [B, S], 'int64');
   const cos = g.input('rope_cos', [B, S, 1, hd]);
   const sin = g.input('rope_sin', [B, S, 1, hd]);
   const mask = g.input('attn_mask', [B, 1, 1, S, C + S]);
   let pastK: Value[] | undefined, pastV: Value[] | undefined;
   if (C > 0) {
-    pastK = []; pastV = [];
+    pastK = [];
+    pastV = [];
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       pastK.push(g.input(`past_k.${l}`, [B, KV, C, hd]));
       pastV.push(g.input(`past_v.${l}`, [B, KV, C, hd]));
@@ -362,13 +445,27 @@ export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
     const targets = g.input('targets', [B * S], 'int64');
     g.output('token_logprobs', g.tokenLogprobs(logits, targets));
   } else g.output('logits', logits);
-  for (let l = 0; l < cfg.num_hidden_layers; l++) { g.output(`new_k.${l}`, newK[l]); g.output(`new_v.${l}`, newV[l]); }
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    g.output(`new_k.${l}`, newK[l]);
+    g.output(`new_v.${l}`, newV[l]);
+  }
   return g;
 }
 
 export function configKey(cfg: LlamaConfig): string {
   const rs = cfg.rope_scaling ? JSON.stringify(cfg.rope_scaling) : '';
-  return [cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_key_value_heads, headDim(cfg), cfg.rms_norm_eps, cfg.tie_word_embeddings ? 1 : 0, rs].join(',');
+  return [
+    cfg.vocab_size,
+    cfg.hidden_size,
+    cfg.intermediate_size,
+    cfg.num_hidden_layers,
+    cfg.num_attention_heads,
+    cfg.num_key_value_heads,
+    headDim(cfg),
+    cfg.rms_norm_eps,
+    cfg.tie_word_embeddings ? 1 : 0,
+    rs,
+  ].join(',');
 }
 
 /**
@@ -383,7 +480,9 @@ export function buildExportGraph(cfg: LlamaConfig, weights: Weights, batch: numb
   const hd = headDim(cfg);
   const { cos, sin } = ropeTables(cfg, [[...Array(seqLen).keys()]]);
   const { hidden } = llamaForward(g, cfg, P, {
-    tokens, cos: g.constant(cos, [1, seqLen, 1, hd]), sin: g.constant(sin, [1, seqLen, 1, hd]),
+    tokens,
+    cos: g.constant(cos, [1, seqLen, 1, hd]),
+    sin: g.constant(sin, [1, seqLen, 1, hd]),
     mask: g.constant(causalMask(seqLen), [1, 1, 1, seqLen, seqLen]),
   });
   g.output('logits', g.reshape(lmHead(g, cfg, P, hidden), [batch, seqLen, cfg.vocab_size]));

@@ -32,10 +32,18 @@ function valueInfo(name: string, v: Value) {
 }
 
 const A = onnx.AttributeProto.AttributeType;
-function attrInt(name: string, i: number) { return onnx.AttributeProto.create({ name, type: A.INT, i }); }
-function attrInts(name: string, ints: number[]) { return onnx.AttributeProto.create({ name, type: A.INTS, ints }); }
-function attrStr(name: string, s: string) { return onnx.AttributeProto.create({ name, type: A.STRING, s: new TextEncoder().encode(s) }); }
-function attrTensor(name: string, t: ITensor) { return onnx.AttributeProto.create({ name, type: A.TENSOR, t }); }
+function attrInt(name: string, i: number) {
+  return onnx.AttributeProto.create({ name, type: A.INT, i });
+}
+function attrInts(name: string, ints: number[]) {
+  return onnx.AttributeProto.create({ name, type: A.INTS, ints });
+}
+function attrStr(name: string, s: string) {
+  return onnx.AttributeProto.create({ name, type: A.STRING, s: new TextEncoder().encode(s) });
+}
+function attrTensor(name: string, t: ITensor) {
+  return onnx.AttributeProto.create({ name, type: A.TENSOR, t });
+}
 
 /** Serialize the graph to ONNX bytes. */
 export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
@@ -79,7 +87,8 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         break;
       case 'SwapHalves': {
         const h = n.inputs[0].shape[n.inputs[0].rank - 1] / 2;
-        const a = `t${aux++}`, b = `t${aux++}`;
+        const a = `t${aux++}`,
+          b = `t${aux++}`;
         node('Split', [ins[0], i64([h, h])], [a, b], [attrInt('axis', -1)]);
         node('Concat', [b, a], outs, [attrInt('axis', -1)]);
         break;
@@ -88,11 +97,19 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         const dt = n.inputs[0].dtype;
         if (dt === 'float32' && env('TUNELAB_NO_FUSED_RMSNORM') !== '1') {
           // onnxruntime's fused kernel (also outputs 1/rms); x̂ is recomputed for the gradient (dropped when unused)
-          node('SimplifiedLayerNormalization', [ins[0], ins[1]], [outs[0], outs[2]], [attrInt('axis', -1), onnx.AttributeProto.create({ name: 'epsilon', type: A.FLOAT, f: a.eps })]);
+          node(
+            'SimplifiedLayerNormalization',
+            [ins[0], ins[1]],
+            [outs[0], outs[2]],
+            [attrInt('axis', -1), onnx.AttributeProto.create({ name: 'epsilon', type: A.FLOAT, f: a.eps })],
+          );
           if (consumed.has(n.outputs[1].id)) node('Mul', [ins[0], outs[2]], [outs[1]]);
           break;
         }
-        const sq = `t${aux++}`, ms = `t${aux++}`, ve = `t${aux++}`, sd = `t${aux++}`;
+        const sq = `t${aux++}`,
+          ms = `t${aux++}`,
+          ve = `t${aux++}`,
+          sd = `t${aux++}`;
         const eps = auxConst(dt, [], dt === 'float64' ? Float64Array.of(a.eps) : Float32Array.of(a.eps));
         node('Mul', [ins[0], ins[0]], [sq]);
         node('ReduceMean', [sq], [ms], [attrInts('axes', [-1]), attrInt('keepdims', 1)]);
@@ -156,7 +173,8 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       }
       case 'TokenLogprobs': {
         const N = n.inputs[0].shape[0];
-        const idx = `t${aux++}`, picked = `t${aux++}`;
+        const idx = `t${aux++}`,
+          picked = `t${aux++}`;
         node('LogSoftmax', [ins[0]], [outs[1]], [attrInt('axis', 1)]);
         node('Reshape', [ins[1], i64([N, 1])], [idx]);
         node('GatherElements', [outs[1], idx], [picked], [attrInt('axis', 1)]);
@@ -166,7 +184,11 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
       case 'TokenLogprobsGrad': {
         const N = n.inputs[0].shape[0];
         const [logp, tgt, gin] = ins;
-        const p = `t${aux++}`, g2 = `t${aux++}`, ng = `t${aux++}`, scaled = `t${aux++}`, idx = `t${aux++}`;
+        const p = `t${aux++}`,
+          g2 = `t${aux++}`,
+          ng = `t${aux++}`,
+          scaled = `t${aux++}`,
+          idx = `t${aux++}`;
         node('Exp', [logp], [p]);
         node('Reshape', [gin, i64([N, 1])], [g2]);
         node('Neg', [g2], [ng]);
@@ -183,7 +205,8 @@ export function emitOnnx(g: Graph, graphName = 'tunelab'): Uint8Array {
         node(n.op, ins, outs);
     }
   }
-  for (const [from, to] of extraIdentities) nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [from], output: [to], name: `n${nodes.length}` }));
+  for (const [from, to] of extraIdentities)
+    nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [from], output: [to], name: `n${nodes.length}` }));
 
   const model = onnx.ModelProto.create({
     irVersion: 8,

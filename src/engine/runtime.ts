@@ -38,7 +38,9 @@ export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
   Object.assign(settings, s);
   return { ...settings };
 }
-export function runtimeSettings(): RuntimeSettings { return { ...settings }; }
+export function runtimeSettings(): RuntimeSettings {
+  return { ...settings };
+}
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', bool: 'bool' };
 
@@ -46,7 +48,10 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 
 export class Compiled {
   readonly inputShapes = new Map<string, { shape: number[]; dtype: DType }>();
   readonly outputNames: string[];
-  constructor(readonly session: ort.InferenceSession, g: Graph) {
+  constructor(
+    readonly session: ort.InferenceSession,
+    g: Graph,
+  ) {
     for (const v of g.inputs) this.inputShapes.set(v.name, { shape: v.shape, dtype: v.dtype });
     this.outputNames = g.outputs.map((o) => o.name);
   }
@@ -69,7 +74,9 @@ export class Compiled {
       throw new Error('session was released');
     }
     this.inFlight++;
-    try { return await this.runInner(feeds, fetch); } finally {
+    try {
+      return await this.runInner(feeds, fetch);
+    } finally {
       this.inFlight--;
       if (this.releasing && this.inFlight === 0) void this.session.release().catch(() => {});
     }
@@ -129,11 +136,21 @@ export async function compileGraph(g: Graph): Promise<Compiled> {
  */
 export function compileCached(key: string, build: () => Graph, group = 'default'): Promise<Compiled> {
   const hit = cache.get(key);
-  if (hit) { cache.delete(key); cache.set(key, hit); return hit; }
-  const p = compileGraph(build()).then((c) => { c.rebuild = () => compileCached(key, build, group); return c; });
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const p = compileGraph(build()).then((c) => {
+    c.rebuild = () => compileCached(key, build, group);
+    return c;
+  });
   cache.set(key, p);
   groupOf.set(key, group);
-  p.catch(() => { cache.delete(key); groupOf.delete(key); });
+  p.catch(() => {
+    cache.delete(key);
+    groupOf.delete(key);
+  });
   const limit = GROUP_LIMITS[group];
   if (limit !== undefined) {
     const same = [...cache.keys()].filter((k) => groupOf.get(k) === group);
@@ -156,12 +173,18 @@ export function clearSessionCache(): void {
   groupOf.clear();
 }
 
-export function sessionCacheSize(): number { return cache.size; }
+export function sessionCacheSize(): number {
+  return cache.size;
+}
 
 /** Convenience: compile once and run with the given feeds (for tests and one-off graphs). */
 export async function runGraph(g: Graph, feeds: Record<string, HostArray>): Promise<Record<string, HostArray>> {
   const c = await compileGraph(g);
-  try { return await c.run(feeds); } finally { await c.release(); }
+  try {
+    return await c.run(feeds);
+  } finally {
+    await c.release();
+  }
 }
 
 export type { Value };

@@ -14,17 +14,26 @@ import { readCheckpoint, writeCheckpoint, checkpointExists } from './checkpoint.
 import { EtaEstimator } from './eta.ts';
 
 /** A model: config (HF field names) and weights (HF names and layouts). */
-export interface LlamaModel { config: LlamaConfig; weights: Weights }
+export interface LlamaModel {
+  config: LlamaConfig;
+  weights: Weights;
+}
 
 /** Create a model with freshly initialised weights (seeded). */
-export function createModel(config: Partial<LlamaConfig> & { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; vocab_size: number }, opts: { seed?: number } = {}): LlamaModel {
+export function createModel(
+  config: Partial<LlamaConfig> & { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; vocab_size: number },
+  opts: { seed?: number } = {},
+): LlamaModel {
   // createModel's one convenience over config.json: intermediate_size defaults to 4 × hidden_size
   const cfg = normalizeLlamaConfig({ intermediate_size: 4 * config.hidden_size, ...config }, 'createModel');
   return { config: cfg, weights: initWeights(cfg, opts.seed ?? 0) };
 }
 
 /** One training sequence. mask[i] = 1 when ids[i] is a target (predicted from ids[0..i-1]); default: all tokens. */
-export interface TrainExample { ids: number[]; mask?: number[] }
+export interface TrainExample {
+  ids: number[];
+  mask?: number[];
+}
 
 export interface TrainerOptions {
   lr?: number;
@@ -66,13 +75,22 @@ export interface StepResult {
 }
 
 interface Batch {
-  B: number; T: number; tokens: BigInt64Array; targets: BigInt64Array; weights: Float32Array; nTargets: number;
+  B: number;
+  T: number;
+  tokens: BigInt64Array;
+  targets: BigInt64Array;
+  weights: Float32Array;
+  nTargets: number;
   /** when set: the LM head runs only at these rows (K = length, padded with weight-0 rows); targets/weights are per row */
   targetIndex?: BigInt64Array;
 }
 
 /** K rows for the LM head: a power of two from 16 (few compiled shapes). */
-function targetBucket(n: number): number { let k = 16; while (k < n) k *= 2; return k; }
+function targetBucket(n: number): number {
+  let k = 16;
+  while (k < n) k *= 2;
+  return k;
+}
 
 /**
  * Keep only the rows that carry loss weight when they are at most half of the batch (answers after long prompts):
@@ -84,14 +102,27 @@ export function compactTargets(b: Batch): Batch {
   for (let i = 0; i < n; i++) if (b.weights[i] !== 0) count++;
   const K = targetBucket(Math.max(1, count));
   if (K * 2 > n) return b;
-  const targetIndex = new BigInt64Array(K), targets = new BigInt64Array(K), weights = new Float32Array(K);
+  const targetIndex = new BigInt64Array(K),
+    targets = new BigInt64Array(K),
+    weights = new Float32Array(K);
   let k = 0;
-  for (let i = 0; i < n; i++) if (b.weights[i] !== 0) { targetIndex[k] = BigInt(i); targets[k] = b.targets[i]; weights[k] = b.weights[i]; k++; }
+  for (let i = 0; i < n; i++)
+    if (b.weights[i] !== 0) {
+      targetIndex[k] = BigInt(i);
+      targets[k] = b.targets[i];
+      weights[k] = b.weights[i];
+      k++;
+    }
   return { ...b, targets, weights, targetIndex };
 }
 
 /** Turn examples into a padded batch; loss weights are mask / `norm` (norm defaults to the batch's target count). */
-export function makeBatch(examples: TrainExample[], o: { maxSeqLen: number; padMultiple: number; padId: number }, norm?: number, rowsTo = 0): Batch {
+export function makeBatch(
+  examples: TrainExample[],
+  o: { maxSeqLen: number; padMultiple: number; padId: number },
+  norm?: number,
+  rowsTo = 0,
+): Batch {
   const rows = examples.map((e) => truncate(e, o.maxSeqLen));
   const maxLen = Math.max(2, ...rows.map((r) => r.ids.length));
   const T = Math.min(o.maxSeqLen, bucketLength(maxLen, o.padMultiple));
@@ -105,7 +136,11 @@ export function makeBatch(examples: TrainExample[], o: { maxSeqLen: number; padM
     for (let t = 0; t < r.ids.length; t++) tokens[b * T + t] = BigInt(r.ids[t]);
     for (let t = 0; t + 1 < r.ids.length; t++) {
       const m = r.mask ? r.mask[t + 1] : 1;
-      if (m) { targets[b * T + t] = BigInt(r.ids[t + 1]); w[b * T + t] = m; nTargets += m; }
+      if (m) {
+        targets[b * T + t] = BigInt(r.ids[t + 1]);
+        w[b * T + t] = m;
+        nTargets += m;
+      }
     }
   });
   const scale = 1 / Math.max(1e-9, norm ?? nTargets);
@@ -139,7 +174,9 @@ function trainTables(cfg: LlamaConfig, T: number) {
   return t;
 }
 
-function isAdapter(x: LoraSpec | LoraAdapter): x is LoraAdapter { return (x as LoraAdapter).weights instanceof Map; }
+function isAdapter(x: LoraSpec | LoraAdapter): x is LoraAdapter {
+  return (x as LoraAdapter).weights instanceof Map;
+}
 
 export interface TrainerState {
   step: number;
@@ -167,43 +204,87 @@ export class Trainer {
     this.model = model;
     checkWeights(model.config, model.weights);
     this.opts = {
-      lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0, beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.999, eps: opts.eps ?? 1e-8,
-      clipNorm: opts.clipNorm === undefined ? 1 : opts.clipNorm, warmupSteps: opts.warmupSteps ?? 0, totalSteps: opts.totalSteps ?? 1000,
-      schedule: opts.schedule ?? 'cosine', minLrRatio: opts.minLrRatio ?? 0, seed: opts.seed ?? 0,
-      maxSeqLen: opts.maxSeqLen ?? model.config.max_position_embeddings, padMultiple: opts.padMultiple ?? 16, padId: opts.padId ?? 0,
+      lr: opts.lr ?? 1e-3,
+      weightDecay: opts.weightDecay ?? 0,
+      beta1: opts.beta1 ?? 0.9,
+      beta2: opts.beta2 ?? 0.999,
+      eps: opts.eps ?? 1e-8,
+      clipNorm: opts.clipNorm === undefined ? 1 : opts.clipNorm,
+      warmupSteps: opts.warmupSteps ?? 0,
+      totalSteps: opts.totalSteps ?? 1000,
+      schedule: opts.schedule ?? 'cosine',
+      minLrRatio: opts.minLrRatio ?? 0,
+      seed: opts.seed ?? 0,
+      maxSeqLen: opts.maxSeqLen ?? model.config.max_position_embeddings,
+      padMultiple: opts.padMultiple ?? 16,
+      padId: opts.padId ?? 0,
       padRowsTo: opts.padRowsTo ?? 0,
     };
     this.rng = new Rng(this.opts.seed ^ 0x2545f491);
     if (opts.lora) {
       this.adapter = isAdapter(opts.lora) ? opts.lora : initLora(model.config, model.weights, opts.lora, this.opts.seed);
-      this.loraSpec = { rank: this.adapter.rank, alpha: this.adapter.alpha, dropout: this.adapter.dropout, targetModules: this.adapter.targetModules };
+      this.loraSpec = {
+        rank: this.adapter.rank,
+        alpha: this.adapter.alpha,
+        dropout: this.adapter.dropout,
+        targetModules: this.adapter.targetModules,
+      };
       for (const [mod, { A, B }] of this.adapter.weights) {
-        this.params.set(`${mod}.lora_A.weight`, A.data); this.shapes.set(`${mod}.lora_A.weight`, A.shape);
-        this.params.set(`${mod}.lora_B.weight`, B.data); this.shapes.set(`${mod}.lora_B.weight`, B.shape);
+        this.params.set(`${mod}.lora_A.weight`, A.data);
+        this.shapes.set(`${mod}.lora_A.weight`, A.shape);
+        this.params.set(`${mod}.lora_B.weight`, B.data);
+        this.shapes.set(`${mod}.lora_B.weight`, B.shape);
       }
     } else {
-      for (const [name, t] of model.weights) { this.params.set(name, t.data); this.shapes.set(name, t.shape); }
+      for (const [name, t] of model.weights) {
+        this.params.set(name, t.data);
+        this.shapes.set(name, t.shape);
+      }
     }
-    for (const [name, p] of this.params) { this.m.set(name, new Float32Array(p.length)); this.v.set(name, new Float32Array(p.length)); }
+    for (const [name, p] of this.params) {
+      this.m.set(name, new Float32Array(p.length));
+      this.v.set(name, new Float32Array(p.length));
+    }
   }
 
   /** number of trainable parameters */
-  get trainableParams(): number { let n = 0; for (const p of this.params.values()) n += p.length; return n; }
+  get trainableParams(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.length;
+    return n;
+  }
 
-  lrAt(step: number): number { return scheduleLr(step, this.opts); }
+  lrAt(step: number): number {
+    return scheduleLr(step, this.opts);
+  }
 
   /** full fine-tuning feeds embedding rows and scatters their gradient in JS (exact, thread-order independent) */
-  private embedRows(withGrads: boolean): boolean { return withGrads && !this.adapter; }
+  private embedRows(withGrads: boolean): boolean {
+    return withGrads && !this.adapter;
+  }
 
   private graphKey(B: number, T: number, withGrads: boolean, K?: number): string {
-    const l = this.loraSpec ? `lora:${this.loraSpec.rank}:${this.loraSpec.alpha}:${(this.loraSpec.dropout ?? 0) > 0 ? 'd' : ''}:${[...this.loraSpec.targetModules].sort().join('+')}` : 'full';
+    const l = this.loraSpec
+      ? `lora:${this.loraSpec.rank}:${this.loraSpec.alpha}:${(this.loraSpec.dropout ?? 0) > 0 ? 'd' : ''}:${[...this.loraSpec.targetModules].sort().join('+')}`
+      : 'full';
     return `loss|${configKey(this.model.config)}|${B}x${T}|${l}|${withGrads ? 'g' : 'f'}|k${K ?? '-'}|${this.embedRows(withGrads) ? 'e' : 't'}`;
   }
 
   private async session(B: number, T: number, withGrads: boolean, K?: number) {
-    return compileCached(this.graphKey(B, T, withGrads, K), () => buildLossGraph({
-      cfg: this.model.config, batch: B, seqLen: T, lora: this.loraSpec, withGrads, targetRows: K, embedRows: this.embedRows(withGrads),
-    }).graph, withGrads ? 'train' : 'eval');
+    return compileCached(
+      this.graphKey(B, T, withGrads, K),
+      () =>
+        buildLossGraph({
+          cfg: this.model.config,
+          batch: B,
+          seqLen: T,
+          lora: this.loraSpec,
+          withGrads,
+          targetRows: K,
+          embedRows: this.embedRows(withGrads),
+        }).graph,
+      withGrads ? 'train' : 'eval',
+    );
   }
 
   private feeds(batch: Batch, withGrads: boolean): Record<string, HostArray> {
@@ -213,16 +294,24 @@ export class Trainer {
     if (this.adapter) for (const [name, p] of this.params) f[name] = p;
     const tab = trainTables(cfg, batch.T);
     if (this.embedRows(withGrads)) {
-      const D = cfg.hidden_size, emb = this.model.weights.get('model.embed_tokens.weight')!.data;
+      const D = cfg.hidden_size,
+        emb = this.model.weights.get('model.embed_tokens.weight')!.data;
       const rows = new Float32Array(batch.tokens.length * D);
-      for (let i = 0; i < batch.tokens.length; i++) { const r = Number(batch.tokens[i]) * D; rows.set(emb.subarray(r, r + D), i * D); }
+      for (let i = 0; i < batch.tokens.length; i++) {
+        const r = Number(batch.tokens[i]) * D;
+        rows.set(emb.subarray(r, r + D), i * D);
+      }
       f.embed_rows = rows;
     } else f.tokens = batch.tokens;
     if (batch.targetIndex) f.target_index = batch.targetIndex;
-    f.targets = batch.targets; f.loss_weights = batch.weights;
-    f.rope_cos = tab.cos; f.rope_sin = tab.sin; f.attn_mask = tab.mask;
+    f.targets = batch.targets;
+    f.loss_weights = batch.weights;
+    f.rope_cos = tab.cos;
+    f.rope_sin = tab.sin;
+    f.attn_mask = tab.mask;
     if (withGrads && this.adapter && this.adapter.dropout > 0) {
-      const p = this.adapter.dropout, keep = 1 / (1 - p);
+      const p = this.adapter.dropout,
+        keep = 1 / (1 - p);
       for (const [mod, { A }] of this.adapter.weights) {
         const inp = A.shape[1];
         const mask = new Float32Array(batch.B * batch.T * inp);
@@ -244,7 +333,9 @@ export class Trainer {
     const total = micro.reduce((s, mb) => s + mb.reduce((a, e) => a + countTargets(e, o.maxSeqLen), 0), 0);
     if (total === 0) throw new Error('batch has no target tokens');
     let grads: Map<string, Float32Array> | null = null;
-    let loss = 0, fed = 0, graphMs = 0;
+    let loss = 0,
+      fed = 0,
+      graphMs = 0;
     const rowsTo = Math.max(o.padRowsTo, ...micro.map((mb) => mb.length));
     for (const mb of micro) {
       const b = compactTargets(makeBatch(mb, o, total, rowsTo));
@@ -256,10 +347,13 @@ export class Trainer {
       loss += Number((out.loss as Float32Array)[0]);
       if (this.embedRows(true)) {
         // the embedding's gradient from its lookups, added row by row in token order (deterministic)
-        const D = this.model.config.hidden_size, name = 'model.embed_tokens.weight';
-        const ge = out[`grad:${name}`] as Float32Array, gr = out['grad:embed_rows'] as Float32Array;
+        const D = this.model.config.hidden_size,
+          name = 'model.embed_tokens.weight';
+        const ge = out[`grad:${name}`] as Float32Array,
+          gr = out['grad:embed_rows'] as Float32Array;
         for (let i = 0; i < b.tokens.length; i++) {
-          const r = Number(b.tokens[i]) * D, src = i * D;
+          const r = Number(b.tokens[i]) * D,
+            src = i * D;
           for (let d = 0; d < D; d++) ge[r + d] += gr[src + d];
         }
       }
@@ -282,7 +376,7 @@ export class Trainer {
     const t = this.stepCount + 1;
     const ao = { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay };
     for (const [name, p] of this.params) {
-      const decay = (this.shapes.get(name)!.length >= 2);
+      const decay = this.shapes.get(name)!.length >= 2;
       adamwUpdate(p, grads!.get(name)!, this.m.get(name)!, this.v.get(name)!, t, ao, decay, clip);
     }
     this.stepCount = t;
@@ -294,7 +388,8 @@ export class Trainer {
   async evalLoss(examples: TrainExample[], batchSize = 8): Promise<number> {
     const o = this.opts;
     const sorted = examples.slice().sort((a, b) => a.ids.length - b.ids.length);
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < sorted.length; i += batchSize) {
       const mb = sorted.slice(i, i + batchSize);
       const b = compactTargets(makeBatch(mb, o, 1, Math.min(batchSize, sorted.length)));
@@ -308,7 +403,10 @@ export class Trainer {
   }
 
   /** Serializable trainer state; tensors holds params and moments. */
-  checkpointData(extra: unknown = null): { tensors: Map<string, { shape: number[]; data: Float32Array }>; state: { trainer: TrainerState; extra: unknown } } {
+  checkpointData(extra: unknown = null): {
+    tensors: Map<string, { shape: number[]; data: Float32Array }>;
+    state: { trainer: TrainerState; extra: unknown };
+  } {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [name, p] of this.params) {
       const shape = this.shapes.get(name)!;
@@ -316,7 +414,12 @@ export class Trainer {
       tensors.set(`m:${name}`, { shape, data: this.m.get(name)! });
       tensors.set(`v:${name}`, { shape, data: this.v.get(name)! });
     }
-    const trainer: TrainerState = { step: this.stepCount, rng: this.rng.state(), options: this.opts, lora: this.loraSpec ? { ...this.loraSpec, dropout: this.loraSpec.dropout ?? 0 } : undefined };
+    const trainer: TrainerState = {
+      step: this.stepCount,
+      rng: this.rng.state(),
+      options: this.opts,
+      lora: this.loraSpec ? { ...this.loraSpec, dropout: this.loraSpec.dropout ?? 0 } : undefined,
+    };
     return { tensors, state: { trainer, extra } };
   }
 
@@ -324,7 +427,11 @@ export class Trainer {
   restore(ck: { tensors: Map<string, { shape: number[]; data: Float32Array }>; state: any }): unknown {
     const st = ck.state.trainer as TrainerState;
     for (const [name, p] of this.params) {
-      for (const [pre, dst] of [['param', p], ['m', this.m.get(name)!], ['v', this.v.get(name)!]] as const) {
+      for (const [pre, dst] of [
+        ['param', p],
+        ['m', this.m.get(name)!],
+        ['v', this.v.get(name)!],
+      ] as const) {
         const t = ck.tensors.get(`${pre}:${name}`);
         if (!t || t.data.length !== dst.length) throw new Error(`checkpoint lacks ${pre}:${name} or its shape differs`);
         dst.set(t.data);
@@ -336,8 +443,14 @@ export class Trainer {
   }
 
   /** Copy of the trainable tensors (for keeping the best weights). */
-  snapshot(): Map<string, Float32Array> { const s = new Map<string, Float32Array>(); for (const [n, p] of this.params) s.set(n, Float32Array.from(p)); return s; }
-  load(snap: Map<string, Float32Array>): void { for (const [n, p] of this.params) p.set(snap.get(n)!); }
+  snapshot(): Map<string, Float32Array> {
+    const s = new Map<string, Float32Array>();
+    for (const [n, p] of this.params) s.set(n, Float32Array.from(p));
+    return s;
+  }
+  load(snap: Map<string, Float32Array>): void {
+    for (const [n, p] of this.params) p.set(snap.get(n)!);
+  }
 }
 
 export interface TrainOptions extends TrainerOptions {
@@ -405,7 +518,11 @@ export interface TrainResult {
 
 function hashRecords(records: TrainExample[]): string {
   const h = createHash('sha256');
-  for (const r of records) { h.update(Int32Array.from(r.ids)); h.update(r.mask ? Uint8Array.from(r.mask) : new Uint8Array(0)); h.update('|'); }
+  for (const r of records) {
+    h.update(Int32Array.from(r.ids));
+    h.update(r.mask ? Uint8Array.from(r.mask) : new Uint8Array(0));
+    h.update('|');
+  }
   return h.digest('hex').slice(0, 16);
 }
 
@@ -422,22 +539,45 @@ export function epochPlan(lengths: number[], batchSize: number, seed: number, ep
   return rng.shuffle(batches);
 }
 
-interface LoopState { dataHash?: string; stopped?: boolean; epoch: number; pos: number; losses: number[]; valLosses: { step: number; loss: number }[]; best?: number; bestStep?: number; bad: number; tokens: number; elapsedMs: number }
+interface LoopState {
+  dataHash?: string;
+  stopped?: boolean;
+  epoch: number;
+  pos: number;
+  losses: number[];
+  valLosses: { step: number; loss: number }[];
+  best?: number;
+  bestStep?: number;
+  bad: number;
+  tokens: number;
+  elapsedMs: number;
+}
 
 /** Train a model on records; calls onProgress after every optimizer step. */
-export async function train(model: LlamaModel, allRecords: TrainExample[], opts: TrainOptions = {}, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+export async function train(
+  model: LlamaModel,
+  allRecords: TrainExample[],
+  opts: TrainOptions = {},
+  onProgress?: (p: TrainProgress) => void,
+): Promise<TrainResult> {
   const maxLen = opts.maxSeqLen ?? model.config.max_position_embeddings;
   // records without a target token cannot contribute to the loss
   const records = allRecords.filter((r) => countTargets(r, maxLen) > 0);
   if (records.length === 0) throw new Error('no training record has a target token');
   const dataHash = hashRecords(records);
-  const bs = opts.batchSize ?? 8, accum = opts.gradAccum ?? 1, seed = opts.seed ?? 0;
+  const bs = opts.batchSize ?? 8,
+    accum = opts.gradAccum ?? 1,
+    seed = opts.seed ?? 0;
   const epochs = opts.epochs ?? (opts.maxSteps ? Infinity : 1);
   const lengths = records.map((r) => r.ids.length);
   const microPerEpoch = Math.ceil(records.length / bs);
   const stepsPerEpoch = Math.ceil(microPerEpoch / accum);
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * epochs);
-  const trainer = new Trainer(model, { ...opts, totalSteps: opts.totalSteps ?? totalSteps, padRowsTo: opts.padRowsTo ?? Math.min(bs, records.length) });
+  const trainer = new Trainer(model, {
+    ...opts,
+    totalSteps: opts.totalSteps ?? totalSteps,
+    padRowsTo: opts.padRowsTo ?? Math.min(bs, records.length),
+  });
   const evalEvery = opts.evalEvery ?? stepsPerEpoch;
   const ckPath = opts.checkpointDir ? join(opts.checkpointDir, 'checkpoint.safetensors') : undefined;
   const ckEvery = opts.checkpointEvery ?? evalEvery;
@@ -447,7 +587,8 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
   if (ckPath && opts.resume !== false && checkpointExists(ckPath)) {
     const ck = readCheckpoint(ckPath);
     st = trainer.restore(ck) as LoopState;
-    if (st.dataHash && st.dataHash !== dataHash) throw new Error(`${ckPath} was written for different training records; remove it or use another checkpointDir`);
+    if (st.dataHash && st.dataHash !== dataHash)
+      throw new Error(`${ckPath} was written for different training records; remove it or use another checkpointDir`);
     const bestTensors = new Map<string, Float32Array>();
     for (const [k, t] of ck.tensors) if (k.startsWith('best:')) bestTensors.set(k.slice(5), t.data);
     if (bestTensors.size) bestSnap = bestTensors;
@@ -459,8 +600,10 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
     writeCheckpoint(ckPath, ck);
   };
   let plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks);
-  let stoppedEarly = !!st.stopped, aborted = false;
-  const sums = { total: 0, graph: 0, optimizer: 0 }; let nSteps = 0;
+  let stoppedEarly = !!st.stopped,
+    aborted = false;
+  const sums = { total: 0, graph: 0, optimizer: 0 };
+  let nSteps = 0;
   const tStart = performance.now() - st.elapsedMs;
   const eta = new EtaEstimator(Math.ceil((opts.valRecords?.length ?? 0) / bs));
   const validate = async () => {
@@ -469,45 +612,88 @@ export async function train(model: LlamaModel, allRecords: TrainExample[], opts:
     const vl = await trainer.evalLoss(opts.valRecords, bs);
     eta.observeValidation(performance.now() - tv);
     st.valLosses.push({ step: trainer.stepCount, loss: vl });
-    if (st.best === undefined || vl < st.best) { st.best = vl; st.bestStep = trainer.stepCount; st.bad = 0; if (restoreBest) bestSnap = trainer.snapshot(); }
-    else st.bad++;
+    if (st.best === undefined || vl < st.best) {
+      st.best = vl;
+      st.bestStep = trainer.stepCount;
+      st.bad = 0;
+      if (restoreBest) bestSnap = trainer.snapshot();
+    } else st.bad++;
     return vl;
   };
   while (!stoppedEarly && trainer.stepCount < totalSteps) {
-    if (opts.signal?.aborted) { aborted = true; break; }
-    if (st.pos >= plan.length) { st.epoch++; st.pos = 0; if (st.epoch >= epochs) break; plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks); }
+    if (opts.signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    if (st.pos >= plan.length) {
+      st.epoch++;
+      st.pos = 0;
+      if (st.epoch >= epochs) break;
+      plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks);
+    }
     const tIter = performance.now();
     const micro: TrainExample[][] = [];
     while (micro.length < accum && st.pos < plan.length) micro.push(plan[st.pos++].map((i) => records[i]));
     const r = await trainer.step(micro);
     st.losses.push(r.loss);
     st.tokens += r.tokens;
-    sums.total += r.ms.total; sums.graph += r.ms.graph; sums.optimizer += r.ms.optimizer; nSteps++;
+    sums.total += r.ms.total;
+    sums.graph += r.ms.graph;
+    sums.optimizer += r.ms.optimizer;
+    nSteps++;
     eta.observeStep(performance.now() - tIter);
     let valLoss: number | undefined;
     if (trainer.stepCount % evalEvery === 0 || trainer.stepCount === totalSteps) valLoss = await validate();
     st.elapsedMs = performance.now() - tStart;
-    if (valLoss !== undefined && opts.patience !== undefined && st.bad >= opts.patience) { stoppedEarly = true; st.stopped = true; }
+    if (valLoss !== undefined && opts.patience !== undefined && st.bad >= opts.patience) {
+      stoppedEarly = true;
+      st.stopped = true;
+    }
     if (ckPath && (trainer.stepCount % ckEvery === 0 || trainer.stepCount === totalSteps || stoppedEarly)) save();
     const done = trainer.stepCount;
     let valsLeft = 0;
-    if (opts.valRecords?.length && !stoppedEarly) for (let k = done + 1; k <= totalSteps; k++) if (k % evalEvery === 0 || k === totalSteps) valsLeft++;
+    if (opts.valRecords?.length && !stoppedEarly)
+      for (let k = done + 1; k <= totalSteps; k++) if (k % evalEvery === 0 || k === totalSteps) valsLeft++;
     onProgress?.({
-      step: done, totalSteps, epoch: st.epoch, loss: r.loss, valLoss, lastValLoss: st.valLosses.at(-1)?.loss, lr: r.lr, gradNorm: r.gradNorm,
-      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), tokens: st.tokens, elapsedMs: st.elapsedMs,
-      etaMs: stoppedEarly ? 0 : eta.eta(totalSteps - done, valsLeft), validationsLeft: valsLeft,
+      step: done,
+      totalSteps,
+      epoch: st.epoch,
+      loss: r.loss,
+      valLoss,
+      lastValLoss: st.valLosses.at(-1)?.loss,
+      lr: r.lr,
+      gradNorm: r.gradNorm,
+      tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000),
+      tokens: st.tokens,
+      elapsedMs: st.elapsedMs,
+      etaMs: stoppedEarly ? 0 : eta.eta(totalSteps - done, valsLeft),
+      validationsLeft: valsLeft,
     });
     if (stoppedEarly) break;
     // let the event loop breathe between steps
     await new Promise<void>((res) => setImmediate(res));
   }
-  if (opts.valRecords?.length && (st.valLosses.length === 0 || st.valLosses[st.valLosses.length - 1].step !== trainer.stepCount)) await validate();
+  if (opts.valRecords?.length && (st.valLosses.length === 0 || st.valLosses[st.valLosses.length - 1].step !== trainer.stepCount))
+    await validate();
   if (restoreBest && bestSnap) trainer.load(bestSnap);
   if (ckPath && !aborted) save();
   st.elapsedMs = performance.now() - tStart;
   return {
-    steps: trainer.stepCount, losses: st.losses, valLosses: st.valLosses, bestValLoss: st.best, bestStep: st.bestStep, stoppedEarly, aborted,
-    adapter: trainer.adapter, model, tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000), elapsedMs: st.elapsedMs,
-    msPerStep: { total: sums.total / Math.max(1, nSteps), graph: sums.graph / Math.max(1, nSteps), optimizer: sums.optimizer / Math.max(1, nSteps) },
+    steps: trainer.stepCount,
+    losses: st.losses,
+    valLosses: st.valLosses,
+    bestValLoss: st.best,
+    bestStep: st.bestStep,
+    stoppedEarly,
+    aborted,
+    adapter: trainer.adapter,
+    model,
+    tokensPerSec: st.tokens / Math.max(1e-9, st.elapsedMs / 1000),
+    elapsedMs: st.elapsedMs,
+    msPerStep: {
+      total: sums.total / Math.max(1, nSteps),
+      graph: sums.graph / Math.max(1, nSteps),
+      optimizer: sums.optimizer / Math.max(1, nSteps),
+    },
   };
 }

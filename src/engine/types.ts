@@ -21,7 +21,10 @@ export interface LlamaConfig {
 }
 
 /** A host tensor. Weights use Hugging Face names and layouts (nn.Linear weights are [out, in]). */
-export interface HostTensor { shape: number[]; data: Float32Array }
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
 
 /**
  * Model weights keyed by Hugging Face tensor names:

@@ -13,13 +13,22 @@ const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
  */
 export function interpolateEnv(root: unknown, where: (path: PropertyKey[]) => string, env: NodeJS.ProcessEnv = process.env): void {
   const sub = (s: string, path: PropertyKey[]): string =>
-    s.split('$${').map((part) => part.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_all, name: string, dflt: string | undefined) => {
-      if (SECRET_NAME.test(name)) throw new InputError(where(path), `\${${name}} looks like a secret: secrets are not written into the config; name the variable instead (e.g. apiKeyEnv: ${name})`);
-      const v = env[name];
-      if (v !== undefined && v !== '') return v;
-      if (dflt !== undefined) return dflt;
-      throw new InputError(where(path), `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
-    })).join('${');
+    s
+      .split('$${')
+      .map((part) =>
+        part.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_all, name: string, dflt: string | undefined) => {
+          if (SECRET_NAME.test(name))
+            throw new InputError(
+              where(path),
+              `\${${name}} looks like a secret: secrets are not written into the config; name the variable instead (e.g. apiKeyEnv: ${name})`,
+            );
+          const v = env[name];
+          if (v !== undefined && v !== '') return v;
+          if (dflt !== undefined) return dflt;
+          throw new InputError(where(path), `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
+        }),
+      )
+      .join('${');
   const walk = (v: unknown, path: PropertyKey[]): unknown => {
     if (typeof v === 'string') return v.includes('${') ? sub(v, path) : v;
     if (Array.isArray(v)) {
@@ -46,7 +55,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= n; j++) {
       cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
       // a swap of two neighbours counts as one edit
-      if (i > 1 && j > 1 && a[i - 1].toLowerCase() === b[j - 2].toLowerCase() && a[i - 2].toLowerCase() === b[j - 1].toLowerCase()) cur[j] = Math.min(cur[j], prev2[j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1].toLowerCase() === b[j - 2].toLowerCase() && a[i - 2].toLowerCase() === b[j - 1].toLowerCase())
+        cur[j] = Math.min(cur[j], prev2[j - 2] + 1);
     }
     prev2 = prev;
     prev = cur;
@@ -84,7 +94,13 @@ export function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[
   const out = new Set<string>();
   const visit = (s: AnySchema, i: number) => {
     const u = unwrap(s);
-    const def = u._zod.def as { type?: string; shape?: Record<string, AnySchema>; element?: AnySchema; options?: AnySchema[]; valueType?: AnySchema };
+    const def = u._zod.def as {
+      type?: string;
+      shape?: Record<string, AnySchema>;
+      element?: AnySchema;
+      options?: AnySchema[];
+      valueType?: AnySchema;
+    };
     if (def.type === 'union' && def.options) return def.options.forEach((o) => visit(o, i));
     if (i === path.length) {
       if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) out.add(k);
@@ -128,10 +144,21 @@ export function buildConfigJsonSchema(top: AnySchema, kinds: readonly { kind: st
       type: 'array',
       minItems: 1,
       description: 'the arms to compare; each is checked against the schema of its kind',
-      items: { type: 'object', required: ['name', 'kind'], properties: { name: { type: 'string', minLength: 1 }, kind: { type: 'string', enum: kinds.map((k) => k.kind) } }, allOf: arms },
+      items: {
+        type: 'object',
+        required: ['name', 'kind'],
+        properties: { name: { type: 'string', minLength: 1 }, kind: { type: 'string', enum: kinds.map((k) => k.kind) } },
+        allOf: arms,
+      },
     };
   }
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'tunelab.schema.json', title: 'tunelab.yaml', description: 'An experiment for tunelab: prompt engineering vs fine-tuning on your own data.', ...base };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'tunelab.schema.json',
+    title: 'tunelab.yaml',
+    description: 'An experiment for tunelab: prompt engineering vs fine-tuning on your own data.',
+    ...base,
+  };
 }
 
 /**

@@ -81,7 +81,10 @@ export function loadConfig(path: string): LoadedConfig {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'config file not found (create one with `tunelab init`)' : `cannot read config (${code})`);
+    throw new InputError(
+      path,
+      code === 'ENOENT' ? 'config file not found (create one with `tunelab init`)' : `cannot read config (${code})`,
+    );
   }
   return parseConfig(text, { file, displayName: path });
 }
@@ -101,7 +104,8 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (raw === null || raw === undefined) throw new InputError(name, 'the config is empty');
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(name, 'the config must be a mapping of keys (task, models, arms, ...)');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(name, 'the config must be a mapping of keys (task, models, arms, ...)');
 
   const where = (path: PropertyKey[], key?: string) => {
     const line = lineOf(doc, lines, path, key);
@@ -132,7 +136,10 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
     const i = expanded.sources[j] < 0 ? j : expanded.sources[j];
     const kind = armKind(a.kind);
     if (!kind) {
-      throw new InputError(where(['arms', i, 'kind']), `unknown arm kind '${a.kind}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+      throw new InputError(
+        where(['arms', i, 'kind']),
+        `unknown arm kind '${a.kind}'${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
     }
     const r = kind.schema.safeParse(a);
     if (!r.success) fail(r.error.issues, ['arms', i], kind.schema);
@@ -165,7 +172,8 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
     experiment: cfg.experiment ?? (opts.file ? basename(file).replace(/\.(ya?ml)$/i, '') : 'experiment'),
     arms,
   };
-  if (expanded.curves.length || expanded.repeats.length || expanded.baselines.length) config.expansion = { curves: expanded.curves, repeats: expanded.repeats, baselines: expanded.baselines };
+  if (expanded.curves.length || expanded.repeats.length || expanded.baselines.length)
+    config.expansion = { curves: expanded.curves, repeats: expanded.repeats, baselines: expanded.baselines };
   const { output: _o, concurrency: _c, assert: _a, description: _d, decision: _dec, ...defining } = config;
   return { config, file, baseDir, outputDir: resolve(baseDir, config.output), hash: hashOf(defining, 16) };
 }
@@ -250,7 +258,9 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     case 'invalid_value': {
       const vals = issue.values.map((v) => JSON.stringify(v));
       if (value === undefined) return `required (one of ${vals.join(', ')})`;
-      return vals.length === 1 ? `expected ${vals[0]}, got ${typeName(value)}` : `expected one of ${vals.join(', ')}, got ${typeName(value)}`;
+      return vals.length === 1
+        ? `expected ${vals[0]}, got ${typeName(value)}`
+        : `expected one of ${vals.join(', ')}, got ${typeName(value)}`;
     }
     case 'too_small': {
       const min = Number(issue.minimum);
@@ -277,7 +287,10 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
         for (const is of b) if (is.code === 'invalid_type') wants.add(TYPE_WORDS[is.expected] ?? is.expected);
         for (const is of b) if (is.code === 'invalid_value') is.values.forEach((v) => wants.add(JSON.stringify(v)));
       }
-      if (wants.size) return value === undefined ? `required (expected ${[...wants].join(' or ')})` : `expected ${[...wants].join(' or ')}, got ${typeName(value)}`;
+      if (wants.size)
+        return value === undefined
+          ? `required (expected ${[...wants].join(' or ')})`
+          : `expected ${[...wants].join(' or ')}, got ${typeName(value)}`;
       return issue.message;
     }
     case 'invalid_format':

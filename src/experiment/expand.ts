@@ -46,16 +46,26 @@ function curveValues(raw: unknown, axis: 'train' | 'shots', w: Where, i: number)
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     const o = raw as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (keys.length !== 1 || (keys[0] !== 'train' && keys[0] !== 'shots')) throw new InputError(w(['arms', i, 'curve']), 'expected a list of sizes, or { train: [...] } / { shots: [...] }');
-    if (keys[0] !== axis) throw new InputError(w(['arms', i, 'curve', keys[0]]), `this arm's curve is over ${axis === 'train' ? 'training-set sizes (train)' : 'shot counts (shots)'}`);
+    if (keys.length !== 1 || (keys[0] !== 'train' && keys[0] !== 'shots'))
+      throw new InputError(w(['arms', i, 'curve']), 'expected a list of sizes, or { train: [...] } / { shots: [...] }');
+    if (keys[0] !== axis)
+      throw new InputError(
+        w(['arms', i, 'curve', keys[0]]),
+        `this arm's curve is over ${axis === 'train' ? 'training-set sizes (train)' : 'shot counts (shots)'}`,
+      );
     list = o[keys[0]];
   }
-  if (!Array.isArray(list) || !list.length) throw new InputError(w(['arms', i, 'curve']), 'expected a non-empty list of sizes, e.g. [25, 50, 100, all]');
+  if (!Array.isArray(list) || !list.length)
+    throw new InputError(w(['arms', i, 'curve']), 'expected a non-empty list of sizes, e.g. [25, 50, 100, all]');
   const out: (number | null)[] = [];
   list.forEach((v, j) => {
     if (v === 'all' && axis === 'train') out.push(null);
     else if (typeof v === 'number' && Number.isInteger(v) && (axis === 'shots' ? v >= 0 : v >= 1)) out.push(v);
-    else throw new InputError(w(['arms', i, 'curve', j]), `expected ${axis === 'train' ? 'a whole number ≥ 1 or "all"' : 'a whole number ≥ 0'}, got ${JSON.stringify(v)}`);
+    else
+      throw new InputError(
+        w(['arms', i, 'curve', j]),
+        `expected ${axis === 'train' ? 'a whole number ≥ 1 or "all"' : 'a whole number ≥ 0'}, got ${JSON.stringify(v)}`,
+      );
   });
   if (new Set(out).size !== out.length) throw new InputError(w(['arms', i, 'curve']), 'sizes must be distinct');
   return out;
@@ -73,10 +83,15 @@ export function expandArms(arms: readonly RawArm[], opts: { metricType?: string;
   };
   arms.forEach((arm, i) => {
     const { curve, repeat, ...rest } = arm as RawArm & { curve?: unknown; repeat?: unknown };
-    if (curve !== undefined && repeat !== undefined) throw new InputError(w(['arms', i, 'repeat']), 'an arm takes curve or repeat, not both');
+    if (curve !== undefined && repeat !== undefined)
+      throw new InputError(w(['arms', i, 'repeat']), 'an arm takes curve or repeat, not both');
     if (curve !== undefined) {
       const spec = CURVE_KEY[arm.kind];
-      if (!spec) throw new InputError(w(['arms', i, 'curve']), `curves are for prompt, fewshot, finetune and finetune+prompt arms, not '${arm.kind}'`);
+      if (!spec)
+        throw new InputError(
+          w(['arms', i, 'curve']),
+          `curves are for prompt, fewshot, finetune and finetune+prompt arms, not '${arm.kind}'`,
+        );
       const values = curveValues(curve, spec.axis, w, i);
       const own = (rest[spec.key] as number | undefined) ?? (spec.axis === 'train' ? null : 0);
       const points: CurveSpec['points'] = [];
@@ -94,7 +109,8 @@ export function expandArms(arms: readonly RawArm[], opts: { metricType?: string;
       return;
     }
     if (repeat !== undefined) {
-      if (typeof repeat !== 'number' || !Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new InputError(w(['arms', i, 'repeat']), `expected a whole number from 1 to 100, got ${JSON.stringify(repeat)}`);
+      if (typeof repeat !== 'number' || !Number.isInteger(repeat) || repeat < 1 || repeat > 100)
+        throw new InputError(w(['arms', i, 'repeat']), `expected a whole number from 1 to 100, got ${JSON.stringify(repeat)}`);
       push(rest as RawArm, i);
       const members = [arm.name];
       for (let r = 2; r <= repeat; r++) {

@@ -25,7 +25,11 @@ export function storePath(outputDir: string): string {
 
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<ExperimentResult> {
   const prepared = await prepareExperiment(loaded, { arms: opts.arms });
-  await preflightModels(loaded.config, prepared.arms.map((a) => a.config), { env: opts.env ?? process.env });
+  await preflightModels(
+    loaded.config,
+    prepared.arms.map((a) => a.config),
+    { env: opts.env ?? process.env },
+  );
   const dbPath = storePath(loaded.outputDir);
   const env = opts.env ?? process.env;
   // keys of the configured models are scrubbed from everything the store writes (belt and braces:
@@ -43,7 +47,11 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions & { e
     throw e;
   }
   try {
-    const batch = { stateFile: join(loaded.outputDir, 'batches.json'), all: opts.batch, log: (message: string) => opts.onEvent?.({ type: 'log', message }) };
+    const batch = {
+      stateFile: join(loaded.outputDir, 'batches.json'),
+      all: opts.batch,
+      log: (message: string) => opts.onEvent?.({ type: 'log', message }),
+    };
     const models = modelFactory(loaded.config, { cache: store.cache, onCall: store.logCall, env, batch });
     const outcome = await executeExperiment(prepared, store, models, opts);
     const report = buildRunReport(store, outcome.runId);

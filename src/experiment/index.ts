@@ -1,6 +1,16 @@
 // Public entry of the experiment module: config, runner (resumable), report building, assertions.
 export type { Arm, ArmContext, Predictor } from './types.ts';
-export { registerArmKind, lazyArmKind, armKind, armKinds, loadArmKinds, BUILTIN_ARM_KINDS, type ArmKind, type ArmCreateOptions, type ArmFactory } from './arms/index.ts';
+export {
+  registerArmKind,
+  lazyArmKind,
+  armKind,
+  armKinds,
+  loadArmKinds,
+  BUILTIN_ARM_KINDS,
+  type ArmKind,
+  type ArmCreateOptions,
+  type ArmFactory,
+} from './arms/index.ts';
 export {
   loadConfig,
   parseConfig,

@@ -2,7 +2,16 @@
 // plus the pre-flight checks that turn a bad model config or an unreachable endpoint into bad input
 // before anything is written.
 import { connect } from 'node:net';
-import { batchLayers, createModel, wrapModel, type BatchDeps, type CallRecord, type ModelConfig, type ResponseCache, type TunelabModel } from '../models/index.ts';
+import {
+  batchLayers,
+  createModel,
+  wrapModel,
+  type BatchDeps,
+  type CallRecord,
+  type ModelConfig,
+  type ResponseCache,
+  type TunelabModel,
+} from '../models/index.ts';
 import type { ChatModel, ChatRequest, CompleteOptions, OnDelta } from '../models/types.ts';
 import { InputError } from '../task/index.ts';
 import type { ExperimentConfig, ArmConfig } from './config.ts';
@@ -25,7 +34,13 @@ export function modelConfigFor(config: ExperimentConfig, id: string, where = 'mo
   const m = config.models.find((x) => x.id === id);
   if (m) return m;
   if (id.startsWith('local:')) {
-    const { id: _id, model: _model, path: _path, batch: _batch, ...settings } = (like ? config.models.find((x) => x.id === like) : undefined) ?? ({} as Partial<ModelConfig>);
+    const {
+      id: _id,
+      model: _model,
+      path: _path,
+      batch: _batch,
+      ...settings
+    } = (like ? config.models.find((x) => x.id === like) : undefined) ?? ({} as Partial<ModelConfig>);
     return { ...settings, id, provider: 'local', path: id.slice('local:'.length) } as ModelConfig;
   }
   // a model an arm made at a hosted provider (a fine-tuned model) answers at its base model's endpoint, with its settings
@@ -92,7 +107,11 @@ export function modelsOfArm(config: ExperimentConfig, arm: ArmConfig): string[] 
  * checks each HTTP endpoint accepts a TCP connection (refused, unresolvable → InputError naming
  * models[i].baseURL). Makes no request, so it costs nothing and counts no call.
  */
-export async function preflightModels(config: ExperimentConfig, arms: ArmConfig[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
+export async function preflightModels(
+  config: ExperimentConfig,
+  arms: ArmConfig[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<void> {
   const used = new Set<string>();
   for (const a of arms) for (const id of modelsOfArm(config, a)) used.add(id);
   const checks: Promise<void>[] = [];
@@ -112,7 +131,16 @@ export async function preflightModels(config: ExperimentConfig, arms: ArmConfig[
   await Promise.all(checks);
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'ECONNRESET']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'ECONNRESET',
+]);
 
 export function checkReachable(url: string, where: string, timeoutMs: number): Promise<void> {
   const u = new URL(url);

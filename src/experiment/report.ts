@@ -44,7 +44,11 @@ export function reportFrom(run: RunRecord, armRecs: ArmRecord[], results: Map<st
     const cost = rows.reduce((s, r) => s + r.costUsd, 0);
     const errors = rows.length - ok.length;
     const metric = rows.length
-      ? summarize(scorer, rows.map((r) => ({ score: r.score, pass: r.pass, extracted: r.extracted, expected: r.expected })), { seed })
+      ? summarize(
+          scorer,
+          rows.map((r) => ({ score: r.score, pass: r.pass, extracted: r.extracted, expected: r.expected })),
+          { seed },
+        )
       : { name: scorer.name, value: NaN, ci: [NaN, NaN] as [number, number], n: 0 };
     let status: ArmReport['status'] = a.status === 'failed' ? 'failed' : rows.length >= total && a.status === 'done' ? 'done' : 'partial';
     if (a.status === 'failed' && rows.length >= total && total > 0) status = 'failed';
@@ -86,7 +90,15 @@ export function reportFrom(run: RunRecord, armRecs: ArmRecord[], results: Map<st
       }
       if (!xs.length) continue;
       const c = compareOnMetric(scorer, xs, ys, { seed });
-      comparisons.push({ arm: a.name, baseline, diff: c.diff, ci: c.ci, n: c.n, pValue: c.p, ...(c.discordant ? { discordant: { armOnly: c.discordant.aOnly, baselineOnly: c.discordant.bOnly } } : {}) });
+      comparisons.push({
+        arm: a.name,
+        baseline,
+        diff: c.diff,
+        ci: c.ci,
+        n: c.n,
+        pValue: c.p,
+        ...(c.discordant ? { discordant: { armOnly: c.discordant.aOnly, baselineOnly: c.discordant.bOnly } } : {}),
+      });
     }
   }
   const d = meta.sizes ?? { train: 0, dev: 0, test: 0 };

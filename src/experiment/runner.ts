@@ -82,12 +82,18 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   const splitCfg = { ...(config.split ?? {}), seed: config.split?.seed ?? config.seed };
   const { split, report } = splitExamples(task.examples, splitCfg, { expectedField: config.task.expected });
   if (!split.test.length) {
-    throw new InputError('split.test', `the test split is empty (${task.examples.length} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`);
+    throw new InputError(
+      'split.test',
+      `the test split is empty (${task.examples.length} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`,
+    );
   }
   const scorer = await createScorer(config.task.metric, { baseDir, labels: task.labels });
   const warnings = [...report.warnings, ...labelSetWarnings(config.arms, scorer.labels ?? task.labels)];
   if (report.duplicatesRemoved) warnings.push(`${report.duplicatesRemoved} exact duplicate example(s) removed before splitting`);
-  if (report.leakage.length) warnings.push(`${report.leakage.length} train/dev example(s) matched a test example after normalization${config.split?.leakage === 'report' ? ' (kept: leakage: report)' : ' and were removed'}`);
+  if (report.leakage.length)
+    warnings.push(
+      `${report.leakage.length} train/dev example(s) matched a test example after normalization${config.split?.leakage === 'report' ? ' (kept: leakage: report)' : ' and were removed'}`,
+    );
 
   let armCfgs = config.arms;
   if (opts.arms?.length) {
@@ -104,7 +110,18 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   const dataHash = hashSplit(split);
   const d = config.task.data;
   const dataName = typeof d === 'string' ? d : 'path' in d ? d.path : `builtin:${d.builtin}`;
-  return { loaded, split, labels: scorer.labels ?? task.labels, scorer, arms, warnings, dataHash, runKey: `${loaded.hash}-${dataHash}`, dataName, inputFields: task.inputFields };
+  return {
+    loaded,
+    split,
+    labels: scorer.labels ?? task.labels,
+    scorer,
+    arms,
+    warnings,
+    dataHash,
+    runKey: `${loaded.hash}-${dataHash}`,
+    dataName,
+    inputFields: task.inputFields,
+  };
 }
 
 function hashSplit(split: Split): string {
@@ -159,7 +176,8 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
   const runDir = join(loaded.outputDir, 'runs', runId);
   mkdirSync(runDir, { recursive: true });
   logFile = join(runDir, 'run.log');
-  for (const { config: c, arm } of p.arms) if (!store.getArm(runId, c.name)) store.putArm({ run: runId, name: c.name, kind: arm.kind, status: 'pending' });
+  for (const { config: c, arm } of p.arms)
+    if (!store.getArm(runId, c.name)) store.putArm({ run: runId, name: c.name, kind: arm.kind, status: 'pending' });
   emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
   // before anything is spent: prompts whose labels differ from the data's
   if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
@@ -174,7 +192,22 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
     const ready: { a: ArmRun; predictor: Predictor; rec: ArmRecord }[] = [];
     for (const { config: armCfg, arm } of p.arms) {
       if (opts.signal?.aborted) break;
-      const a: ArmRun = { runId, runDir, arm, armCfg, store, models, test: split.test, training, scorer, p, opts, emit, batchSize, flushMs };
+      const a: ArmRun = {
+        runId,
+        runDir,
+        arm,
+        armCfg,
+        store,
+        models,
+        test: split.test,
+        training,
+        scorer,
+        p,
+        opts,
+        emit,
+        batchSize,
+        flushMs,
+      };
       const r = await prepareArm(a);
       if ('summary' in r) outcome.arms.push(r.summary);
       else ready.push({ a, predictor: r.predictor, rec: r.rec });
@@ -255,7 +288,11 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
   const priorMs = prior?.spent.ms ?? 0;
   const t0 = performance.now();
   let state = prior?.state;
-  const progress = (): ArmProgress => ({ spent: { ...ZERO, ...(prior?.spent ?? {}), ms: priorMs + (performance.now() - t0) }, sessions: (prior?.sessions ?? 0) + 1, ...(state !== undefined ? { state } : {}) });
+  const progress = (): ArmProgress => ({
+    spent: { ...ZERO, ...(prior?.spent ?? {}), ms: priorMs + (performance.now() - t0) },
+    sessions: (prior?.sessions ?? 0) + 1,
+    ...(state !== undefined ? { state } : {}),
+  });
   const ctx: ArmContext = {
     data: a.training,
     scorer,
@@ -281,7 +318,8 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
   let ticker: NodeJS.Timeout | undefined;
   try {
     emit({ type: 'arm-prepare', arm: name, kind: arm.kind });
-    const canRestore = (existing?.status === 'prepared' || existing?.status === 'done' || existing?.status === 'failed') && existing.artifact !== undefined;
+    const canRestore =
+      (existing?.status === 'prepared' || existing?.status === 'done' || existing?.status === 'failed') && existing.artifact !== undefined;
     if (existing && canRestore && arm.restore) {
       predictor = await arm.restore(ctx, existing.artifact);
       restored = true;
@@ -324,8 +362,25 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
     }
     if (isBadInput(err)) throw err;
     const msg = oneLine(err);
-    store.putArm({ ...armRec, kind: arm.kind, status: 'failed', error: msg, progress: armRec.status === 'preparing' ? progress() : armRec.progress });
-    emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: done.size, total, cached: 0, errors: 0, costUsd: 0, elapsedMs: 0 });
+    store.putArm({
+      ...armRec,
+      kind: arm.kind,
+      status: 'failed',
+      error: msg,
+      progress: armRec.status === 'preparing' ? progress() : armRec.progress,
+    });
+    emit({
+      type: 'arm-end',
+      arm: name,
+      status: 'failed',
+      error: msg,
+      done: done.size,
+      total,
+      cached: 0,
+      errors: 0,
+      costUsd: 0,
+      elapsedMs: 0,
+    });
     return { summary: { ...summary, status: 'failed', error: msg } };
   } finally {
     if (ticker) clearInterval(ticker);
@@ -367,7 +422,18 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
     stored += rows.length;
   };
   const progress = () =>
-    emit({ type: 'progress', arm: name, done: finished, total, startDone, calls: summary.calls, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs: performance.now() - t0 });
+    emit({
+      type: 'progress',
+      arm: name,
+      done: finished,
+      total,
+      startDone,
+      calls: summary.calls,
+      cached: summary.cached,
+      errors: summary.errors,
+      costUsd: cost,
+      elapsedMs: performance.now() - t0,
+    });
   const ticker = setInterval(progress, 100);
   ticker.unref?.();
   const signal = a.opts.signal;
@@ -409,12 +475,18 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
     }
   };
   try {
-    await evaluate(prompt, model, scorer, pending.map((idx) => ({ example: test[idx], index: idx })), {
-      concurrency: conc,
-      signal,
-      meta: (ex) => ({ exampleId: ex.id }),
-      onResult,
-    });
+    await evaluate(
+      prompt,
+      model,
+      scorer,
+      pending.map((idx) => ({ example: test[idx], index: idx })),
+      {
+        concurrency: conc,
+        signal,
+        meta: (ex) => ({ exampleId: ex.id }),
+        onResult,
+      },
+    );
   } catch (err) {
     if (!signal?.aborted) fatal = err;
   } finally {
@@ -423,19 +495,50 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
   }
   const elapsedMs = performance.now() - t0;
   if (signal?.aborted) {
-    emit({ type: 'arm-end', arm: name, status: 'partial', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+    emit({
+      type: 'arm-end',
+      arm: name,
+      status: 'partial',
+      done: stored,
+      total,
+      cached: summary.cached,
+      errors: summary.errors,
+      costUsd: cost,
+      elapsedMs,
+    });
     return { ...summary, done: stored, status: 'interrupted' };
   }
   if (fatal !== undefined) {
     if (isBadInput(fatal) || isUnreachable(fatal)) throw fatal;
     const msg = oneLine(fatal);
     store.putArm({ ...armRec, status: 'failed', error: msg });
-    emit({ type: 'arm-end', arm: name, status: 'failed', error: msg, done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+    emit({
+      type: 'arm-end',
+      arm: name,
+      status: 'failed',
+      error: msg,
+      done: stored,
+      total,
+      cached: summary.cached,
+      errors: summary.errors,
+      costUsd: cost,
+      elapsedMs,
+    });
     return { ...summary, done: stored, status: 'failed', error: msg };
   }
   progress();
   store.putArm({ ...armRec, status: 'done' });
-  emit({ type: 'arm-end', arm: name, status: 'done', done: stored, total, cached: summary.cached, errors: summary.errors, costUsd: cost, elapsedMs });
+  emit({
+    type: 'arm-end',
+    arm: name,
+    status: 'done',
+    done: stored,
+    total,
+    cached: summary.cached,
+    errors: summary.errors,
+    costUsd: cost,
+    elapsedMs,
+  });
   return { ...summary, done: stored };
 }
 
@@ -473,7 +576,6 @@ export function oneLine(err: unknown): string {
 
 /** Bad input (exit code 2): core's one classification. */
 export const isBadInput = coreIsBadInput;
-
 
 /** A model call no retry will fix (endpoint unreachable, key refused 401/403, unknown model 404): ModelCallError with exitCode 2. */
 export function isUnreachable(err: unknown): boolean {

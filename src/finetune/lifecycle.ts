@@ -62,7 +62,12 @@ const sleep = (ms: number, signal?: AbortSignal, also?: Promise<unknown>) =>
  * Resolves with the terminal state (a job that failed or was cancelled is a result, not an exception);
  * throws JobLifecycleError only when a backend call itself fails.
  */
-export async function runToCompletion(backend: FineTuneBackend, data: TrainingRecord[], options: FineTuneOptions, hooks: LifecycleHooks = {}): Promise<Completion> {
+export async function runToCompletion(
+  backend: FineTuneBackend,
+  data: TrainingRecord[],
+  options: FineTuneOptions,
+  hooks: LifecycleHooks = {},
+): Promise<Completion> {
   const { signal } = hooks;
   let job = hooks.job;
   if (!job) {

@@ -23,9 +23,10 @@ export function toTrainingRecords(examples: Example[], prompt: PromptProgram): T
 /** A plain prompt program for fine-tuning data: optional system text, the input fields as the user turn. */
 export function plainPrompt(inputFields: string[], system?: string): PromptProgram {
   const render = (ex: Example) => {
-    const user = inputFields.length === 1
-      ? String(ex.input[inputFields[0]] ?? '')
-      : inputFields.map((f) => `${f}: ${String(ex.input[f] ?? '')}`).join('\n');
+    const user =
+      inputFields.length === 1
+        ? String(ex.input[inputFields[0]] ?? '')
+        : inputFields.map((f) => `${f}: ${String(ex.input[f] ?? '')}`).join('\n');
     const messages: ChatMessage[] = [];
     if (system) messages.push({ role: 'system', content: system });
     messages.push({ role: 'user', content: user });
@@ -38,11 +39,15 @@ export function plainPrompt(inputFields: string[], system?: string): PromptProgr
 /** Hash of everything but the final assistant turn: two records with equal prompt hashes ask the same thing. */
 export function promptHash(record: TrainingRecord): string {
   const msgs = record.messages[record.messages.length - 1]?.role === 'assistant' ? record.messages.slice(0, -1) : record.messages;
-  return createHash('sha256').update(JSON.stringify(msgs.map((m) => [m.role, m.content.trim()]))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(msgs.map((m) => [m.role, m.content.trim()])))
+    .digest('hex');
 }
 
 export function recordHash(record: TrainingRecord): string {
-  return createHash('sha256').update(JSON.stringify(record.messages.map((m) => [m.role, m.content.trim()]))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(record.messages.map((m) => [m.role, m.content.trim()])))
+    .digest('hex');
 }
 
 /** The final assistant turn (the training target). */
@@ -60,10 +65,19 @@ export function parseJsonl(text: string, where = 'training file'): TrainingRecor
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     let obj: any;
-    try { obj = JSON.parse(line); } catch (e) { throw new InputError(`${where}:${i + 1}`, `not valid JSON (${(e as Error).message})`); }
+    try {
+      obj = JSON.parse(line);
+    } catch (e) {
+      throw new InputError(`${where}:${i + 1}`, `not valid JSON (${(e as Error).message})`);
+    }
     if (!obj || !Array.isArray(obj.messages)) {
       if (obj && typeof obj.prompt === 'string' && typeof obj.completion === 'string') {
-        out.push({ messages: [{ role: 'user', content: obj.prompt }, { role: 'assistant', content: obj.completion }] });
+        out.push({
+          messages: [
+            { role: 'user', content: obj.prompt },
+            { role: 'assistant', content: obj.completion },
+          ],
+        });
         return;
       }
       throw new InputError(`${where}:${i + 1}`, 'expected an object with a "messages" array (or "prompt" and "completion")');

@@ -4,8 +4,18 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  applyChatTemplate, chatTemplateOf, chatTemplateSpans, loadHfModel, mergeLora, saveHfModel, savePeftAdapter, train,
-  type BpeTokenizer, type LlamaModel, type TrainExample, type TokenizerConfig,
+  applyChatTemplate,
+  chatTemplateOf,
+  chatTemplateSpans,
+  loadHfModel,
+  mergeLora,
+  saveHfModel,
+  savePeftAdapter,
+  train,
+  type BpeTokenizer,
+  type LlamaModel,
+  type TrainExample,
+  type TokenizerConfig,
 } from '../engine/index.ts';
 import type { TrainingRecord, TrainSummary } from './types.ts';
 
@@ -36,7 +46,17 @@ export interface TrainJobSpec {
 
 export type TrainJobEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, number> }
-  | { type: 'progress'; step: number; totalSteps: number; loss: number; valLoss?: number; tokensPerSec: number; etaSec: number; elapsedSec: number; trainedTokens: number }
+  | {
+      type: 'progress';
+      step: number;
+      totalSteps: number;
+      loss: number;
+      valLoss?: number;
+      tokensPerSec: number;
+      etaSec: number;
+      elapsedSec: number;
+      trainedTokens: number;
+    }
   | { type: 'done'; summary: TrainSummary }
   | { type: 'error'; message: string }
   | { type: 'cancelled' };
@@ -46,10 +66,20 @@ export type { TrainSummary };
 function toExample(tok: BpeTokenizer, tc: TokenizerConfig, template: string, rec: TrainingRecord): TrainExample {
   const msgs = rec.messages.map((m) => ({ role: m.role, content: m.content }));
   const { text, assistantSpans } = chatTemplateSpans(msgs, { chatTemplate: template, tokenizerConfig: tc });
-  const ids: number[] = []; const mask: number[] = [];
+  const ids: number[] = [];
+  const mask: number[] = [];
   let pos = 0;
-  const push = (s: string, m: number) => { if (!s) return; const t = tok.encode(s, { addSpecialTokens: false }); ids.push(...t); for (const _ of t) mask.push(m); };
-  for (const [a, b] of assistantSpans) { push(text.slice(pos, a), 0); push(text.slice(a, b), 1); pos = b; }
+  const push = (s: string, m: number) => {
+    if (!s) return;
+    const t = tok.encode(s, { addSpecialTokens: false });
+    ids.push(...t);
+    for (const _ of t) mask.push(m);
+  };
+  for (const [a, b] of assistantSpans) {
+    push(text.slice(pos, a), 0);
+    push(text.slice(a, b), 1);
+    pos = b;
+  }
   push(text.slice(pos), 0);
   return { ids, mask };
 }
@@ -64,7 +94,11 @@ function fit(e: TrainExample, max: number): TrainExample {
   return { ids: [...e.ids.slice(0, head), ...e.ids.slice(-tail)], mask: [...e.mask!.slice(0, head), ...e.mask!.slice(-tail)] };
 }
 
-export async function runTrainJob(spec: TrainJobSpec, emit: (e: TrainJobEvent) => void, signal?: AbortSignal): Promise<TrainSummary | undefined> {
+export async function runTrainJob(
+  spec: TrainJobSpec,
+  emit: (e: TrainJobEvent) => void,
+  signal?: AbortSignal,
+): Promise<TrainSummary | undefined> {
   const t0 = Date.now();
   const base = loadHfModel(spec.baseDir);
   if (!base.tokenizer) throw new Error(`${spec.baseDir} has no tokenizer.json`);
@@ -80,44 +114,101 @@ export async function runTrainJob(spec: TrainJobSpec, emit: (e: TrainJobEvent) =
   const stepsPerEpoch = Math.ceil(records.length / spec.batchSize);
   const totalSteps = Math.min(spec.maxSteps ?? Infinity, stepsPerEpoch * spec.epochs);
   const evalEvery = Math.max(1, Math.min(stepsPerEpoch, Math.ceil(totalSteps / 4)));
-  emit({ type: 'log', level: 'info', message: `Training ${spec.method === 'lora' ? `LoRA r=${spec.rank}` : 'all weights'} on ${records.length} examples (${val.length} validation), ${totalSteps} steps` });
+  emit({
+    type: 'log',
+    level: 'info',
+    message: `Training ${spec.method === 'lora' ? `LoRA r=${spec.rank}` : 'all weights'} on ${records.length} examples (${val.length} validation), ${totalSteps} steps`,
+  });
   // validation loss before training, so the report can show what training bought
   let initialValLoss: number | undefined;
   if (val.length) {
     const { Trainer } = await import('../engine/index.ts');
-    const probe = new Trainer(model, { maxSeqLen: maxLen, lora: spec.method === 'lora' ? { rank: spec.rank, alpha: spec.alpha, dropout: 0, targetModules: spec.targetModules } : undefined, seed: spec.seed });
+    const probe = new Trainer(model, {
+      maxSeqLen: maxLen,
+      lora: spec.method === 'lora' ? { rank: spec.rank, alpha: spec.alpha, dropout: 0, targetModules: spec.targetModules } : undefined,
+      seed: spec.seed,
+    });
     initialValLoss = await probe.evalLoss(val, spec.batchSize);
-    emit({ type: 'log', level: 'info', message: `Validation loss before training: ${initialValLoss.toFixed(4)}`, data: { step: 0, valid_loss: initialValLoss } });
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `Validation loss before training: ${initialValLoss.toFixed(4)}`,
+      data: { step: 0, valid_loss: initialValLoss },
+    });
   }
   let trained = 0;
   let resumedFromStep: number | undefined;
   let first = true;
   let priorMs = 0;
   const tLoop = Date.now();
-  const res = await train(model, records, {
-    lr: spec.learningRate, warmupSteps: Math.min(10, Math.floor(totalSteps / 10)), schedule: 'cosine', minLrRatio: 0.1,
-    weightDecay: spec.method === 'full' ? 0.01 : 0, seed: spec.seed, maxSeqLen: maxLen, padId: base.config.pad_token_id ?? 0,
-    lora: spec.method === 'lora' ? { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout, targetModules: spec.targetModules } : undefined,
-    batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps, valRecords: val.length ? val : undefined, evalEvery,
-    patience: val.length ? spec.patience ?? 2 : undefined, restoreBest: val.length > 0, signal,
-    checkpointDir: spec.checkpointDir, checkpointEvery: spec.checkpointEvery,
-  }, (p) => {
-    if (first) {
-      first = false;
-      if (p.step > 1) {
-        resumedFromStep = p.step - 1;
-        priorMs = Math.max(0, p.elapsedMs - (Date.now() - tLoop));
-        emit({ type: 'log', level: 'info', message: `Resumed from the checkpoint at step ${resumedFromStep}`, data: { resumed_from_step: resumedFromStep } });
+  const res = await train(
+    model,
+    records,
+    {
+      lr: spec.learningRate,
+      warmupSteps: Math.min(10, Math.floor(totalSteps / 10)),
+      schedule: 'cosine',
+      minLrRatio: 0.1,
+      weightDecay: spec.method === 'full' ? 0.01 : 0,
+      seed: spec.seed,
+      maxSeqLen: maxLen,
+      padId: base.config.pad_token_id ?? 0,
+      lora:
+        spec.method === 'lora'
+          ? { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout, targetModules: spec.targetModules }
+          : undefined,
+      batchSize: spec.batchSize,
+      epochs: spec.epochs,
+      maxSteps: spec.maxSteps,
+      valRecords: val.length ? val : undefined,
+      evalEvery,
+      patience: val.length ? (spec.patience ?? 2) : undefined,
+      restoreBest: val.length > 0,
+      signal,
+      checkpointDir: spec.checkpointDir,
+      checkpointEvery: spec.checkpointEvery,
+    },
+    (p) => {
+      if (first) {
+        first = false;
+        if (p.step > 1) {
+          resumedFromStep = p.step - 1;
+          priorMs = Math.max(0, p.elapsedMs - (Date.now() - tLoop));
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `Resumed from the checkpoint at step ${resumedFromStep}`,
+            data: { resumed_from_step: resumedFromStep },
+          });
+        }
       }
-    }
-    trained = p.tokens;
-    emit({ type: 'progress', step: p.step, totalSteps: p.totalSteps, loss: p.loss, valLoss: p.valLoss, tokensPerSec: p.tokensPerSec, etaSec: p.etaMs / 1000, elapsedSec: p.elapsedMs / 1000, trainedTokens: trained });
-    const data: Record<string, number> = { step: p.step, train_loss: p.loss, tokens_per_sec: p.tokensPerSec };
-    if (p.valLoss !== undefined) data.valid_loss = p.valLoss;
-    emit({ type: 'log', level: 'info', message: `Step ${p.step}/${p.totalSteps}: training loss=${p.loss.toFixed(4)}${p.valLoss !== undefined ? `, validation loss=${p.valLoss.toFixed(4)}` : ''}`, data });
-  });
+      trained = p.tokens;
+      emit({
+        type: 'progress',
+        step: p.step,
+        totalSteps: p.totalSteps,
+        loss: p.loss,
+        valLoss: p.valLoss,
+        tokensPerSec: p.tokensPerSec,
+        etaSec: p.etaMs / 1000,
+        elapsedSec: p.elapsedMs / 1000,
+        trainedTokens: trained,
+      });
+      const data: Record<string, number> = { step: p.step, train_loss: p.loss, tokens_per_sec: p.tokensPerSec };
+      if (p.valLoss !== undefined) data.valid_loss = p.valLoss;
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Step ${p.step}/${p.totalSteps}: training loss=${p.loss.toFixed(4)}${p.valLoss !== undefined ? `, validation loss=${p.valLoss.toFixed(4)}` : ''}`,
+        data,
+      });
+    },
+  );
   if (res.aborted) return undefined;
-  if (first && res.steps > 0) { resumedFromStep = res.steps; priorMs = res.elapsedMs; }
+  if (first && res.steps > 0) {
+    resumedFromStep = res.steps;
+    priorMs = res.elapsedMs;
+  }
   mkdirSync(spec.outputDir, { recursive: true });
   let weights = model.weights;
   let adapterDir: string | undefined;
@@ -126,18 +217,50 @@ export async function runTrainJob(spec: TrainJobSpec, emit: (e: TrainJobEvent) =
     savePeftAdapter(adapterDir, res.adapter, { baseModelNameOrPath: spec.baseDir });
     weights = mergeLora(model.weights, res.adapter);
   }
-  saveHfModel(spec.outputDir, { config: base.config, weights, tokenizer: tok, tokenizerConfig: tc, generationConfig: base.generationConfig }, { dtype: 'F32' });
+  saveHfModel(
+    spec.outputDir,
+    { config: base.config, weights, tokenizer: tok, tokenizerConfig: tc, generationConfig: base.generationConfig },
+    { dtype: 'F32' },
+  );
   let trainable = 0;
   if (res.adapter) for (const { A, B } of res.adapter.weights.values()) trainable += A.data.length + B.data.length;
   else for (const t of model.weights.values()) trainable += t.data.length;
   const summary: TrainSummary = {
-    method: spec.method, steps: res.steps, epochs: spec.epochs, examples: records.length, validation: val.length,
-    trainedTokens: Math.round(res.tokensPerSec * res.elapsedMs / 1000) || trained, losses: res.losses, valLosses: res.valLosses,
-    initialValLoss, bestValLoss: res.bestValLoss, bestStep: res.bestStep, stoppedEarly: res.stoppedEarly,
-    seconds: (Date.now() - t0 + priorMs) / 1000, tokensPerSec: res.tokensPerSec, trainableParams: trainable, outputDir: spec.outputDir, adapterDir,
+    method: spec.method,
+    steps: res.steps,
+    epochs: spec.epochs,
+    examples: records.length,
+    validation: val.length,
+    trainedTokens: Math.round((res.tokensPerSec * res.elapsedMs) / 1000) || trained,
+    losses: res.losses,
+    valLosses: res.valLosses,
+    initialValLoss,
+    bestValLoss: res.bestValLoss,
+    bestStep: res.bestStep,
+    stoppedEarly: res.stoppedEarly,
+    seconds: (Date.now() - t0 + priorMs) / 1000,
+    tokensPerSec: res.tokensPerSec,
+    trainableParams: trainable,
+    outputDir: spec.outputDir,
+    adapterDir,
     ...(resumedFromStep !== undefined ? { resumedFromStep } : {}),
   };
-  writeFileSync(join(spec.outputDir, 'training.json'), JSON.stringify({ ...summary, base: spec.baseId, learningRate: spec.learningRate, batchSize: spec.batchSize, rank: spec.rank, alpha: spec.alpha, seed: spec.seed }, null, 2) + '\n');
+  writeFileSync(
+    join(spec.outputDir, 'training.json'),
+    JSON.stringify(
+      {
+        ...summary,
+        base: spec.baseId,
+        learningRate: spec.learningRate,
+        batchSize: spec.batchSize,
+        rank: spec.rank,
+        alpha: spec.alpha,
+        seed: spec.seed,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return summary;
 }
 
@@ -154,8 +277,13 @@ let cached: { json: unknown; tok: BpeTokenizer } | undefined;
 import { loadTokenizer } from '../engine/index.ts';
 function countWith(tokJson: unknown, tc: TokenizerConfig, r: TrainingRecord): number {
   if (!cached || cached.json !== tokJson) cached = { json: tokJson, tok: loadTokenizer(tokJson) };
-  const text = applyChatTemplate(r.messages.map((m) => ({ role: m.role, content: m.content })), { chatTemplate: chatTemplateOf(tc), tokenizerConfig: tc });
+  const text = applyChatTemplate(
+    r.messages.map((m) => ({ role: m.role, content: m.content })),
+    { chatTemplate: chatTemplateOf(tc), tokenizerConfig: tc },
+  );
   return cached.tok.encode(text, { addSpecialTokens: false }).length;
 }
 
-export function removeDir(dir: string): void { rmSync(dir, { recursive: true, force: true }); }
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,9 +1,15 @@
 import type { ChatMessage } from '../models/types.ts';
 
 /** A chat training record, OpenAI's fine-tuning JSONL shape. */
-export interface TrainingRecord { messages: ChatMessage[] }
+export interface TrainingRecord {
+  messages: ChatMessage[];
+}
 
-export interface Problem { level: 'error' | 'warning'; message: string; index?: number }
+export interface Problem {
+  level: 'error' | 'warning';
+  message: string;
+  index?: number;
+}
 
 export interface FineTuneOptions {
   baseModel: string;
@@ -30,13 +36,29 @@ export interface FineTuneOptions {
   checkpointEvery?: number;
 }
 
-export interface Estimate { tokens: number; steps: number; costUsd: number; seconds: number; note?: string }
+export interface Estimate {
+  tokens: number;
+  steps: number;
+  costUsd: number;
+  seconds: number;
+  note?: string;
+}
 
 export type JobStatus = 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export interface JobEvent { at: number; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, number> }
+export interface JobEvent {
+  at: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  data?: Record<string, number>;
+}
 
-export interface FineTuneJob { id: string; backend: string; options: FineTuneOptions; createdAt: number }
+export interface FineTuneJob {
+  id: string;
+  backend: string;
+  options: FineTuneOptions;
+  createdAt: number;
+}
 
 /** What a finished training run reports (local backend: also written to <output>/training.json). */
 export interface TrainSummary {

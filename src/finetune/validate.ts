@@ -34,19 +34,26 @@ export function validateRecords(records: TrainingRecord[], opts: ValidateOptions
     problems.push({ level: 'error', message: 'no training records' });
     return problems;
   }
-  if (records.length < minRecords) problems.push({ level: 'warning', message: `only ${records.length} training records; at least ${minRecords} recommended` });
+  if (records.length < minRecords)
+    problems.push({ level: 'warning', message: `only ${records.length} training records; at least ${minRecords} recommended` });
 
   let tooLong = 0;
   let firstTooLong = -1;
   records.forEach((r, i) => {
-    if (!r.messages?.length) { problems.push({ level: 'error', message: 'record has no messages', index: i }); return; }
+    if (!r.messages?.length) {
+      problems.push({ level: 'error', message: 'record has no messages', index: i });
+      return;
+    }
     if (!r.messages.some((m) => m.role === 'user')) problems.push({ level: 'error', message: 'record has no user turn', index: i });
     const t = targetOf(r);
     if (t === undefined) problems.push({ level: 'error', message: 'record does not end with an assistant turn', index: i });
     else if (!t.trim()) problems.push({ level: 'error', message: 'assistant turn is empty', index: i });
     if (opts.contextLength) {
       const n = count(r);
-      if (n > opts.contextLength) { tooLong++; if (firstTooLong < 0) firstTooLong = i; }
+      if (n > opts.contextLength) {
+        tooLong++;
+        if (firstTooLong < 0) firstTooLong = i;
+      }
     }
   });
   if (tooLong) {
@@ -59,7 +66,10 @@ export function validateRecords(records: TrainingRecord[], opts: ValidateOptions
 
   // label balance (classification-like targets)
   const targets = new Map<string, number>();
-  for (const r of records) { const t = targetOf(r)?.trim(); if (t !== undefined) targets.set(t, (targets.get(t) ?? 0) + 1); }
+  for (const r of records) {
+    const t = targetOf(r)?.trim();
+    if (t !== undefined) targets.set(t, (targets.get(t) ?? 0) + 1);
+  }
   const maxLabels = opts.maxLabels ?? 20;
   if (targets.size >= 2 && targets.size <= maxLabels && records.length >= 2 * targets.size) {
     const counts = [...targets.entries()].sort((a, b) => b[1] - a[1]);
@@ -85,7 +95,8 @@ export function validateRecords(records: TrainingRecord[], opts: ValidateOptions
     const p = seenPrompt.get(ph);
     if (p && p.target !== targetOf(r)) {
       conflicts++;
-      if (conflicts <= 3) problems.push({ level: 'warning', message: `same prompt as record ${p.index} with a different answer`, index: i });
+      if (conflicts <= 3)
+        problems.push({ level: 'warning', message: `same prompt as record ${p.index} with a different answer`, index: i });
     } else if (!p) seenPrompt.set(ph, { index: i, target: targetOf(r) });
   });
   if (dups > 3) problems.push({ level: 'warning', message: `${dups} duplicate records in all` });
@@ -93,15 +104,37 @@ export function validateRecords(records: TrainingRecord[], opts: ValidateOptions
 
   // overlap with validation and held-out data
   if (opts.validation?.length) {
-    let n = 0; let first = -1;
-    opts.validation.forEach((v, i) => { if (seenPrompt.has(promptHash(v))) { n++; if (first < 0) first = i; } });
-    if (n) problems.push({ level: 'warning', message: `${n} validation records also appear in the training data (validation loss will be optimistic)`, index: first });
+    let n = 0;
+    let first = -1;
+    opts.validation.forEach((v, i) => {
+      if (seenPrompt.has(promptHash(v))) {
+        n++;
+        if (first < 0) first = i;
+      }
+    });
+    if (n)
+      problems.push({
+        level: 'warning',
+        message: `${n} validation records also appear in the training data (validation loss will be optimistic)`,
+        index: first,
+      });
   }
   if (opts.holdoutPromptHashes) {
     const held = new Set(opts.holdoutPromptHashes);
-    let n = 0; let first = -1;
-    records.forEach((r, i) => { if (held.has(promptHash(r))) { n++; if (first < 0) first = i; } });
-    if (n) problems.push({ level: 'error', message: `${n} training records also appear in the held-out test data (train/test leakage)`, index: first });
+    let n = 0;
+    let first = -1;
+    records.forEach((r, i) => {
+      if (held.has(promptHash(r))) {
+        n++;
+        if (first < 0) first = i;
+      }
+    });
+    if (n)
+      problems.push({
+        level: 'error',
+        message: `${n} training records also appear in the held-out test data (train/test leakage)`,
+        index: first,
+      });
   }
   return problems;
 }

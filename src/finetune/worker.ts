@@ -5,7 +5,9 @@ import { runTrainJob, type TrainJobSpec } from './train-job.ts';
 
 const port = parentPort!;
 const ac = new AbortController();
-port.on('message', (m) => { if (m === 'cancel') ac.abort(); });
+port.on('message', (m) => {
+  if (m === 'cancel') ac.abort();
+});
 const spec = workerData as TrainJobSpec;
 try {
   const summary = await runTrainJob(spec, (e) => port.postMessage(e), ac.signal);

@@ -29,14 +29,27 @@ export interface CompareOptions {
  * together); otherwise the difference of mean scores with a paired bootstrap interval, and McNemar's exact p when
  * every score is 0 or 1.
  */
-export function compareOnMetric(scorer: Pick<Scorer, 'name' | 'labels'>, a: readonly ResultRow[], b: readonly ResultRow[], opts: CompareOptions = {}): MetricComparison {
+export function compareOnMetric(
+  scorer: Pick<Scorer, 'name' | 'labels'>,
+  a: readonly ResultRow[],
+  b: readonly ResultRow[],
+  opts: CompareOptions = {},
+): MetricComparison {
   if (a.length !== b.length) throw new RangeError(`compareOnMetric needs aligned rows, got ${a.length} and ${b.length}`);
   const n = a.length;
   const bo = { seed: opts.seed ?? 0, iterations: opts.iterations ?? 2000, level: opts.level ?? 0.95 };
   if (scorer.name === 'macro-f1' && scorer.labels?.length) {
     const expected = a.map((r) => r.expected);
-    const ea = encode(scorer.labels, expected, a.map((r) => r.extracted));
-    const eb = encode(scorer.labels, expected, b.map((r) => r.extracted));
+    const ea = encode(
+      scorer.labels,
+      expected,
+      a.map((r) => r.extracted),
+    );
+    const eb = encode(
+      scorer.labels,
+      expected,
+      b.map((r) => r.extracted),
+    );
     // both encodings share the label list (labels + expected values); they differ only in a (none) column
     const ma = new Float64Array(ea.K * ea.K);
     const mb = new Float64Array(eb.K * eb.K);
@@ -60,7 +73,10 @@ export function compareOnMetric(scorer: Pick<Scorer, 'name' | 'labels'>, a: read
   const pb = pairedBootstrap(sa, sb, bo);
   const binary = [...sa, ...sb].every((s) => s === 0 || s === 1);
   if (binary) {
-    const mc = mcnemar(a.map((r) => r.pass), b.map((r) => r.pass));
+    const mc = mcnemar(
+      a.map((r) => r.pass),
+      b.map((r) => r.pass),
+    );
     return { diff: pb.diff, ci: pb.ci, p: mc.p, test: 'mcnemar', n, discordant: { aOnly: mc.b, bOnly: mc.c } };
   }
   return { diff: pb.diff, ci: pb.ci, p: pb.p, test: 'paired-bootstrap', n };

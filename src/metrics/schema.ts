@@ -44,7 +44,10 @@ export const containsMetricSchema = z.strictObject({
 export const regexMetricSchema = z.strictObject({
   type: z.literal('regex'),
   pattern: z.string().min(1),
-  flags: z.string().regex(/^[dgimsuvy]*$/, 'expected regex flags such as "i" or "ms"').default(''),
+  flags: z
+    .string()
+    .regex(/^[dgimsuvy]*$/, 'expected regex flags such as "i" or "ms"')
+    .default(''),
 });
 
 /**

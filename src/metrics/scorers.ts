@@ -32,7 +32,12 @@ export function validateExpected(scorer: Scorer, examples: Iterable<Example>): v
 }
 
 const exWhere = (e: Example) => (e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`);
-const result = (pass: boolean, extracted?: string, detail?: string): ScoreResult => ({ score: pass ? 1 : 0, pass, ...(extracted !== undefined ? { extracted } : {}), ...(detail ? { detail } : {}) });
+const result = (pass: boolean, extracted?: string, detail?: string): ScoreResult => ({
+  score: pass ? 1 : 0,
+  pass,
+  ...(extracted !== undefined ? { extracted } : {}),
+  ...(detail ? { detail } : {}),
+});
 
 function parseCfg(cfg: MetricConfigInput | MetricConfig, where: string): MetricConfig {
   const r = metricSchema.safeParse(cfg);
@@ -111,11 +116,16 @@ function jsonPath(obj: unknown, path: string): unknown {
 
 function classification(cfg: Extract<MetricConfig, { type: 'accuracy' | 'macro-f1' }>, ctx: ScorerContext, where: string): Scorer {
   const labels = cfg.labels ?? ctx.labels;
-  if (!labels || labels.length < 2) throw new InputError(`${where}.labels`, `${cfg.type} needs a label set: list labels in the metric, or use data whose expected field has a few repeated values`);
+  if (!labels || labels.length < 2)
+    throw new InputError(
+      `${where}.labels`,
+      `${cfg.type} needs a label set: list labels in the metric, or use data whose expected field has a few repeated values`,
+    );
   const strict = cfg.strict;
   const wanted = (example: Example) => {
     const want = canonicalLabel(example.expected, labels);
-    if (want === undefined) throw new InputError(exWhere(example), `expected "${example.expected}" is not one of the labels (${labels.join(', ')})`);
+    if (want === undefined)
+      throw new InputError(exWhere(example), `expected "${example.expected}" is not one of the labels (${labels.join(', ')})`);
     return want;
   };
   const scorer: Scorer = {
@@ -154,7 +164,10 @@ async function jsonSchemaScorer(cfg: Extract<MetricConfig, { type: 'json-schema'
     const schema = await loadSchema(cfg.schema, ctx, where);
     const is2020 = typeof schema.$schema === 'string' && /2019-09|2020-12/.test(schema.$schema);
     const mod = is2020 ? await import('ajv/dist/2020.js') : await import('ajv');
-    const AjvClass = ((mod as { default?: unknown }).default ?? mod) as new (o: object) => { compile(s: object): typeof validate; errorsText(e: unknown): string };
+    const AjvClass = ((mod as { default?: unknown }).default ?? mod) as new (o: object) => {
+      compile(s: object): typeof validate;
+      errorsText(e: unknown): string;
+    };
     const Ctor = ((AjvClass as unknown as { default?: unknown }).default ?? AjvClass) as typeof AjvClass;
     const ajv = new Ctor({ allErrors: false, strict: false });
     try {
@@ -211,8 +224,10 @@ async function customScorer(cfg: Extract<MetricConfig, { type: 'custom' }>, ctx:
   }
   // tsImport of a CommonJS-shaped module can nest the default one level deeper
   let fn = mod.default;
-  if (fn && typeof fn === 'object' && typeof (fn as { default?: unknown }).default === 'function') fn = (fn as { default: unknown }).default;
-  if (typeof fn !== 'function') throw new InputError(cfg.path, 'a custom scorer must export a default function (output, example) => number | boolean | {score, pass}');
+  if (fn && typeof fn === 'object' && typeof (fn as { default?: unknown }).default === 'function')
+    fn = (fn as { default: unknown }).default;
+  if (typeof fn !== 'function')
+    throw new InputError(cfg.path, 'a custom scorer must export a default function (output, example) => number | boolean | {score, pass}');
   const f = fn as CustomFn;
   const threshold = cfg.threshold;
   return {
@@ -224,7 +239,12 @@ async function customScorer(cfg: Extract<MetricConfig, { type: 'custom' }>, ctx:
         if (!Number.isFinite(r)) throw new InputError(cfg.path, `custom scorer returned ${r} for example ${example.id}`);
         return { score: r, pass: r >= threshold };
       }
-      if (r && typeof r === 'object' && typeof (r as { score?: unknown }).score === 'number' && Number.isFinite((r as { score: number }).score)) {
+      if (
+        r &&
+        typeof r === 'object' &&
+        typeof (r as { score?: unknown }).score === 'number' &&
+        Number.isFinite((r as { score: number }).score)
+      ) {
         const o = r as { score: number; pass?: unknown; extracted?: unknown; detail?: unknown };
         return {
           score: o.score,
@@ -233,7 +253,10 @@ async function customScorer(cfg: Extract<MetricConfig, { type: 'custom' }>, ctx:
           ...(o.detail !== undefined ? { detail: String(o.detail) } : {}),
         };
       }
-      throw new InputError(cfg.path, `custom scorer returned ${JSON.stringify(r)} for example ${example.id}; expected a number, a boolean or {score, pass}`);
+      throw new InputError(
+        cfg.path,
+        `custom scorer returned ${JSON.stringify(r)} for example ${example.id}; expected a number, a boolean or {score, pass}`,
+      );
     },
   };
 }
@@ -303,7 +326,8 @@ export async function createScorer(cfgIn: MetricConfigInput | MetricConfig, ctx:
       const wantNum = (example: Example): number => {
         const e = Number(example.expected.trim().replace(/,/g, ''));
         const want = Number.isFinite(e) && example.expected.trim() !== '' ? e : extractNumber(example.expected);
-        if (want === undefined) throw new InputError(exWhere(example), `expected output "${example.expected}" is not a number (numeric metric)`);
+        if (want === undefined)
+          throw new InputError(exWhere(example), `expected output "${example.expected}" is not a number (numeric metric)`);
         return want;
       };
       const scorer: Scorer = {

@@ -79,7 +79,11 @@ export function encode(labels: readonly string[], expected: readonly string[], p
  * Per-class precision/recall/F1, confusion matrix, macro-F1 (mean F1 over labels that occur as expected or predicted)
  * and accuracy. A prediction that is not a label counts in the `(none)` column.
  */
-export function classificationReport(labels: readonly string[], expected: readonly string[], predicted: readonly (string | undefined)[]): ClassificationReport {
+export function classificationReport(
+  labels: readonly string[],
+  expected: readonly string[],
+  predicted: readonly (string | undefined)[],
+): ClassificationReport {
   if (expected.length !== predicted.length) throw new RangeError('expected and predicted must be aligned');
   const { all, real, K, codes } = encode(labels, expected, predicted);
   const m = new Float64Array(K * K);
@@ -101,7 +105,12 @@ export function classificationReport(labels: readonly string[], expected: readon
     const recall = support ? tp / support : 0;
     perClass[all[i]] = { precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0, support };
   }
-  return { perClass, confusion: { labels: all, matrix }, macroF1: macroFromMatrix(m, K, real), accuracy: expected.length ? tpAll / expected.length : NaN };
+  return {
+    perClass,
+    confusion: { labels: all, matrix },
+    macroF1: macroFromMatrix(m, K, real),
+    accuracy: expected.length ? tpAll / expected.length : NaN,
+  };
 }
 
 /**
@@ -111,18 +120,30 @@ export function classificationReport(labels: readonly string[], expected: readon
  * (macro-F1 is bootstrapped over examples). Classification scorers (with labels) add perClass and confusion.
  * n = 0 gives value NaN and ci [NaN, NaN].
  */
-export function summarize(scorer: Pick<Scorer, 'name' | 'labels'>, results: readonly ResultRow[], opts: SummarizeOptions = {}): MetricSummary {
+export function summarize(
+  scorer: Pick<Scorer, 'name' | 'labels'>,
+  results: readonly ResultRow[],
+  opts: SummarizeOptions = {},
+): MetricSummary {
   const n = results.length;
   const level = opts.level ?? 0.95;
   const bopts = { seed: opts.seed ?? 0, iterations: opts.iterations ?? 2000, level };
   const out: MetricSummary = { name: scorer.name, value: NaN, ci: [NaN, NaN], n };
   if (n === 0) return out;
   if (scorer.labels?.length) {
-    const rep = classificationReport(scorer.labels, results.map((r) => r.expected), results.map((r) => r.extracted));
+    const rep = classificationReport(
+      scorer.labels,
+      results.map((r) => r.expected),
+      results.map((r) => r.extracted),
+    );
     out.perClass = rep.perClass;
     out.confusion = rep.confusion;
     if (scorer.name === 'macro-f1') {
-      const { real, K, codes } = encode(scorer.labels, results.map((r) => r.expected), results.map((r) => r.extracted));
+      const { real, K, codes } = encode(
+        scorer.labels,
+        results.map((r) => r.expected),
+        results.map((r) => r.extracted),
+      );
       const m = new Float64Array(K * K);
       const b = bootstrapCI(codes, {
         ...bopts,

@@ -47,11 +47,17 @@ function compile(labels: readonly string[]): Compiled {
   const norm = labels.map(normalizeLabel);
   const re = labels.map((l) => {
     // spaces, underscores and hyphens inside a label match each other ("science_fiction" ~ "science fiction")
-    const body = l.trim().split(/[\s_-]+/).map(escapeRe).join('[\\s_-]+');
+    const body = l
+      .trim()
+      .split(/[\s_-]+/)
+      .map(escapeRe)
+      .join('[\\s_-]+');
     return new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'giu');
   });
   const loose = norm.map((n) => n.replace(/[\s_-]+/g, ' '));
-  const supersets = loose.map((a, i) => loose.map((b, j) => (j !== i && b.length > a.length && b.includes(a) ? j : -1)).filter((j) => j >= 0));
+  const supersets = loose.map((a, i) =>
+    loose.map((b, j) => (j !== i && b.length > a.length && b.includes(a) ? j : -1)).filter((j) => j >= 0),
+  );
   c = { labels, norm, re, supersets };
   if (compiledCache.size > 100) compiledCache.clear();
   compiledCache.set(key, c);
@@ -69,7 +75,8 @@ function spans(re: RegExp, text: string): [number, number][] {
 }
 
 /** Words that negate a label mentioned right after them in the same clause ("not spam", "isn't ham", "rather than news"). */
-const NEGATORS = /(?:^|[^\p{L}\p{N}_'’])(?:not|no|never|neither|nor|non|without|isn['’]?t|aren['’]?t|wasn['’]?t|doesn['’]?t|rather\s+than|instead\s+of|other\s+than)(?:[^\p{L}\p{N}_]+(?:\p{L}+[^\p{L}\p{N}_]+){0,2})?$/iu;
+const NEGATORS =
+  /(?:^|[^\p{L}\p{N}_'’])(?:not|no|never|neither|nor|non|without|isn['’]?t|aren['’]?t|wasn['’]?t|doesn['’]?t|rather\s+than|instead\s+of|other\s+than)(?:[^\p{L}\p{N}_]+(?:\p{L}+[^\p{L}\p{N}_]+){0,2})?$/iu;
 /** Where a clause ends: a negation before one of these does not reach the label after it. */
 const CLAUSE_END = /[.;:!?\n,]|\bbut\b/giu;
 

@@ -53,7 +53,8 @@ export function preloadPrompt(cfg: PromptConfig, where: string, baseDir = proces
     try {
       return { file: loadPromptFile(cfg.prompt, baseDir) };
     } catch (e) {
-      if (e instanceof InputError && !e.where.startsWith(where)) throw new InputError(`${where}.prompt: ${e.where}`, e.message.slice(e.where.length + 2));
+      if (e instanceof InputError && !e.where.startsWith(where))
+        throw new InputError(`${where}.prompt: ${e.where}`, e.message.slice(e.where.length + 2));
       throw e;
     }
   }
@@ -91,7 +92,14 @@ export function baseProgram(cfg: PromptConfig, pre: { file?: PromptFile; message
  * Apply a few-shot selection to a program. Static strategies add demos to the template; bm25 adds a
  * per-example selector; embedding returns a wrapped model that inserts demos per request.
  */
-export async function applySelection(program: TemplateProgram, sel: SelectionSpec, ctx: BuildContext, model: ChatModel, embedder?: ChatModel, where = 'selection'): Promise<{ program: TemplateProgram; model: ChatModel }> {
+export async function applySelection(
+  program: TemplateProgram,
+  sel: SelectionSpec,
+  ctx: BuildContext,
+  model: ChatModel,
+  embedder?: ChatModel,
+  where = 'selection',
+): Promise<{ program: TemplateProgram; model: ChatModel }> {
   const count = tokenCounter(model);
   if (!isDynamic(sel)) {
     const demos: Demo[] = selectStatic(ctx.train, sel, ctx.seed, { program, count, where });

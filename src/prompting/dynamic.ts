@@ -8,10 +8,15 @@ import type { TemplateProgram } from './program.ts';
  */
 export class DynamicDemoModel implements ChatModel {
   readonly id: string;
-  constructor(readonly inner: ChatModel, private selector: EmbeddingSelector, private program: TemplateProgram) {
+  constructor(
+    readonly inner: ChatModel,
+    private selector: EmbeddingSelector,
+    private program: TemplateProgram,
+  ) {
     this.id = inner.id;
     if (inner.embed) this.embed = (t: string[]) => inner.embed!(t);
-    if (inner.scoreCandidates) this.scoreCandidates = async (req: ChatRequest, cands: string[]) => inner.scoreCandidates!(await this.expand(req), cands);
+    if (inner.scoreCandidates)
+      this.scoreCandidates = async (req: ChatRequest, cands: string[]) => inner.scoreCandidates!(await this.expand(req), cands);
   }
   /** the inner model's (a batched model stays recognisable to the runner) */
   get info() {
@@ -23,7 +28,11 @@ export class DynamicDemoModel implements ChatModel {
     const last = request.messages.map((m) => m.role).lastIndexOf('user');
     if (last < 0) return request;
     const demos = await this.selector.selectForText(request.messages[last].content);
-    const messages = [...request.messages.slice(0, last), ...demos.flatMap((d) => this.program.renderDemo(d)), ...request.messages.slice(last)];
+    const messages = [
+      ...request.messages.slice(0, last),
+      ...demos.flatMap((d) => this.program.renderDemo(d)),
+      ...request.messages.slice(last),
+    ];
     return { ...request, messages };
   }
   async complete(request: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {

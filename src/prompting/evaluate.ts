@@ -101,7 +101,9 @@ export async function evaluate(
   const signal = opts.signal;
   const out: EvaluateOutcome = { done: 0, errors: 0, cached: 0, costUsd: 0 };
   const iter: Iterator<Example | EvalCase> | AsyncIterator<Example | EvalCase> =
-    Symbol.asyncIterator in cases ? (cases as AsyncIterable<Example | EvalCase>)[Symbol.asyncIterator]() : (cases as Iterable<Example | EvalCase>)[Symbol.iterator]();
+    Symbol.asyncIterator in cases
+      ? (cases as AsyncIterable<Example | EvalCase>)[Symbol.asyncIterator]()
+      : (cases as Iterable<Example | EvalCase>)[Symbol.iterator]();
   let position = 0;
   let exhausted = false;
   let fatal: unknown;
@@ -130,7 +132,15 @@ export async function evaluate(
       const parsed = program.parse ? program.parse(res.text) : res.text;
       const s = await scorer.score(parsed, example);
       r = {
-        example, index, output: res.text, parsed, score: s.score, pass: s.pass, usage: res.usage, latencyMs: res.latencyMs, costUsd: res.costUsd,
+        example,
+        index,
+        output: res.text,
+        parsed,
+        score: s.score,
+        pass: s.pass,
+        usage: res.usage,
+        latencyMs: res.latencyMs,
+        costUsd: res.costUsd,
         cached: Boolean(res.cached),
       };
       if (res.cpuMs !== undefined) r.cpuMs = res.cpuMs;
@@ -146,7 +156,19 @@ export async function evaluate(
         fatal = err;
         return;
       }
-      r = { example, index, output: '', parsed: '', score: 0, pass: false, usage: { input: 0, output: 0 }, latencyMs: 0, costUsd: 0, cached: false, error: oneLine(err) };
+      r = {
+        example,
+        index,
+        output: '',
+        parsed: '',
+        score: 0,
+        pass: false,
+        usage: { input: 0, output: 0 },
+        latencyMs: 0,
+        costUsd: 0,
+        cached: false,
+        error: oneLine(err),
+      };
     }
     if (halted()) {
       // a stop reached while this call ran: its success is still a result; its failure is not
@@ -203,7 +225,13 @@ const item = (r: EvalResult): EvalItem => {
 };
 
 /** Run one program on one example and score it (errors are thrown, not scored). */
-export async function runExample(program: PromptProgram, model: ChatModel, example: Example, scorer: Scorer, signal?: AbortSignal): Promise<EvalItem> {
+export async function runExample(
+  program: PromptProgram,
+  model: ChatModel,
+  example: Example,
+  scorer: Scorer,
+  signal?: AbortSignal,
+): Promise<EvalItem> {
   const r = await model.complete(await program.render(example), { signal });
   const parsed = program.parse ? program.parse(r.text) : r.text;
   const s = await scorer.score(parsed, example);
@@ -239,7 +267,11 @@ export class Evaluator {
   }
 
   /** Items in example order; `complete` is false when the budget stopped it early. Failed calls score 0. */
-  async run(program: PromptProgram, examples: readonly Example[], model: ChatModel = this.model): Promise<{ items: EvalItem[]; complete: boolean }> {
+  async run(
+    program: PromptProgram,
+    examples: readonly Example[],
+    model: ChatModel = this.model,
+  ): Promise<{ items: EvalItem[]; complete: boolean }> {
     const todo: Example[] = [];
     for (const e of examples) if (!this.cached(program, e, model)) todo.push(e);
     let allowed = todo;
@@ -262,7 +294,11 @@ export class Evaluator {
   }
 
   /** Mean score over the examples that were run (0 when none). */
-  async score(program: PromptProgram, examples: readonly Example[], model?: ChatModel): Promise<{ score: number; n: number; complete: boolean; items: EvalItem[] }> {
+  async score(
+    program: PromptProgram,
+    examples: readonly Example[],
+    model?: ChatModel,
+  ): Promise<{ score: number; n: number; complete: boolean; items: EvalItem[] }> {
     const { items, complete } = await this.run(program, examples, model);
     return { score: mean(items.map((i) => i.score)), n: items.length, complete, items };
   }

@@ -59,7 +59,10 @@ export interface PromptFile {
 
 function zodWhere(file: string, err: z.ZodError): InputError {
   const issue = err.issues[0];
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   return new InputError(path ? `${file}: ${path}` : file, issue.message);
 }
 
@@ -77,7 +80,8 @@ function parseMarkdown(text: string, file: string): { front: Record<string, unkn
     } catch (e) {
       throw new InputError(`${file}: front matter`, (e as Error).message.split('\n')[0]);
     }
-    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new InputError(`${file}: front matter`, 'expected a mapping');
+    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+      throw new InputError(`${file}: front matter`, 'expected a mapping');
     front = (parsed ?? {}) as Record<string, unknown>;
     body = body.slice(fm[0].length);
   }
@@ -120,7 +124,8 @@ export function loadPromptFile(path: string, baseDir = process.cwd()): PromptFil
     const { front, messages } = parseMarkdown(text, file);
     doc = { ...front };
     if (messages.length) {
-      if (doc.messages !== undefined) throw new InputError(file, 'give messages either in the front matter or as # role sections, not both');
+      if (doc.messages !== undefined)
+        throw new InputError(file, 'give messages either in the front matter or as # role sections, not both');
       doc.messages = messages;
     }
   } else {
@@ -138,7 +143,15 @@ export function loadPromptFile(path: string, baseDir = process.cwd()): PromptFil
     if (!r.success) throw zodWhere(file, r.error);
     const fp = r.data as FrozenPrompt;
     const spec = frozenToSpec(fp, file);
-    return { file, messages: spec.messages, demos: spec.demos, format: spec.format, request: spec.request, frozen: fp, hash: promptHash(spec.messages, spec.demos, spec.format ?? { type: 'text' }) };
+    return {
+      file,
+      messages: spec.messages,
+      demos: spec.demos,
+      format: spec.format,
+      request: spec.request,
+      frozen: fp,
+      hash: promptHash(spec.messages, spec.demos, spec.format ?? { type: 'text' }),
+    };
   }
   const r = promptDocSchema.safeParse(doc);
   if (!r.success) throw zodWhere(file, r.error);
@@ -155,7 +168,10 @@ export function loadPromptFile(path: string, baseDir = process.cwd()): PromptFil
   return { file, messages, demos, format: d.format, hash: promptHash(messages, demos ?? [], d.format ?? { type: 'text' }) };
 }
 
-function frozenToSpec(fp: FrozenPrompt, where: string): { messages: ChatMessage[]; demos: Demo[]; format?: FormatSpec; request?: RequestOptions } {
+function frozenToSpec(
+  fp: FrozenPrompt,
+  where: string,
+): { messages: ChatMessage[]; demos: Demo[]; format?: FormatSpec; request?: RequestOptions } {
   const meta = fp.meta ?? {};
   let format: FormatSpec | undefined;
   if (meta.format !== undefined) {
@@ -167,7 +183,10 @@ function frozenToSpec(fp: FrozenPrompt, where: string): { messages: ChatMessage[
 }
 
 /** Freeze a program into the exportable artifact (static demos only: dynamic selectors are resolved per example and are not frozen). */
-export function freezeProgram(program: TemplateProgram, extra: { devScore?: number; spent?: Spent; meta?: Record<string, unknown> } = {}): FrozenPrompt {
+export function freezeProgram(
+  program: TemplateProgram,
+  extra: { devScore?: number; spent?: Spent; meta?: Record<string, unknown> } = {},
+): FrozenPrompt {
   const fp: FrozenPrompt = {
     kind: 'tunelab.frozen-prompt',
     version: 1,
@@ -179,7 +198,12 @@ export function freezeProgram(program: TemplateProgram, extra: { devScore?: numb
       if (d.output !== undefined) o.output = d.output;
       return o;
     }),
-    meta: { format: program.formatSpec, ...(Object.keys(program.request).length ? { request: program.request } : {}), ...(program.labels ? { labels: program.labels } : {}), ...(extra.meta ?? {}) },
+    meta: {
+      format: program.formatSpec,
+      ...(Object.keys(program.request).length ? { request: program.request } : {}),
+      ...(program.labels ? { labels: program.labels } : {}),
+      ...(extra.meta ?? {}),
+    },
   };
   if (extra.devScore !== undefined) fp.devScore = extra.devScore;
   if (extra.spent !== undefined) fp.spent = extra.spent;
@@ -190,7 +214,13 @@ export function freezeProgram(program: TemplateProgram, extra: { devScore?: numb
 export function programFromFrozen(fp: FrozenPrompt, overrides: { request?: RequestOptions; labels?: string[] } = {}): TemplateProgram {
   const spec = frozenToSpec(fp, 'frozen prompt');
   const labels = overrides.labels ?? (Array.isArray(fp.meta?.labels) ? (fp.meta!.labels as string[]) : undefined);
-  return new TemplateProgram({ messages: spec.messages, demos: spec.demos, format: spec.format, labels, request: { ...(spec.request ?? {}), ...(overrides.request ?? {}) } });
+  return new TemplateProgram({
+    messages: spec.messages,
+    demos: spec.demos,
+    format: spec.format,
+    labels,
+    request: { ...(spec.request ?? {}), ...(overrides.request ?? {}) },
+  });
 }
 
 export function writeFrozenPrompt(path: string, fp: FrozenPrompt): void {

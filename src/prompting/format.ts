@@ -12,7 +12,15 @@ export type FormatSpec =
   | { type: 'text'; reasoning?: boolean; instruction?: string; instruct?: boolean }
   | { type: 'label'; labels?: string[]; strict?: boolean; choices?: boolean; reasoning?: boolean; instruction?: string; instruct?: boolean }
   | { type: 'json'; schema?: Record<string, unknown>; field?: string; reasoning?: boolean; instruction?: string; instruct?: boolean }
-  | { type: 'regex'; pattern: string; flags?: string; group?: number | string; reasoning?: boolean; instruction?: string; instruct?: boolean };
+  | {
+      type: 'regex';
+      pattern: string;
+      flags?: string;
+      group?: number | string;
+      reasoning?: boolean;
+      instruction?: string;
+      instruct?: boolean;
+    };
 
 const common = {
   reasoning: z.boolean().optional(),
@@ -24,12 +32,36 @@ const common = {
 
 export const formatObjectSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('text'), ...common }),
-  z.strictObject({ type: z.literal('label'), labels: z.array(z.string().min(1)).min(1).optional(), strict: z.boolean().optional(), choices: z.boolean().optional(), ...common }),
-  z.strictObject({ type: z.literal('json'), schema: z.record(z.string(), z.unknown()).optional(), field: z.string().optional(), ...common }),
+  z.strictObject({
+    type: z.literal('label'),
+    labels: z.array(z.string().min(1)).min(1).optional(),
+    strict: z.boolean().optional(),
+    choices: z.boolean().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('json'),
+    schema: z.record(z.string(), z.unknown()).optional(),
+    field: z.string().optional(),
+    ...common,
+  }),
   z.strictObject({
     type: z.literal('regex'),
-    pattern: z.string().min(1).refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, 'not a valid regular expression'),
-    flags: z.string().regex(/^[dgimsuy]*$/).optional(),
+    pattern: z
+      .string()
+      .min(1)
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+    flags: z
+      .string()
+      .regex(/^[dgimsuy]*$/)
+      .optional(),
     group: z.union([z.number().int().min(0), z.string()]).optional(),
     ...common,
   }),
@@ -77,7 +109,11 @@ export function extractAnswer(output: string): string {
   let last = -1;
   for (const m of output.matchAll(ANSWER_RE)) last = m.index! + m[0].length;
   if (last < 0) return output.trim();
-  return output.slice(last).trim().replace(/^\*+|\*+$/g, '').trim();
+  return output
+    .slice(last)
+    .trim()
+    .replace(/^\*+|\*+$/g, '')
+    .trim();
 }
 
 /**
@@ -104,7 +140,10 @@ export function extractJson(text: string): unknown {
     } catch {
       /* fall through */
     }
-    for (const [open, close] of [['{', '}'], ['[', ']']] as const) {
+    for (const [open, close] of [
+      ['{', '}'],
+      ['[', ']'],
+    ] as const) {
       const a = t.indexOf(open);
       const b = t.lastIndexOf(close);
       if (a >= 0 && b > a) {
@@ -174,7 +213,7 @@ export function createFormat(specIn: FormatSpec): OutputFormat {
         parse: (s) => {
           const m = re.exec(s);
           if (!m) return s.trim();
-          const g = typeof group === 'number' ? m[group] ?? m[0] : m.groups?.[group];
+          const g = typeof group === 'number' ? (m[group] ?? m[0]) : m.groups?.[group];
           return (g ?? m[0]).trim();
         },
       };

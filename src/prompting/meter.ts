@@ -108,7 +108,10 @@ export class Meter {
 /** A ChatModel that charges every call to a Meter (refusing calls past the budget with BudgetExceeded). */
 export class MeteredModel implements ChatModel {
   readonly id: string;
-  constructor(readonly inner: ChatModel, readonly meter: Meter) {
+  constructor(
+    readonly inner: ChatModel,
+    readonly meter: Meter,
+  ) {
     this.id = inner.id;
   }
   async complete(request: ChatRequest, options?: CompleteOptions): Promise<ChatResponse> {
@@ -124,5 +127,11 @@ export class MeteredModel implements ChatModel {
 }
 
 export function addSpent(a: Spent, b: Spent): Spent {
-  return { calls: a.calls + b.calls, tokensIn: a.tokensIn + b.tokensIn, tokensOut: a.tokensOut + b.tokensOut, costUsd: a.costUsd + b.costUsd, ms: a.ms + b.ms };
+  return {
+    calls: a.calls + b.calls,
+    tokensIn: a.tokensIn + b.tokensIn,
+    tokensOut: a.tokensOut + b.tokensOut,
+    costUsd: a.costUsd + b.costUsd,
+    ms: a.ms + b.ms,
+  };
 }

@@ -180,7 +180,10 @@ export class TemplateProgram implements PromptProgram {
 
 function title(field: string): string {
   const last = field.split('.').pop() ?? field;
-  const words = last.replace(/[_-]+/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').trim();
+  const words = last
+    .replace(/[_-]+/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -47,12 +47,18 @@ export interface HalvingOptions {
   seed: number;
 }
 
-interface Plan { n: number[]; m: number[]; cost: number }
+interface Plan {
+  n: number[];
+  m: number[];
+  cost: number;
+}
 
 function plan(N: number, D: number, eta: number, s: number, minM = 1): Plan {
   const R = N > 1 ? Math.ceil(Math.log(N) / Math.log(eta) - 1e-9) : 0;
-  const n: number[] = [], m: number[] = [];
-  let cost = 0, prev = 0;
+  const n: number[] = [],
+    m: number[] = [];
+  let cost = 0,
+    prev = 0;
   for (let r = 0; r <= R; r++) {
     n.push(Math.max(1, Math.ceil(N / eta ** r - 1e-9)));
     const mr = Math.max(prev, Math.min(D, Math.max(minM, Math.round((D * s) / eta ** (R - r)))));
@@ -75,7 +81,8 @@ export function planHalving(N: number, D: number, eta: number, budget = Infinity
   if (D === 0 || budget < 1) return { n: [Nf], m: [0], cost: 0, candidates: Nf };
   let p = plan(Nf, D, eta, 1, minM);
   if (p.cost <= budget) return { ...p, candidates: Nf };
-  let lo = 0, hi = 1;
+  let lo = 0,
+    hi = 1;
   for (let i = 0; i < 40; i++) {
     const mid = (lo + hi) / 2;
     if (plan(Nf, D, eta, mid, minM).cost <= budget) lo = mid;
@@ -90,7 +97,12 @@ export function planHalving(N: number, D: number, eta: number, budget = Infinity
  * 1/eta go on to a larger sample, until one is left; scores are memoized by the evaluator, so a
  * survivor only runs on the new examples of each rung. Ties go to the earlier candidate.
  */
-export async function successiveHalving(cands: SearchCandidate[], dev: readonly Example[], ev: Evaluator, opts: HalvingOptions): Promise<HalvingResult> {
+export async function successiveHalving(
+  cands: SearchCandidate[],
+  dev: readonly Example[],
+  ev: Evaluator,
+  opts: HalvingOptions,
+): Promise<HalvingResult> {
   if (!cands.length) throw new Error('successiveHalving: no candidates');
   const eta = Math.max(2, opts.eta ?? 2);
   const order = new Rng(deriveSeed(opts.seed, 'halving:dev')).shuffle(dev);
@@ -113,7 +125,10 @@ export async function successiveHalving(cands: SearchCandidate[], dev: readonly 
     }
     ranked.sort((x, y) => y.s - x.s || x.i - y.i);
     const keep = r + 1 < p.n.length ? p.n[r + 1] : 1;
-    alive = ranked.slice(0, Math.max(1, keep)).filter((x) => x.n > 0 || x === ranked[0]).map(({ c, i }) => ({ c, i }));
+    alive = ranked
+      .slice(0, Math.max(1, keep))
+      .filter((x) => x.n > 0 || x === ranked[0])
+      .map(({ c, i }) => ({ c, i }));
     if (ev.meter && ev.meter.callsLeft() === 0) {
       alive = alive.slice(0, 1);
       break;

@@ -37,7 +37,9 @@ export const selectionFields = {
   fields: z.array(z.string()).min(1).optional(),
 };
 
-export const selectionSchema = z.strictObject(selectionFields).refine((s) => s.strategy !== 'fixed' || (s.ids && s.ids.length > 0), { message: 'strategy fixed needs ids', path: ['ids'] });
+export const selectionSchema = z
+  .strictObject(selectionFields)
+  .refine((s) => s.strategy !== 'fixed' || (s.ids && s.ids.length > 0), { message: 'strategy fixed needs ids', path: ['ids'] });
 
 export function isDynamic(s: SelectionSpec): boolean {
   return s.strategy === 'bm25' || s.strategy === 'embedding';
@@ -71,18 +73,25 @@ function fitBudget(demos: Demo[], program: TemplateProgram | undefined, budget: 
 }
 
 /** Static selection (fixed, random, stratified): the same demonstrations for every example. */
-export function selectStatic(pool: readonly Example[], spec: SelectionSpec, seed: number, opts: { program?: TemplateProgram; count?: TokenCounter; where?: string } = {}): Demo[] {
-  const k = spec.k ?? (spec.strategy === 'fixed' ? spec.ids?.length ?? 0 : 4);
+export function selectStatic(
+  pool: readonly Example[],
+  spec: SelectionSpec,
+  seed: number,
+  opts: { program?: TemplateProgram; count?: TokenCounter; where?: string } = {},
+): Demo[] {
+  const k = spec.k ?? (spec.strategy === 'fixed' ? (spec.ids?.length ?? 0) : 4);
   const rng = new Rng(deriveSeed(seed, `select:${spec.strategy}`));
   let picked: Example[];
   switch (spec.strategy) {
     case 'fixed': {
       const byId = new Map(pool.map((e) => [e.id, e]));
-      picked = (spec.ids ?? []).map((id, i) => {
-        const e = byId.get(id);
-        if (!e) throw new InputError(`${opts.where ?? 'selection'}.ids[${i}]`, `no train example with id "${id}"`);
-        return e;
-      }).slice(0, k);
+      picked = (spec.ids ?? [])
+        .map((id, i) => {
+          const e = byId.get(id);
+          if (!e) throw new InputError(`${opts.where ?? 'selection'}.ids[${i}]`, `no train example with id "${id}"`);
+          return e;
+        })
+        .slice(0, k);
       break;
     }
     case 'random':
@@ -118,7 +127,9 @@ function terms(text: string): Map<string, number> {
   return m;
 }
 function cosineTf(a: Map<string, number>, b: Map<string, number>): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (const [t, x] of a) {
     na += x * x;
     const y = b.get(t);
@@ -128,7 +139,9 @@ function cosineTf(a: Map<string, number>, b: Map<string, number>): number {
   return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }
 export function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -141,15 +154,24 @@ export function cosine(a: number[], b: number[]): number {
  * Max marginal relevance over candidates sorted by relevance: picks k, trading relevance (lambda)
  * against similarity to what is already picked (1 - lambda).
  */
-export function mmr<T>(cands: { item: T; rel: number }[], k: number, lambda: number, sim: (a: T, b: T) => number): { item: T; rel: number }[] {
+export function mmr<T>(
+  cands: { item: T; rel: number }[],
+  k: number,
+  lambda: number,
+  sim: (a: T, b: T) => number,
+): { item: T; rel: number }[] {
   const left = cands.slice();
   const out: { item: T; rel: number }[] = [];
   while (out.length < k && left.length) {
-    let bi = 0, bv = -Infinity;
+    let bi = 0,
+      bv = -Infinity;
     for (let i = 0; i < left.length; i++) {
       const red = out.length ? Math.max(...out.map((o) => sim(left[i].item, o.item))) : 0;
       const v = lambda * left[i].rel - (1 - lambda) * red;
-      if (v > bv) { bv = v; bi = i; }
+      if (v > bv) {
+        bv = v;
+        bi = i;
+      }
     }
     out.push(left.splice(bi, 1)[0]);
   }
@@ -158,11 +180,13 @@ export function mmr<T>(cands: { item: T; rel: number }[], k: number, lambda: num
 
 function textOf(input: Record<string, unknown>, fields?: string[]): string {
   const keys = fields ?? Object.keys(input);
-  return keys.map((k) => {
-    let v: unknown = input;
-    for (const p of k.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-    return v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  }).join('\n');
+  return keys
+    .map((k) => {
+      let v: unknown = input;
+      for (const p of k.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+      return v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    })
+    .join('\n');
 }
 
 function orderDemos(ranked: Demo[], spec: SelectionSpec, seed: number, id: string): Demo[] {
@@ -177,7 +201,13 @@ export class Bm25Selector implements DemoSelector {
   private index: MiniSearch<{ i: number; text: string }>;
   private tf: Map<string, number>[];
   private readonly k: number;
-  constructor(private pool: readonly Example[], private spec: SelectionSpec, private seed: number, private program?: TemplateProgram, private count: TokenCounter = approxTokens) {
+  constructor(
+    private pool: readonly Example[],
+    private spec: SelectionSpec,
+    private seed: number,
+    private program?: TemplateProgram,
+    private count: TokenCounter = approxTokens,
+  ) {
     this.k = spec.k ?? 4;
     this.index = new MiniSearch({ idField: 'i', fields: ['text'], searchOptions: { combineWith: 'OR', prefix: false, fuzzy: false } });
     const docs = pool.map((e, i) => ({ i, text: textOf(e.input, spec.fields) }));
@@ -186,7 +216,9 @@ export class Bm25Selector implements DemoSelector {
     const tfs = docs.map((d) => terms(d.text));
     const df = new Map<string, number>();
     for (const t of tfs) for (const w of t.keys()) df.set(w, (df.get(w) ?? 0) + 1);
-    this.tf = tfs.map((t) => new Map([...t].map(([w, n]) => [w, n * Math.log((docs.length + 1) / (df.get(w)! + 0.5))] as [string, number])));
+    this.tf = tfs.map(
+      (t) => new Map([...t].map(([w, n]) => [w, n * Math.log((docs.length + 1) / (df.get(w)! + 0.5))] as [string, number])),
+    );
   }
   /** Pool examples ranked for a query example (best first), after MMR. */
   rank(example: Example): { item: number; rel: number }[] {
@@ -200,7 +232,9 @@ export class Bm25Selector implements DemoSelector {
     if (cands.length < this.k) {
       // too few lexical matches: fill with a seeded sample of the rest
       const have = new Set(cands.map((c) => c.item));
-      const rest = new Rng(deriveSeed(this.seed, `fill:${example.id}`)).shuffle(this.pool.map((_, i) => i).filter((i) => !have.has(i) && this.pool[i].id !== example.id));
+      const rest = new Rng(deriveSeed(this.seed, `fill:${example.id}`)).shuffle(
+        this.pool.map((_, i) => i).filter((i) => !have.has(i) && this.pool[i].id !== example.id),
+      );
       for (const i of rest.slice(0, this.k - cands.length)) cands.push({ item: i, rel: 0 });
     }
     return cands;
@@ -210,7 +244,15 @@ export class Bm25Selector implements DemoSelector {
     return orderDemos(fitBudget(ranked, this.program, this.spec.tokenBudget, this.count), this.spec, this.seed, example.id);
   }
   describe(): unknown {
-    return { strategy: 'bm25', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, tokenBudget: this.spec.tokenBudget, fields: this.spec.fields, pool: this.pool.map((e) => e.id) };
+    return {
+      strategy: 'bm25',
+      k: this.k,
+      order: this.spec.order ?? 'similar-last',
+      mmr: this.spec.mmr,
+      tokenBudget: this.spec.tokenBudget,
+      fields: this.spec.fields,
+      pool: this.pool.map((e) => e.id),
+    };
   }
 }
 
@@ -226,7 +268,14 @@ export class EmbeddingSelector {
   private vecs: number[][] = [];
   private qcache = new Map<string, number[]>();
   readonly k: number;
-  constructor(private pool: readonly Example[], private spec: SelectionSpec, private seed: number, private embedder: ChatModel, private program: TemplateProgram, private count: TokenCounter = approxTokens) {
+  constructor(
+    private pool: readonly Example[],
+    private spec: SelectionSpec,
+    private seed: number,
+    private embedder: ChatModel,
+    private program: TemplateProgram,
+    private count: TokenCounter = approxTokens,
+  ) {
     if (!embedder.embed) throw new InputError('selection.strategy', `model ${embedder.id} offers no embeddings; use bm25`);
     this.k = spec.k ?? 4;
   }
@@ -261,6 +310,14 @@ export class EmbeddingSelector {
     return orderDemos(fitBudget(ranked, this.program, this.spec.tokenBudget, this.count), this.spec, this.seed, text);
   }
   describe(): unknown {
-    return { strategy: 'embedding', k: this.k, order: this.spec.order ?? 'similar-last', mmr: this.spec.mmr, tokenBudget: this.spec.tokenBudget, embedder: this.embedder.id, pool: this.pool.map((e) => e.id) };
+    return {
+      strategy: 'embedding',
+      k: this.k,
+      order: this.spec.order ?? 'similar-last',
+      mmr: this.spec.mmr,
+      tokenBudget: this.spec.tokenBudget,
+      embedder: this.embedder.id,
+      pool: this.pool.map((e) => e.id),
+    };
   }
 }

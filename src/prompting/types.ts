@@ -21,7 +21,13 @@ export interface FrozenPrompt {
 }
 
 /** What preparing an arm cost (engineering cost counts in the comparison). */
-export interface Spent { calls: number; tokensIn: number; tokensOut: number; costUsd: number; ms: number }
+export interface Spent {
+  calls: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  ms: number;
+}
 
 /** Turns an example into a request and a model output into the answer the metric scores. */
 export interface PromptProgram {

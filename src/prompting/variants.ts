@@ -20,13 +20,17 @@ export interface VaryConfig {
   format?: FormatSpec[];
 }
 
-export const varySchema = z.strictObject({
-  messages: z.array(z.array(messageSchema).min(1)).min(1).optional(),
-  instructions: z.array(z.string().min(1)).min(1).optional(),
-  selection: z.array(selectionSchema).min(1).optional(),
-  shots: z.array(z.number().int().min(0)).min(1).optional(),
-  format: z.array(formatSchema).min(1).optional(),
-}).refine((v) => Object.values(v).some((x) => Array.isArray(x) && x.length > 0), { message: 'declare at least one alternative (instructions, shots, selection, format or messages)' });
+export const varySchema = z
+  .strictObject({
+    messages: z.array(z.array(messageSchema).min(1)).min(1).optional(),
+    instructions: z.array(z.string().min(1)).min(1).optional(),
+    selection: z.array(selectionSchema).min(1).optional(),
+    shots: z.array(z.number().int().min(0)).min(1).optional(),
+    format: z.array(formatSchema).min(1).optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => Array.isArray(x) && x.length > 0), {
+    message: 'declare at least one alternative (instructions, shots, selection, format or messages)',
+  });
 
 export interface VariantPoint {
   index: number;
@@ -43,10 +47,14 @@ const DIMS = ['messages', 'instructions', 'selection', 'shots', 'format'] as con
 
 function short(dim: string, v: unknown, i: number): string {
   switch (dim) {
-    case 'messages': return `template#${i + 1}`;
-    case 'instructions': return `instruction#${i + 1}`;
-    case 'selection': return `selection=${(v as SelectionSpec).strategy}${(v as SelectionSpec).mmr !== undefined ? `+mmr` : ''}`;
-    case 'shots': return `shots=${v}`;
+    case 'messages':
+      return `template#${i + 1}`;
+    case 'instructions':
+      return `instruction#${i + 1}`;
+    case 'selection':
+      return `selection=${(v as SelectionSpec).strategy}${(v as SelectionSpec).mmr !== undefined ? `+mmr` : ''}`;
+    case 'shots':
+      return `shots=${v}`;
     default: {
       if (typeof v === 'string') return `format=${v}`;
       const f = v as FormatSpec;

@@ -48,7 +48,8 @@ export function decisionRows(d: DecisionReport): DecisionRow[] {
       kind: a.role === 'arm' ? a.kind : `${a.kind} (baseline)`,
       metric: `${fmtMetric(a.metric.value)} ${fmtCi(a.metric.ci)}`,
       vsMajority: vm ? `${fmtDiff(vm.diff)} (p ${fmtP(vm.pHolm)})` : a.role === 'majority' ? '—' : '',
-      vsBest: a.name === d.best ? 'best' : vb ? `${fmtDiff(vb.diff)} (p ${fmtP(vb.pHolm)})${d.tiedWithBest.includes(a.name) ? ' tied' : ''}` : '',
+      vsBest:
+        a.name === d.best ? 'best' : vb ? `${fmtDiff(vb.diff)} (p ${fmtP(vb.pHolm)})${d.tiedWithBest.includes(a.name) ? ' tied' : ''}` : '',
       p95: fmtMs(a.p95LatencyMs),
       perRequest: `${fmtUsd(a.cost.perRequestUsd)} (${BASIS[a.cost.basis]})`,
       oneOff: fmtUsd(a.cost.oneOff.totalUsd),
@@ -112,7 +113,9 @@ export function decisionTable(report: RunReport, opts: { color?: boolean } = {})
   const cells = [...d.arms]
     .sort((a, b) => b.metric.value - a.metric.value)
     .map((a) => [
-      (a.name === d.recommendation.arm ? '▶ ' : '') + (a.name.length > 16 ? a.name.slice(0, 15) + '…' : a.name) + (a.role !== 'arm' ? '*' : ''),
+      (a.name === d.recommendation.arm ? '▶ ' : '') +
+        (a.name.length > 16 ? a.name.slice(0, 15) + '…' : a.name) +
+        (a.role !== 'arm' ? '*' : ''),
       `${a.metric.value.toFixed(3)} [${short(a.metric.ci[0])},${short(a.metric.ci[1])}]`,
       cmpBest(a.name),
       fmtMs(a.p95LatencyMs).replace(' ms', 'ms'),
@@ -122,10 +125,22 @@ export function decisionTable(report: RunReport, opts: { color?: boolean } = {})
       a.role === 'majority' || !a.candidate ? '' : a.meets ? 'yes' : 'no',
     ]);
   const widths = head.map((h, i) => Math.max([...h].length, ...cells.map((c) => [...c[i]].length)));
-  out.push('  ' + head.map((h, i) => pad(h, widths[i])).join('  ').trimEnd());
+  out.push(
+    '  ' +
+      head
+        .map((h, i) => pad(h, widths[i]))
+        .join('  ')
+        .trimEnd(),
+  );
   for (const c of cells) out.push(('  ' + c.map((x, i) => pad(x, widths[i])).join('  ')).trimEnd());
   const bases = [...new Set(d.arms.map((a) => a.cost.basis))].map((b) => BASIS[b]).join('; ');
-  out.push(wrap(`* baseline. vs best: difference, Holm-adjusted p (tie: p ≥ ${d.settings.alpha}). Cost per request from ${bases}; total = one-off + ${d.settings.horizonMonths} × monthly at ${fmtCount(d.settings.requestsPerMonth)} requests/month.`, 96, '  '));
+  out.push(
+    wrap(
+      `* baseline. vs best: difference, Holm-adjusted p (tie: p ≥ ${d.settings.alpha}). Cost per request from ${bases}; total = one-off + ${d.settings.horizonMonths} × monthly at ${fmtCount(d.settings.requestsPerMonth)} requests/month.`,
+      96,
+      '  ',
+    ),
+  );
   const flagged = rows.filter((r) => r.flags.length);
   if (flagged.length) {
     out.push('', bold('Flags'));
@@ -142,7 +157,10 @@ export function decisionTable(report: RunReport, opts: { color?: boolean } = {})
   }
   for (const c of d.curves) {
     out.push('', bold(`Learning curve: ${c.arm} (${c.axis === 'train' ? 'training examples' : 'shots'})`));
-    for (const p of c.points) out.push(`  ${pad(String(p.x), 6)} ${fmtMetric(p.value)} ${fmtCi(p.ci)}${p.diff !== undefined ? `  vs ${c.crossover?.against ?? 'best prompt'} ${fmtDiff(p.diff)} ${fmtCi(p.diffCi!)}` : ''}`);
+    for (const p of c.points)
+      out.push(
+        `  ${pad(String(p.x), 6)} ${fmtMetric(p.value)} ${fmtCi(p.ci)}${p.diff !== undefined ? `  vs ${c.crossover?.against ?? 'best prompt'} ${fmtDiff(p.diff)} ${fmtCi(p.diffCi!)}` : ''}`,
+      );
     if (c.crossover) out.push(wrap(c.crossover.sentence, 96, '  '));
   }
   if (d.consistency.length) {
@@ -167,9 +185,14 @@ export function decisionMarkdown(report: RunReport): string {
   if (d.metricNote) out.push('', `Metric: ${md(d.metricNote)}`);
   out.push('', `### Arms beside the baselines`, '');
   const rows = decisionRows(d);
-  out.push(`| arm | kind | ${d.metric} [95% CI] | vs majority (Holm p) | vs best (Holm p) | p95 latency | per request | one-off | total over ${d.settings.horizonMonths} months | meets requirements | answers per label |`);
+  out.push(
+    `| arm | kind | ${d.metric} [95% CI] | vs majority (Holm p) | vs best (Holm p) | p95 latency | per request | one-off | total over ${d.settings.horizonMonths} months | meets requirements | answers per label |`,
+  );
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
-  for (const r of rows) out.push(`| ${md(r.arm)} | ${md(r.kind)} | ${r.metric} | ${r.vsMajority} | ${r.vsBest} | ${r.p95} | ${md(r.perRequest)} | ${r.oneOff} | ${r.total} | ${r.meets} | ${md(distributionLine(d, r.arm.replace(' ◀', '')))} |`);
+  for (const r of rows)
+    out.push(
+      `| ${md(r.arm)} | ${md(r.kind)} | ${r.metric} | ${r.vsMajority} | ${r.vsBest} | ${r.p95} | ${md(r.perRequest)} | ${r.oneOff} | ${r.total} | ${r.meets} | ${md(distributionLine(d, r.arm.replace(' ◀', '')))} |`,
+    );
   const flagged = rows.filter((r) => r.flags.length);
   if (flagged.length) {
     out.push('', '### Flags', '');
@@ -178,15 +201,27 @@ export function decisionMarkdown(report: RunReport): string {
   if (d.comparisons.length) {
     out.push('', '### Comparisons (task metric; Holm-adjusted within each family, raw p beside)', '');
     out.push('| arm | against | family | difference [95% CI] | p | Holm p | test | n |', '|---|---|---|---:|---:|---:|---|---:|');
-    for (const c of d.comparisons) out.push(`| ${md(c.arm)} | ${md(c.against)} | ${c.family} | ${fmtDiff(c.diff)} ${fmtCi(c.ci)} | ${fmtP(c.p)} | ${fmtP(c.pHolm)} | ${c.test} | ${c.n} |`);
+    for (const c of d.comparisons)
+      out.push(
+        `| ${md(c.arm)} | ${md(c.against)} | ${c.family} | ${fmtDiff(c.diff)} ${fmtCi(c.ci)} | ${fmtP(c.p)} | ${fmtP(c.pHolm)} | ${c.test} | ${c.n} |`,
+      );
   }
   if (d.breakEven.length) {
     out.push('', '### Break-even', '');
     for (const b of d.breakEven) out.push(`- ${md(b.sentence)}`);
   }
   for (const c of d.curves) {
-    out.push('', `### Learning curve: ${md(c.arm)}`, '', `| ${c.axis === 'train' ? 'training examples' : 'shots'} | arm | ${d.metric} [95% CI] | vs best prompt [95% CI] |`, '|---:|---|---:|---:|');
-    for (const p of c.points) out.push(`| ${p.x} | ${md(p.arm)} | ${fmtMetric(p.value)} ${fmtCi(p.ci)} | ${p.diff !== undefined ? `${fmtDiff(p.diff)} ${fmtCi(p.diffCi!)}` : ''} |`);
+    out.push(
+      '',
+      `### Learning curve: ${md(c.arm)}`,
+      '',
+      `| ${c.axis === 'train' ? 'training examples' : 'shots'} | arm | ${d.metric} [95% CI] | vs best prompt [95% CI] |`,
+      '|---:|---|---:|---:|',
+    );
+    for (const p of c.points)
+      out.push(
+        `| ${p.x} | ${md(p.arm)} | ${fmtMetric(p.value)} ${fmtCi(p.ci)} | ${p.diff !== undefined ? `${fmtDiff(p.diff)} ${fmtCi(p.diffCi!)}` : ''} |`,
+      );
     if (c.crossover) out.push('', md(c.crossover.sentence));
   }
   if (d.consistency.length) {

@@ -40,7 +40,25 @@ export interface EvidenceInput {
 }
 
 /** Keys of an arm's config that are not prompt settings. */
-const NOT_PROMPT = new Set(['name', 'kind', 'model', 'epochs', 'learningRate', 'batchSize', 'rank', 'alpha', 'dropout', 'targetModules', 'seed', 'method', 'maxSteps', 'patience', 'maxSeqLen', 'trainExamples', 'devExamples']);
+const NOT_PROMPT = new Set([
+  'name',
+  'kind',
+  'model',
+  'epochs',
+  'learningRate',
+  'batchSize',
+  'rank',
+  'alpha',
+  'dropout',
+  'targetModules',
+  'seed',
+  'method',
+  'maxSteps',
+  'patience',
+  'maxSeqLen',
+  'trainExamples',
+  'devExamples',
+]);
 
 export function messagesOf(request: unknown): SentMessage[] | undefined {
   const msgs = (request as { messages?: unknown } | undefined)?.messages;
@@ -50,7 +68,12 @@ export function messagesOf(request: unknown): SentMessage[] | undefined {
     if (!m || typeof m !== 'object') continue;
     const role = String((m as { role?: unknown }).role ?? '');
     const c = (m as { content?: unknown }).content;
-    const content = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p) => (typeof p === 'string' ? p : typeof p?.text === 'string' ? p.text : '')).join('') : JSON.stringify(c ?? '');
+    const content =
+      typeof c === 'string'
+        ? c
+        : Array.isArray(c)
+          ? c.map((p) => (typeof p === 'string' ? p : typeof p?.text === 'string' ? p.text : '')).join('')
+          : JSON.stringify(c ?? '');
     out.push({ role, content });
   }
   return out;
@@ -67,7 +90,10 @@ function curveOf(arm: string, artifact: unknown): LossCurve | undefined {
   if (!s || !Array.isArray(s.losses)) return undefined;
   const train = s.losses.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
   const val = Array.isArray(s.valLosses)
-    ? s.valLosses.filter((v): v is { step: number; loss: number } => !!v && typeof v.step === 'number' && typeof v.loss === 'number' && Number.isFinite(v.loss))
+    ? s.valLosses.filter(
+        (v): v is { step: number; loss: number } =>
+          !!v && typeof v.step === 'number' && typeof v.loss === 'number' && Number.isFinite(v.loss),
+      )
     : [];
   const c: LossCurve = { arm, train, val: val.map((v) => ({ step: v.step, loss: v.loss })) };
   if (typeof s.bestStep === 'number') c.bestStep = s.bestStep;
@@ -99,7 +125,15 @@ export function buildEvidence(input: EvidenceInput): RunEvidence {
       const r = byArm.get(a)!.get(id);
       if (!r) continue;
       expected ??= r.expected;
-      const o: ExampleOutcome = { output: r.output, score: r.score, pass: r.pass, latencyMs: r.latencyMs, tokensIn: r.tokensIn, tokensOut: r.tokensOut, costUsd: r.costUsd };
+      const o: ExampleOutcome = {
+        output: r.output,
+        score: r.score,
+        pass: r.pass,
+        latencyMs: r.latencyMs,
+        tokensIn: r.tokensIn,
+        tokensOut: r.tokensOut,
+        costUsd: r.costUsd,
+      };
       if (r.extracted !== undefined && r.extracted !== null) o.extracted = r.extracted;
       if (r.error) o.error = r.error;
       if (r.cached) o.cached = true;
@@ -108,7 +142,13 @@ export function buildEvidence(input: EvidenceInput): RunEvidence {
     const outs = Object.values(arms);
     const answers = new Set(outs.map((o) => (o.error ? '\u0000error' : (o.extracted ?? o.output).trim())));
     const passes = new Set(outs.map((o) => o.pass));
-    const ex: ExampleEvidence = { id, idx, expected: expected ?? '', arms, disagree: outs.length > 1 && (answers.size > 1 || passes.size > 1) };
+    const ex: ExampleEvidence = {
+      id,
+      idx,
+      expected: expected ?? '',
+      arms,
+      disagree: outs.length > 1 && (answers.size > 1 || passes.size > 1),
+    };
     const st = stored.get(id);
     if (st?.input) ex.input = st.input;
     else if (input.request) {

@@ -11,7 +11,9 @@ function finite(x: unknown): x is number {
 /** 1234567 → "1,234,567" */
 export function fmtInt(n: number): string {
   if (!finite(n)) return DASH;
-  const s = Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const s = Math.round(Math.abs(n))
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return n < 0 ? `-${s}` : s;
 }
 

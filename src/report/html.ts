@@ -82,7 +82,10 @@ export function loadChartJs(): { source: string; version: string } {
 function sanitizeScript(src: string): string {
   // No "http(s)://" in the file at all (the banner's homepage link), and nothing that could close
   // the <script> element early.
-  return src.replace(/https?:\/\//g, '').replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+  return src
+    .replace(/https?:\/\//g, '')
+    .replace(/<\/(script)/gi, '<\\/$1')
+    .replace(/<!--/g, '<\\!--');
 }
 
 function sha256(s: string): string {
@@ -132,9 +135,7 @@ function valueHtml(v: unknown, depth = 0): string {
 function kvTable(obj: Record<string, unknown>, depth = 0): string {
   const keys = Object.keys(obj);
   if (!keys.length) return '<span class="muted">(empty)</span>';
-  return `<table class="kv">${keys
-    .map((k) => `<tr><th>${escapeHtml(k)}</th><td>${valueHtml(obj[k], depth)}</td></tr>`)
-    .join('')}</table>`;
+  return `<table class="kv">${keys.map((k) => `<tr><th>${escapeHtml(k)}</th><td>${valueHtml(obj[k], depth)}</td></tr>`).join('')}</table>`;
 }
 
 /** An array of records as a table (e.g. prompt variants with their dev scores). */
@@ -144,7 +145,11 @@ function objectsTable(rows: Record<string, unknown>[], depth: number): string {
   const shown = rows.slice(0, 200);
   // numeric columns in 0..1 get an inline bar, so a column of dev scores reads at a glance
   const unitCols = new Set(
-    cols.filter((c) => shown.every((r) => r[c] === undefined || (typeof r[c] === 'number' && (r[c] as number) >= 0 && (r[c] as number) <= 1)) && shown.some((r) => typeof r[c] === 'number')),
+    cols.filter(
+      (c) =>
+        shown.every((r) => r[c] === undefined || (typeof r[c] === 'number' && (r[c] as number) >= 0 && (r[c] as number) <= 1)) &&
+        shown.some((r) => typeof r[c] === 'number'),
+    ),
   );
   const cell = (r: Record<string, unknown>, c: string) => {
     const v = r[c];
@@ -154,7 +159,9 @@ function objectsTable(rows: Record<string, unknown>[], depth: number): string {
   };
   return `<table class="grid small"><thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${shown
     .map((r) => `<tr>${cols.map((c) => cell(r, c)).join('')}</tr>`)
-    .join('')}</tbody></table>${rows.length > shown.length ? `<p class="muted">… ${fmtInt(rows.length - shown.length)} more rows</p>` : ''}`;
+    .join(
+      '',
+    )}</tbody></table>${rows.length > shown.length ? `<p class="muted">… ${fmtInt(rows.length - shown.length)} more rows</p>` : ''}`;
 }
 
 // ---- sections ----
@@ -187,7 +194,9 @@ function confusionHtml(a: ArmReport, index: number): string {
 function perClassHtml(a: ArmReport): string {
   const pc = a.metric.perClass;
   if (!pc || !Object.keys(pc).length) return '';
-  return `<table class="grid small"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>${Object.keys(pc)
+  return `<table class="grid small"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>${Object.keys(
+    pc,
+  )
     .map(
       (k) =>
         `<tr><td>${escapeHtml(k)}</td><td class="num">${fmtNum(pc[k].precision)}</td><td class="num">${fmtNum(pc[k].recall)}</td><td class="num">${fmtNum(pc[k].f1)}</td><td class="num">${fmtInt(pc[k].support)}</td></tr>`,
@@ -210,20 +219,42 @@ export function lossSvg(c: LossCurve, width = 520, height = 200): string {
   const x = (step: number) => pad.l + ((width - pad.l - pad.r) * step) / steps;
   const y = (v: number) => pad.t + (height - pad.t - pad.b) * (1 - (v - lo) / (hi - lo || 1));
   const line = c.train.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-  const val = c.val.map((v) => `<circle cx="${x(v.step).toFixed(1)}" cy="${y(v.loss).toFixed(1)}" r="3.5" fill="#ea580c"><title>step ${v.step}: validation loss ${v.loss.toFixed(3)}</title></circle>`).join('');
-  const valLine = c.val.length > 1 ? `<polyline fill="none" stroke="#ea580c" stroke-dasharray="4 3" stroke-width="1.5" points="${c.val.map((v) => `${x(v.step).toFixed(1)},${y(v.loss).toFixed(1)}`).join(' ')}"/>` : '';
-  const ticks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${pad.l - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(2)}</text><line x1="${pad.l}" x2="${width - pad.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e2e8f0"/>`).join('');
+  const val = c.val
+    .map(
+      (v) =>
+        `<circle cx="${x(v.step).toFixed(1)}" cy="${y(v.loss).toFixed(1)}" r="3.5" fill="#ea580c"><title>step ${v.step}: validation loss ${v.loss.toFixed(3)}</title></circle>`,
+    )
+    .join('');
+  const valLine =
+    c.val.length > 1
+      ? `<polyline fill="none" stroke="#ea580c" stroke-dasharray="4 3" stroke-width="1.5" points="${c.val.map((v) => `${x(v.step).toFixed(1)},${y(v.loss).toFixed(1)}`).join(' ')}"/>`
+      : '';
+  const ticks = [lo, (lo + hi) / 2, hi]
+    .map(
+      (v) =>
+        `<text x="${pad.l - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v.toFixed(2)}</text><line x1="${pad.l}" x2="${width - pad.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e2e8f0"/>`,
+    )
+    .join('');
   return `<svg class="loss" viewBox="0 0 ${width} ${height}" role="img" aria-label="loss curve of ${escapeHtml(c.arm)}">${ticks}<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${line}"/>${valLine}${val}<text x="${pad.l}" y="${height - 6}">step 1</text><text x="${width - pad.r}" y="${height - 6}" text-anchor="end">step ${steps}</text></svg><p class="note"><span class="sw" style="background:#2563eb"></span>training loss per step · <span class="sw" style="background:#ea580c"></span>validation loss</p>`;
 }
 
 function armDetailsHtml(a: ArmReport, i: number, report?: RunReport): string {
   const rows: [string, string][] = [
     ['kind', badge(a)],
-    ['model', `<b>${escapeHtml(shortModel(a))}</b>${shortModel(a) !== a.modelId ? ` <span class="muted">full id:</span> <code>${escapeHtml(a.modelId)}</code>` : ''}`],
-    ['prompt', `<code title="content hash ${escapeHtml(a.promptHash)}">${escapeHtml(shortHash(a.promptHash))}</code> <span class="muted">(content hash; the messages are below)</span>`],
+    [
+      'model',
+      `<b>${escapeHtml(shortModel(a))}</b>${shortModel(a) !== a.modelId ? ` <span class="muted">full id:</span> <code>${escapeHtml(a.modelId)}</code>` : ''}`,
+    ],
+    [
+      'prompt',
+      `<code title="content hash ${escapeHtml(a.promptHash)}">${escapeHtml(shortHash(a.promptHash))}</code> <span class="muted">(content hash; the messages are below)</span>`,
+    ],
     ['status', statusCell(a) + (a.error ? ` <span class="err">${escapeHtml(a.error)}</span>` : '')],
     ['examples scored', `${fmtInt(a.n)} <span class="muted">(${fmtInt(a.errors)} errors)</span>`],
-    ['tokens in / out', `${fmtInt(a.tokens.input)} / ${fmtInt(a.tokens.output)} <span class="muted">(mean ${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)})</span>`],
+    [
+      'tokens in / out',
+      `${fmtInt(a.tokens.input)} / ${fmtInt(a.tokens.output)} <span class="muted">(mean ${fmtTokens(a.tokens.meanInput)} / ${fmtTokens(a.tokens.meanOutput)})</span>`,
+    ],
     ['latency', `p50 ${fmtMs(a.latencyMs.p50)} · p95 ${fmtMs(a.latencyMs.p95)} · mean ${fmtMs(a.latencyMs.mean)}`],
     ['cost per 1,000 requests', fmtUsd(a.costPer1k)],
     [
@@ -255,7 +286,8 @@ function examplesHtml(report: RunReport): string {
   if (!report.evidence?.examples.length) return '';
   const { shown, total, best } = notableExamples(report, EXAMPLES_SHOWN);
   const all = report.evidence.examples.length;
-  if (!total) return `<h2>Examples</h2><p class="note">All ${fmtInt(all)} test examples: every arm agrees${best ? ` and ${escapeHtml(best)} is right` : ''}.</p>`;
+  if (!total)
+    return `<h2>Examples</h2><p class="note">All ${fmtInt(all)} test examples: every arm agrees${best ? ` and ${escapeHtml(best)} is right` : ''}.</p>`;
   const arms = report.arms.map((a) => a.name);
   const rows = shown
     .map((ex) => {
@@ -289,12 +321,18 @@ function summaryCards(report: RunReport): string {
     cards.push(
       `<div class="card"><div class="k">highest ${escapeHtml(report.task.metric)}</div><div class="big">${escapeHtml(best.name)}</div><div>${metricCell(best.metric.value, best.metric.ci)}</div></div>`,
     );
-  const cheap = pick(done.filter((a) => Number.isFinite(a.costPer1k)), (a, b) => a.costPer1k < b.costPer1k);
+  const cheap = pick(
+    done.filter((a) => Number.isFinite(a.costPer1k)),
+    (a, b) => a.costPer1k < b.costPer1k,
+  );
   if (cheap)
     cards.push(
       `<div class="card"><div class="k">lowest cost per 1,000 requests</div><div class="big">${escapeHtml(cheap.name)}</div><div>${usd(cheap.costPer1k)}</div></div>`,
     );
-  const fast = pick(done.filter((a) => Number.isFinite(a.latencyMs.p50)), (a, b) => a.latencyMs.p50 < b.latencyMs.p50);
+  const fast = pick(
+    done.filter((a) => Number.isFinite(a.latencyMs.p50)),
+    (a, b) => a.latencyMs.p50 < b.latencyMs.p50,
+  );
   if (fast)
     cards.push(
       `<div class="card"><div class="k">fastest (latency p50)</div><div class="big">${escapeHtml(fast.name)}</div><div>${fmtMs(fast.latencyMs.p50)}</div></div>`,
@@ -442,7 +480,9 @@ export function renderHtml(report: RunReport, options: HtmlOptions = {}): string
     .map(
       (a, i) =>
         // the first four (cost, latency p50 / p95, tokens) are numbers
-        `<tr><td>${swatch(armColor(i))}${escapeHtml(a.name)}</td>${costCells(a).map((c, j) => `<td${j < 4 ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+        `<tr><td>${swatch(armColor(i))}${escapeHtml(a.name)}</td>${costCells(a)
+          .map((c, j) => `<td${j < 4 ? ' class="num"' : ''}>${escapeHtml(c)}</td>`)
+          .join('')}</tr>`,
     )
     .join('');
 

@@ -190,7 +190,12 @@ export function renderMarkdown(report: RunReport): string {
   out.push('## Arms', '');
   for (const a of report.arms) out.push(...armDetails(a));
   out.push(...promptsSection(report));
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 function examplesSection(report: RunReport): string[] {

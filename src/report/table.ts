@@ -42,7 +42,18 @@ type Paint = (row: number, col: number, text: string) => string;
  * A table that fits `max` columns: the widest of the `shrink` columns loses a character at a time
  * (never below 6) until the table fits; cut cells end in "…". Colours are applied after cutting.
  */
-export function fittedTable(head: string[], rows: string[][], opts: { max: number; shrink: number[]; right?: number[]; paint?: Paint; bold?: (s: string) => string; /** columns cut at the end (default: in the middle) */ cutEnd?: number[] }): string {
+export function fittedTable(
+  head: string[],
+  rows: string[][],
+  opts: {
+    max: number;
+    shrink: number[];
+    right?: number[];
+    paint?: Paint;
+    bold?: (s: string) => string;
+    /** columns cut at the end (default: in the middle) */ cutEnd?: number[];
+  },
+): string {
   const clean = (x: string) => oneLine(x, 400);
   rows = rows.map((r) => r.map((c) => clean(c ?? '')));
   head = head.map(clean);
@@ -55,7 +66,8 @@ export function fittedTable(head: string[], rows: string[][], opts: { max: numbe
     if (pick < 0) break;
     widths[pick]--;
   }
-  const cut = (s: string, j: number) => (opts.cutEnd?.includes(j) ? (s.length > widths[j] ? `${s.slice(0, widths[j] - 1)}…` : s) : middleEllipsis(s, widths[j]));
+  const cut = (s: string, j: number) =>
+    opts.cutEnd?.includes(j) ? (s.length > widths[j] ? `${s.slice(0, widths[j] - 1)}…` : s) : middleEllipsis(s, widths[j]);
   const t = new Table({
     head: head.map((h, j) => (opts.bold ?? ((x: string) => x))(cut(h, j))),
     style: { head: [], border: [], compact: true },
@@ -81,8 +93,16 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
   const t = report.task;
   const took = runDuration(report);
   out.push(bold(clip(`Run ${report.runId} · ${report.experiment}`)));
-  out.push(dim(clip(`seed ${report.seed} · started ${report.createdAt}${took ? ` · took ${took}` : report.finishedAt ? '' : ' · not finished'}`)));
-  out.push(dim(clip(`task: ${t.data} · metric ${t.metric} · train ${fmtInt(t.sizes.train)} / dev ${fmtInt(t.sizes.dev)} / test ${fmtInt(t.sizes.test)}`)));
+  out.push(
+    dim(clip(`seed ${report.seed} · started ${report.createdAt}${took ? ` · took ${took}` : report.finishedAt ? '' : ' · not finished'}`)),
+  );
+  out.push(
+    dim(
+      clip(
+        `task: ${t.data} · metric ${t.metric} · train ${fmtInt(t.sizes.train)} / dev ${fmtInt(t.sizes.dev)} / test ${fmtInt(t.sizes.test)}`,
+      ),
+    ),
+  );
   out.push('');
   const decision = decisionTable(report, { color });
   if (decision) out.push(decision);
@@ -93,15 +113,35 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
 
   // Quality: arm, kind, model, metric, extra metrics, n, errors, status. When that is too wide the kind
   // column goes (the arm details say it), then the extra metrics move to a table of their own.
-  const metricCells = (a: RunReport['arms'][number]) => extras.map((name) => {
-    const m = extraMetric(a, name);
-    return m ? fmtMetric(m.value, m.ci) : '-';
-  });
+  const metricCells = (a: RunReport['arms'][number]) =>
+    extras.map((name) => {
+      const m = extraMetric(a, name);
+      return m ? fmtMetric(m.value, m.ci) : '-';
+    });
   const armCell = (name: string) => name + (name === baseline ? ' (baseline)' : '');
-  const wide = (head: string[], rows: string[][]) => head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length))).reduce((a, b) => a + b + 3, 1);
+  const wide = (head: string[], rows: string[][]) =>
+    head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length))).reduce((a, b) => a + b + 3, 1);
   const build = (withKind: boolean, withExtras: boolean) => {
-    const head = ['arm', ...(withKind ? ['kind'] : []), 'model', `${s(t.metric)} (95% CI)`, ...(withExtras ? extras.map((e) => `${s(e)} (95% CI)`) : []), 'n', 'errors', 'status'];
-    const rows = report.arms.map((a) => [armCell(a.name), ...(withKind ? [a.kind] : []), shortModel(a), fmtMetric(a.metric.value, a.metric.ci), ...(withExtras ? metricCells(a) : []), fmtInt(a.n), fmtInt(a.errors), a.status]);
+    const head = [
+      'arm',
+      ...(withKind ? ['kind'] : []),
+      'model',
+      `${s(t.metric)} (95% CI)`,
+      ...(withExtras ? extras.map((e) => `${s(e)} (95% CI)`) : []),
+      'n',
+      'errors',
+      'status',
+    ];
+    const rows = report.arms.map((a) => [
+      armCell(a.name),
+      ...(withKind ? [a.kind] : []),
+      shortModel(a),
+      fmtMetric(a.metric.value, a.metric.ci),
+      ...(withExtras ? metricCells(a) : []),
+      fmtInt(a.n),
+      fmtInt(a.errors),
+      a.status,
+    ]);
     return { head, rows };
   };
   let q = build(true, true);
@@ -114,11 +154,24 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
   const hasKind = q.head[1] === 'kind';
   const modelCol = hasKind ? 2 : 1;
   const statusCol = q.head.length - 1;
-  const paintQ: Paint = (i, j, x) => (j === statusCol ? status(report.arms[i].status) : j === statusCol - 1 && report.arms[i].errors > 0 ? yellow(x) : x);
-  let qTable = fittedTable(q.head, q.rows, { max: width, shrink: [modelCol, 0, ...(hasKind ? [1] : [])], right: [statusCol - 2, statusCol - 1], paint: paintQ, bold });
+  const paintQ: Paint = (i, j, x) =>
+    j === statusCol ? status(report.arms[i].status) : j === statusCol - 1 && report.arms[i].errors > 0 ? yellow(x) : x;
+  let qTable = fittedTable(q.head, q.rows, {
+    max: width,
+    shrink: [modelCol, 0, ...(hasKind ? [1] : [])],
+    right: [statusCol - 2, statusCol - 1],
+    paint: paintQ,
+    bold,
+  });
   if (splitExtras) {
     const head = ['arm', ...extras.map((e) => `${s(e)} (95% CI)`)];
-    qTable += '\n' + fittedTable(head, report.arms.map((a) => [a.name, ...metricCells(a)]), { max: width, shrink: [0], bold });
+    qTable +=
+      '\n' +
+      fittedTable(
+        head,
+        report.arms.map((a) => [a.name, ...metricCells(a)]),
+        { max: width, shrink: [0], bold },
+      );
   }
   out.push(bold('Quality'), qTable, '');
 
@@ -130,7 +183,12 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
     cHead = cHead.slice(0, -1);
     const trained = report.arms.filter((a) => a.training);
     cRows = cRows.map((r) => r.slice(0, -1));
-    if (trained.length) training = fittedTable(['arm', 'training (time, cost)'], trained.map((a) => [a.name, costCells(a)[5]]), { max: width, shrink: [0, 1], bold });
+    if (trained.length)
+      training = fittedTable(
+        ['arm', 'training (time, cost)'],
+        trained.map((a) => [a.name, costCells(a)[5]]),
+        { max: width, shrink: [0, 1], bold },
+      );
   }
   out.push(
     bold('Cost and speed') + dim(' (cost per 1,000 requests; latency per request; mean tokens)'),
@@ -141,14 +199,29 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
 
   if (report.comparisons.length) {
     const head = ['arm', 'diff', '95% CI', 'p-value', 'n', 'wins arm/base', 'verdict'];
-    const rows = report.comparisons.map((c) => [c.arm, fmtDiff(c.diff), fmtInterval(c.ci, 3, true), fmtP(c.pValue), fmtInt(c.n), fmtDiscordant(c), verdict(c)]);
+    const rows = report.comparisons.map((c) => [
+      c.arm,
+      fmtDiff(c.diff),
+      fmtInterval(c.ci, 3, true),
+      fmtP(c.pValue),
+      fmtInt(c.n),
+      fmtDiscordant(c),
+      verdict(c),
+    ]);
     const paint: Paint = (i, j, x) => {
       if (j !== 6) return x;
       const v = verdict(report.comparisons[i]);
       return v === 'better' ? green(x) : v === 'worse' ? red(x) : dim(x);
     };
-    out.push(bold(clip(`Paired differences${baseline ? ` against ${baseline}` : ''}`)), fittedTable(head, rows, { max: width, shrink: [0], right: [1, 3, 4, 5], paint, bold }));
-    for (const l of wrapText('p-value: exact McNemar test; CI: paired bootstrap; a verdict needs p < 0.05 and a CI that excludes 0.', width)) out.push(dim(l));
+    out.push(
+      bold(clip(`Paired differences${baseline ? ` against ${baseline}` : ''}`)),
+      fittedTable(head, rows, { max: width, shrink: [0], right: [1, 3, 4, 5], paint, bold }),
+    );
+    for (const l of wrapText(
+      'p-value: exact McNemar test; CI: paired bootstrap; a verdict needs p < 0.05 and a CI that excludes 0.',
+      width,
+    ))
+      out.push(dim(l));
     out.push('');
   }
 
@@ -170,7 +243,7 @@ export function renderTable(report: RunReport, options: TableOptions = {}): stri
       ]);
       const paint: Paint = (i, j, x) => (j < 2 ? x : x.startsWith('✓') ? green(x) : x.startsWith('✗') ? red(x) : x);
       out.push(fittedTable(head, rows, { max: width, shrink: head.map((_, j) => j), paint, bold, cutEnd: [0] }));
-      out.push(dim(clip('All examples with every arm\'s output and messages: report.json, report.html, or `tunelab view`.')), '');
+      out.push(dim(clip("All examples with every arm's output and messages: report.json, report.html, or `tunelab view`.")), '');
     }
   }
 

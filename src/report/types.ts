@@ -69,7 +69,10 @@ export interface ExampleOutcome {
 }
 
 /** A chat message as an arm sent it. */
-export interface SentMessage { role: string; content: string }
+export interface SentMessage {
+  role: string;
+  content: string;
+}
 
 /** One test example with every arm's outcome. */
 export interface ExampleEvidence {

@@ -15,5 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code: string | null = null) => new ApiError(400, message, 'invalid_request_error', code, param);
-export const notFound = (message: string, param: string | null = null) => new ApiError(404, message, 'invalid_request_error', 'not_found', param);
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new ApiError(400, message, 'invalid_request_error', code, param);
+export const notFound = (message: string, param: string | null = null) =>
+  new ApiError(404, message, 'invalid_request_error', 'not_found', param);

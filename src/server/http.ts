@@ -61,7 +61,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
-      reject(new ApiError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'));
+      reject(
+        new ApiError(
+          413,
+          `request body of ${declared} bytes exceeds the limit of ${limit} bytes`,
+          'invalid_request_error',
+          'request_too_large',
+        ),
+      );
       req.resume();
       return;
     }
@@ -78,8 +85,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
-    req.on('error', (e) => { if (!failed) reject(e); });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
   });
 }
 
@@ -93,12 +104,17 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
-function readMultipart(req: IncomingMessage, limit: number): Promise<{ fields: Record<string, string>; file?: { name: string; data: Buffer; field: string } }> {
+function readMultipart(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ fields: Record<string, string>; file?: { name: string; data: Buffer; field: string } }> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit + 64 * 1024) {
       req.resume();
-      reject(new ApiError(413, `upload of ${declared} bytes exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'));
+      reject(
+        new ApiError(413, `upload of ${declared} bytes exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'request_too_large'),
+      );
       return;
     }
     let bb: busboy.Busboy;
@@ -111,22 +127,47 @@ function readMultipart(req: IncomingMessage, limit: number): Promise<{ fields: R
     const fields: Record<string, string> = {};
     let file: { name: string; data: Buffer; field: string } | undefined;
     let failed = false;
-    const fail = (e: ApiError) => { if (!failed) { failed = true; reject(e); req.unpipe(bb); req.resume(); } };
-    bb.on('field', (name, value) => { fields[name] = value; });
+    const fail = (e: ApiError) => {
+      if (!failed) {
+        failed = true;
+        reject(e);
+        req.unpipe(bb);
+        req.resume();
+      }
+    };
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
     bb.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => fail(new ApiError(413, `uploaded file exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'file_too_large')));
-      stream.on('end', () => { if (!failed) file = { name: info.filename || 'upload', data: Buffer.concat(chunks), field }; });
+      stream.on('limit', () =>
+        fail(new ApiError(413, `uploaded file exceeds the limit of ${limit} bytes`, 'invalid_request_error', 'file_too_large')),
+      );
+      stream.on('end', () => {
+        if (!failed) file = { name: info.filename || 'upload', data: Buffer.concat(chunks), field };
+      });
     });
     bb.on('error', (e) => fail(badRequest(`malformed multipart body (${(e as Error).message})`)));
-    bb.on('close', () => { if (!failed) resolve({ fields, file }); });
+    bb.on('close', () => {
+      if (!failed) resolve({ fields, file });
+    });
     req.pipe(bb);
   });
 }
 
 function fileObject(f: FileRecord) {
-  return { id: f.id, object: 'file', bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: 'processed', status_details: null, expires_at: null };
+  return {
+    id: f.id,
+    object: 'file',
+    bytes: f.bytes,
+    created_at: f.createdAt,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+    status_details: null,
+    expires_at: null,
+  };
 }
 
 /** A property of a value of unknown shape (a parsed JSON body); undefined when it is not an object. */
@@ -141,15 +182,18 @@ function parseChatRequest(body: unknown): { model: string; req: ChatRequest; str
   const messages: ChatMessage[] = rawMessages.map((m: unknown, i: number) => {
     let role = prop(m, 'role');
     if (role === 'developer') role = 'system';
-    if (role !== 'system' && role !== 'user' && role !== 'assistant') throw badRequest(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`);
+    if (role !== 'system' && role !== 'user' && role !== 'assistant')
+      throw badRequest(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`);
     let content = prop(m, 'content');
-    if (Array.isArray(content)) content = content.map((p: unknown) => (prop(p, 'type') === 'text' ? String(prop(p, 'text') ?? '') : '')).join('');
+    if (Array.isArray(content))
+      content = content.map((p: unknown) => (prop(p, 'type') === 'text' ? String(prop(p, 'text') ?? '') : '')).join('');
     if (typeof content !== 'string') throw badRequest(`messages[${i}].content must be a string or text parts`, `messages[${i}].content`);
     return { role, content };
   });
   const num = (v: unknown, name: string, lo: number, hi: number): number | undefined => {
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw badRequest(`${name} must be a number between ${lo} and ${hi}`, name);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+      throw badRequest(`${name} must be a number between ${lo} and ${hi}`, name);
     return v;
   };
   const maxTokens = num(prop(body, 'max_completion_tokens') ?? prop(body, 'max_tokens'), 'max_tokens', 1, 1 << 20);
@@ -190,14 +234,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const m = /^Bearer\s+(.+)$/i.exec(h);
     const given = m ? createHash('sha256').update(m[1].trim()).digest() : undefined;
     if (!given || !timingSafeEqual(given, keyHash)) {
-      throw new ApiError(401, m ? 'Incorrect API key provided.' : "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", 'invalid_request_error', 'invalid_api_key');
+      throw new ApiError(
+        401,
+        m ? 'Incorrect API key provided.' : "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     }
   }
 
   function modelList() {
     const data = opts.models.map((id) => ({ id, object: 'model', created: modelCreated, owned_by: 'tunelab' }));
     for (const j of store.listJobs()) {
-      if (j.status === 'succeeded' && j.fineTunedModel) data.push({ id: j.fineTunedModel, object: 'model', created: j.finishedAt ?? j.createdAt, owned_by: 'user' });
+      if (j.status === 'succeeded' && j.fineTunedModel)
+        data.push({ id: j.fineTunedModel, object: 'model', created: j.finishedAt ?? j.createdAt, owned_by: 'user' });
     }
     return data;
   }
@@ -234,12 +284,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
     const created = nowSec();
     const ac = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
     if (!stream) {
       const r = await model.complete(chatReq, { signal: ac.signal });
       const finish = r.finishReason ?? 'stop';
       send(res, 200, {
-        id, object: 'chat.completion', created, model: modelName, system_fingerprint: null,
+        id,
+        object: 'chat.completion',
+        created,
+        model: modelName,
+        system_fingerprint: null,
         choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, logprobs: null, finish_reason: finish }],
         usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output },
       });
@@ -247,7 +303,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finish: string | null, usage: unknown = undefined) => {
-      const o: Record<string, unknown> = { id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+      const o: Record<string, unknown> = {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: modelName,
+        system_fingerprint: null,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      };
       if (includeUsage) o.usage = usage ?? null;
       res.write(`data: ${JSON.stringify(o)}\n\n`);
     };
@@ -255,14 +318,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     try {
       let r: ChatResponse;
       if (model.stream) {
-        r = await model.stream(chatReq, (t) => { if (t) chunk({ content: t }, null); }, { signal: ac.signal });
+        r = await model.stream(
+          chatReq,
+          (t) => {
+            if (t) chunk({ content: t }, null);
+          },
+          { signal: ac.signal },
+        );
       } else {
         r = await model.complete(chatReq, { signal: ac.signal });
         if (r.text) chunk({ content: r.text }, null);
       }
       chunk({}, r.finishReason ?? 'stop');
       if (includeUsage) {
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [], usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output } })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, system_fingerprint: null, choices: [], usage: { prompt_tokens: r.usage.input, completion_tokens: r.usage.output, total_tokens: r.usage.input + r.usage.output } })}\n\n`,
+        );
       }
       res.write('data: [DONE]\n\n');
     } catch (e) {
@@ -293,10 +364,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const limit = limitRaw ? Math.max(1, Math.min(100, Number(limitRaw) || 20)) : 20;
     const after = url.searchParams.get('after');
     let start = 0;
-    if (after) { const i = items.findIndex((x) => x.id === after); start = i < 0 ? items.length : i + 1; }
+    if (after) {
+      const i = items.findIndex((x) => x.id === after);
+      start = i < 0 ? items.length : i + 1;
+    }
     const slice = items.slice(start, start + limit);
     const data = slice.map(map);
-    return { object: 'list', data, has_more: start + limit < items.length, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
+    return {
+      object: 'list',
+      data,
+      has_more: start + limit < items.length,
+      first_id: data[0]?.id ?? null,
+      last_id: data[data.length - 1]?.id ?? null,
+    };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,7 +417,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!f) throw notFound(`No such File object: ${b}`, 'id');
       if (!c) {
         if (method === 'GET') return send(res, 200, fileObject(f));
-        if (method === 'DELETE') { store.deleteFile(b); return send(res, 200, { id: b, object: 'file', deleted: true }); }
+        if (method === 'DELETE') {
+          store.deleteFile(b);
+          return send(res, 200, { id: b, object: 'file', deleted: true });
+        }
         throw methodNotAllowed(method, url);
       }
       if (c === 'content' && method === 'GET') {
@@ -351,23 +434,55 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (a === 'fine_tuning' && b === 'jobs') {
       if (!c) {
         if (method === 'POST') return send(res, 200, jobs.toApi(await jobs.create(await readJson(req, maxJson))));
-        if (method === 'GET') return send(res, 200, page(store.listJobs(), url, (j) => jobs.toApi(j)));
+        if (method === 'GET')
+          return send(
+            res,
+            200,
+            page(store.listJobs(), url, (j) => jobs.toApi(j)),
+          );
         throw methodNotAllowed(method, url);
       }
       const job = store.getJob(c);
       if (!job) throw notFound(`Could not find fine-tuning job ${c}`, 'fine_tuning_job_id');
-      if (!d) { if (method !== 'GET') throw methodNotAllowed(method, url); return send(res, 200, jobs.toApi(job)); }
-      if (d === 'cancel') { if (method !== 'POST') throw methodNotAllowed(method, url); return send(res, 200, jobs.toApi(await jobs.cancel(c))); }
+      if (!d) {
+        if (method !== 'GET') throw methodNotAllowed(method, url);
+        return send(res, 200, jobs.toApi(job));
+      }
+      if (d === 'cancel') {
+        if (method !== 'POST') throw methodNotAllowed(method, url);
+        return send(res, 200, jobs.toApi(await jobs.cancel(c)));
+      }
       if (d === 'events' && method === 'GET') {
         const evs = [...job.events].reverse();
-        return send(res, 200, page(evs, url, (e) => ({ object: 'fine_tuning.job.event', id: e.id, created_at: e.createdAt, level: e.level, message: e.message, data: e.data, type: e.type })));
+        return send(
+          res,
+          200,
+          page(evs, url, (e) => ({
+            object: 'fine_tuning.job.event',
+            id: e.id,
+            created_at: e.createdAt,
+            level: e.level,
+            message: e.message,
+            data: e.data,
+            type: e.type,
+          })),
+        );
       }
       if (d === 'checkpoints' && method === 'GET') {
         const cps = [...job.checkpoints].reverse();
-        return send(res, 200, page(cps, url, (cp) => ({
-          object: 'fine_tuning.job.checkpoint', id: cp.id, created_at: cp.createdAt, fine_tuned_model_checkpoint: cp.modelId,
-          fine_tuning_job_id: job.id, step_number: cp.step, metrics: cp.metrics,
-        })));
+        return send(
+          res,
+          200,
+          page(cps, url, (cp) => ({
+            object: 'fine_tuning.job.checkpoint',
+            id: cp.id,
+            created_at: cp.createdAt,
+            fine_tuned_model_checkpoint: cp.modelId,
+            fine_tuning_job_id: job.id,
+            step_number: cp.step,
+            metrics: cp.metrics,
+          })),
+        );
       }
       throw notFound(`Unknown request URL: ${method} ${url.pathname}`);
     }
@@ -377,7 +492,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = createHttpServer((req, res) => {
     route(req, res).catch((e) => {
       const err = e instanceof ApiError ? e : internalError(e, log);
-      if (res.headersSent) { res.end(); return; }
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
       if (err.status === 413) res.setHeader('connection', 'close');
       send(res, err.status, err.body());
     });
@@ -387,7 +505,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 8080, host, () => { server.off('error', reject); resolveListen(); });
+    server.listen(opts.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -399,7 +520,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     jobs,
     async close() {
       await jobs.shutdown();
-      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
       store.close?.();
     },
   };

@@ -7,7 +7,17 @@
 // error code `server_restarted` and a message saying so: its partial training is not resumed.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { formatProblems, parseJsonl, runToCompletion, isTerminal, JobLifecycleError, type FineTuneBackend, type FineTuneOptions, type JobState, type TrainingRecord } from '../finetune/index.ts';
+import {
+  formatProblems,
+  parseJsonl,
+  runToCompletion,
+  isTerminal,
+  JobLifecycleError,
+  type FineTuneBackend,
+  type FineTuneOptions,
+  type JobState,
+  type TrainingRecord,
+} from '../finetune/index.ts';
 import { isBadInput } from '../core/index.ts';
 import { ApiError, badRequest, notFound } from './errors.ts';
 import type { JobRecord, ServerStore } from './store.ts';
@@ -40,7 +50,9 @@ interface CreateJobBody {
   metadata?: unknown;
 }
 
-function evId() { return `ftevent-${randomBytes(12).toString('hex')}`; }
+function evId() {
+  return `ftevent-${randomBytes(12).toString('hex')}`;
+}
 
 export class JobManager {
   private queue: string[] = [];
@@ -51,16 +63,25 @@ export class JobManager {
 
   constructor(private o: JobManagerOptions) {}
 
-  private log(m: string) { this.o.log?.(m); }
+  private log(m: string) {
+    this.o.log?.(m);
+  }
 
   /** Apply the restart policy to jobs left by a previous server process. */
   recover(): void {
-    const pending = this.o.store.listJobs().filter((j) => !isTerminal(j.status)).sort((a, b) => a.createdAt - b.createdAt);
+    const pending = this.o.store
+      .listJobs()
+      .filter((j) => !isTerminal(j.status))
+      .sort((a, b) => a.createdAt - b.createdAt);
     for (const j of pending) {
       if (j.status === 'running') {
         j.status = 'failed';
         j.finishedAt = nowSec();
-        j.error = { code: 'server_restarted', message: 'The server stopped while this job was running; partial training is not resumed. Create the job again.', param: null };
+        j.error = {
+          code: 'server_restarted',
+          message: 'The server stopped while this job was running; partial training is not resumed. Create the job again.',
+          param: null,
+        };
         this.addEvent(j, 'error', j.error.message);
         this.o.store.putJob(j);
       } else {
@@ -87,7 +108,8 @@ export class JobManager {
   private loadRecords(fileId: string, param: string): TrainingRecord[] {
     const f = this.o.store.getFile(fileId);
     if (!f) throw badRequest(`invalid ${param}: ${fileId} (no such file)`, param, 'invalid_file');
-    if (f.purpose !== 'fine-tune') throw badRequest(`invalid ${param}: ${fileId} has purpose '${f.purpose}', expected 'fine-tune'`, param, 'invalid_file');
+    if (f.purpose !== 'fine-tune')
+      throw badRequest(`invalid ${param}: ${fileId} has purpose '${f.purpose}', expected 'fine-tune'`, param, 'invalid_file');
     return this.checkTrainingFile(this.o.store.fileContent(fileId) ?? Buffer.alloc(0), f.filename);
   }
 
@@ -96,8 +118,14 @@ export class JobManager {
     const body = input as CreateJobBody;
     const model = body.model;
     if (typeof model !== 'string' || !model) throw badRequest('you must provide a model parameter', 'model', 'missing_required_parameter');
-    if (!this.o.fineTunableModels.includes(model)) throw badRequest(`Model ${model} is not available for fine-tuning. Available: ${this.o.fineTunableModels.join(', ')}`, 'model', 'model_not_available');
-    if (typeof body.training_file !== 'string') throw badRequest('you must provide a training_file parameter', 'training_file', 'missing_required_parameter');
+    if (!this.o.fineTunableModels.includes(model))
+      throw badRequest(
+        `Model ${model} is not available for fine-tuning. Available: ${this.o.fineTunableModels.join(', ')}`,
+        'model',
+        'model_not_available',
+      );
+    if (typeof body.training_file !== 'string')
+      throw badRequest('you must provide a training_file parameter', 'training_file', 'missing_required_parameter');
     const train = this.loadRecords(body.training_file, 'training_file');
     const validationFile = typeof body.validation_file === 'string' ? body.validation_file : null;
     const valid = validationFile ? this.loadRecords(validationFile, 'validation_file') : undefined;
@@ -107,7 +135,11 @@ export class JobManager {
     const d = this.o.defaults ?? {};
     const pick = (v: unknown, name: string, dflt: number, int: boolean, lo: number, hi: number): number => {
       if (v === undefined || v === null || v === 'auto') return dflt;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) throw badRequest(`hyperparameters.${name} must be 'auto' or a${int ? 'n integer' : ' number'} in [${lo}, ${hi}]`, `hyperparameters.${name}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v)))
+        throw badRequest(
+          `hyperparameters.${name} must be 'auto' or a${int ? 'n integer' : ' number'} in [${lo}, ${hi}]`,
+          `hyperparameters.${name}`,
+        );
       return v;
     };
     const hyper = {
@@ -119,18 +151,33 @@ export class JobManager {
     const ext = body.tunelab ?? {};
     const method = ext.method ?? d.method ?? 'lora';
     if (method !== 'lora' && method !== 'full') throw badRequest("tunelab.method must be 'lora' or 'full'", 'tunelab.method');
-    if (ext.rank !== undefined && (typeof ext.rank !== 'number' || !Number.isInteger(ext.rank) || ext.rank < 1)) throw badRequest('tunelab.rank must be a positive integer', 'tunelab.rank');
+    if (ext.rank !== undefined && (typeof ext.rank !== 'number' || !Number.isInteger(ext.rank) || ext.rank < 1))
+      throw badRequest('tunelab.rank must be a positive integer', 'tunelab.rank');
     const seed = body.seed === undefined || body.seed === null ? Math.floor(Math.random() * 2 ** 31) : Number(body.seed);
     if (!Number.isInteger(seed)) throw badRequest('seed must be an integer', 'seed');
     const suffix = typeof body.suffix === 'string' ? body.suffix.slice(0, 64) : null;
     const id = `ftjob-${randomBytes(12).toString('hex')}`;
     const job: JobRecord = {
-      id, model, status: 'validating_files', createdAt: nowSec(), finishedAt: null,
-      trainingFile: body.training_file, validationFile,
-      hyperparameters: hyper, method, seed, suffix,
+      id,
+      model,
+      status: 'validating_files',
+      createdAt: nowSec(),
+      finishedAt: null,
+      trainingFile: body.training_file,
+      validationFile,
+      hyperparameters: hyper,
+      method,
+      seed,
+      suffix,
       metadata: body.metadata && typeof body.metadata === 'object' ? (body.metadata as Record<string, string>) : null,
-      fineTunedModel: null, resultModelId: null, outputDir: join(this.o.outputRoot, id),
-      trainedTokens: null, estimatedFinish: null, error: null, events: [], checkpoints: [],
+      fineTunedModel: null,
+      resultModelId: null,
+      outputDir: join(this.o.outputRoot, id),
+      trainedTokens: null,
+      estimatedFinish: null,
+      error: null,
+      events: [],
+      checkpoints: [],
     };
     if (typeof ext.rank === 'number') job.rank = ext.rank;
     this.addEvent(job, 'info', `Validating training file: ${body.training_file}`);
@@ -173,12 +220,19 @@ export class JobManager {
 
   private pump(): void {
     if (this.closed || this.running || !this.queue.length) {
-      if (!this.running && !this.queue.length) { const w = this.idleWaiters; this.idleWaiters = []; w.forEach((f) => f()); }
+      if (!this.running && !this.queue.length) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        w.forEach((f) => f());
+      }
       return;
     }
     const id = this.queue.shift()!;
     const job = this.o.store.getJob(id);
-    if (!job || job.status !== 'queued') { this.pump(); return; }
+    if (!job || job.status !== 'queued') {
+      this.pump();
+      return;
+    }
     void this.run(job);
   }
 
@@ -199,22 +253,34 @@ export class JobManager {
       job.status = 'running';
       this.addEvent(job, 'info', 'Fine-tuning job started');
       store.putJob(job);
-      const { state, modelId } = await runToCompletion(this.o.backend, train, { ...this.options(job), validation: valid }, {
-        signal: r.ac.signal,
-        pollMs: this.o.pollMs ?? 300,
-        onJob: (handle) => {
-          started = true;
-          job.backendJob = handle;
-          store.putJob(job);
+      const { state, modelId } = await runToCompletion(
+        this.o.backend,
+        train,
+        { ...this.options(job), validation: valid },
+        {
+          signal: r.ac.signal,
+          pollMs: this.o.pollMs ?? 300,
+          onJob: (handle) => {
+            started = true;
+            job.backendJob = handle;
+            store.putJob(job);
+          },
+          onEvent: (ev) => {
+            job.events.push({
+              id: evId(),
+              createdAt: Math.floor(ev.at / 1000) || nowSec(),
+              level: ev.level,
+              message: ev.message,
+              type: ev.data ? 'metrics' : 'message',
+              data: ev.data ?? null,
+            });
+          },
+          onProgress: (st) => {
+            this.absorb(job, st);
+            if (!isTerminal(st.status)) store.putJob(job);
+          },
         },
-        onEvent: (ev) => {
-          job.events.push({ id: evId(), createdAt: Math.floor(ev.at / 1000) || nowSec(), level: ev.level, message: ev.message, type: ev.data ? 'metrics' : 'message', data: ev.data ?? null });
-        },
-        onProgress: (st) => {
-          this.absorb(job, st);
-          if (!isTerminal(st.status)) store.putJob(job);
-        },
-      });
+      );
       if (this.closed) return this.failRunning(job, 'server_shutdown');
       if (state.status === 'succeeded' && modelId) {
         job.resultModelId = modelId;
@@ -222,8 +288,15 @@ export class JobManager {
         job.fineTunedModel = `ft:${base}:tunelab:${job.suffix ?? ''}:${job.id.slice(-8)}`;
         const m = state.metrics;
         job.checkpoints.push({
-          id: `ftckpt-${randomBytes(12).toString('hex')}`, step: m.step ?? 0, createdAt: nowSec(), modelId: job.fineTunedModel,
-          metrics: { step: m.step ?? 0, ...(m.trainLoss !== undefined ? { train_loss: m.trainLoss } : {}), ...(m.validLoss !== undefined ? { valid_loss: m.validLoss, full_valid_loss: m.validLoss } : {}) },
+          id: `ftckpt-${randomBytes(12).toString('hex')}`,
+          step: m.step ?? 0,
+          createdAt: nowSec(),
+          modelId: job.fineTunedModel,
+          metrics: {
+            step: m.step ?? 0,
+            ...(m.trainLoss !== undefined ? { train_loss: m.trainLoss } : {}),
+            ...(m.validLoss !== undefined ? { valid_loss: m.validLoss, full_valid_loss: m.validLoss } : {}),
+          },
         });
         this.addEvent(job, 'info', `New fine-tuned model created: ${job.fineTunedModel}`);
         this.finish(job, 'succeeded', null);
@@ -279,7 +352,13 @@ export class JobManager {
     const job = this.o.store.getJob(id);
     if (!job) throw notFound(`Could not find fine-tuning job ${id}`, 'fine_tuning_job_id');
     if (job.status === 'cancelled') return job;
-    if (isTerminal(job.status)) throw new ApiError(400, `Job ${id} has already ${job.status === 'succeeded' ? 'completed' : 'failed'} and cannot be cancelled`, 'invalid_request_error', 'job_not_cancellable');
+    if (isTerminal(job.status))
+      throw new ApiError(
+        400,
+        `Job ${id} has already ${job.status === 'succeeded' ? 'completed' : 'failed'} and cannot be cancelled`,
+        'invalid_request_error',
+        'job_not_cancellable',
+      );
     const r = this.running;
     if (r?.id === id) {
       // the lifecycle cancels the job in the backend and run() records it as cancelled

@@ -45,7 +45,14 @@ export interface JobRecord {
   trainedTokens: number | null;
   estimatedFinish: number | null;
   error: { code: string; message: string; param: string | null } | null;
-  events: { id: string; createdAt: number; level: 'info' | 'warn' | 'error'; message: string; type: 'message' | 'metrics'; data: Record<string, number> | null }[];
+  events: {
+    id: string;
+    createdAt: number;
+    level: 'info' | 'warn' | 'error';
+    message: string;
+    type: 'message' | 'metrics';
+    data: Record<string, number> | null;
+  }[];
   checkpoints: CheckpointRecord[];
   /** the backend's own job handle, to poll or cancel within one server process */
   backendJob?: unknown;
@@ -84,7 +91,11 @@ export function dirServerStore(dir: string): ServerStore {
     },
     getFile: (id) => (safe(id) ? readJson<FileRecord>(join(fdir, `${id}.json`)) : undefined),
     fileContent: (id) => (safe(id) && existsSync(join(fdir, `${id}.bin`)) ? readFileSync(join(fdir, `${id}.bin`)) : undefined),
-    listFiles: () => readdirSync(fdir).filter((f) => f.endsWith('.json')).map((f) => readJson<FileRecord>(join(fdir, f))!).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    listFiles: () =>
+      readdirSync(fdir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => readJson<FileRecord>(join(fdir, f))!)
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
     deleteFile(id) {
       if (!safe(id) || !existsSync(join(fdir, `${id}.json`))) return false;
       rmSync(join(fdir, `${id}.json`), { force: true });
@@ -96,7 +107,11 @@ export function dirServerStore(dir: string): ServerStore {
       atomicWrite(join(jdir, `${job.id}.json`), JSON.stringify({ ...rest, backendJob: backendJob ?? null }));
     },
     getJob: (id) => (safe(id) ? readJson<JobRecord>(join(jdir, `${id}.json`)) : undefined),
-    listJobs: () => readdirSync(jdir).filter((f) => f.endsWith('.json')).map((f) => readJson<JobRecord>(join(jdir, f))!).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    listJobs: () =>
+      readdirSync(jdir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => readJson<JobRecord>(join(jdir, f))!)
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
   };
 }
 
@@ -111,7 +126,13 @@ export function storeBackedServerStore(store: JobsFilesStore, filesDir: string):
   mkdirSync(filesDir, { recursive: true });
   const BACKEND = 'tunelab-server';
   const sec = (t: number) => (t > 1e12 ? Math.floor(t / 1000) : t);
-  const toFile = (r: { id: string; filename: string; purpose: string; bytes: number; createdAt: number }): FileRecord => ({ id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: sec(r.createdAt) });
+  const toFile = (r: { id: string; filename: string; purpose: string; bytes: number; createdAt: number }): FileRecord => ({
+    id: r.id,
+    filename: r.filename,
+    purpose: r.purpose,
+    bytes: r.bytes,
+    createdAt: sec(r.createdAt),
+  });
   const toJob = (r: { state?: unknown } | undefined): JobRecord | undefined => (r?.state ? (r.state as JobRecord) : undefined);
   return {
     putFile(rec, content) {
@@ -119,9 +140,19 @@ export function storeBackedServerStore(store: JobsFilesStore, filesDir: string):
       atomicWrite(path, content);
       store.createFile({ id: rec.id, filename: rec.filename, purpose: rec.purpose, bytes: rec.bytes, path });
     },
-    getFile: (id) => { const r = store.getFile(id); return r ? toFile(r) : undefined; },
-    fileContent: (id) => { const r = store.getFile(id); return r && existsSync(r.path) ? readFileSync(r.path) : undefined; },
-    listFiles: () => store.listFiles().map(toFile).sort((a, b) => b.createdAt - a.createdAt),
+    getFile: (id) => {
+      const r = store.getFile(id);
+      return r ? toFile(r) : undefined;
+    },
+    fileContent: (id) => {
+      const r = store.getFile(id);
+      return r && existsSync(r.path) ? readFileSync(r.path) : undefined;
+    },
+    listFiles: () =>
+      store
+        .listFiles()
+        .map(toFile)
+        .sort((a, b) => b.createdAt - a.createdAt),
     deleteFile(id) {
       const r = store.getFile(id);
       if (!r) return false;
@@ -133,10 +164,22 @@ export function storeBackedServerStore(store: JobsFilesStore, filesDir: string):
       const { backendJob, ...rest } = job;
       const state = { ...rest, backendJob: backendJob ?? null };
       if (store.getJob(job.id)) store.updateJob(job.id, { status: job.status, state });
-      else store.createJob({ id: job.id, backend: BACKEND, status: job.status, options: { model: job.model, hyperparameters: job.hyperparameters, method: job.method }, state });
+      else
+        store.createJob({
+          id: job.id,
+          backend: BACKEND,
+          status: job.status,
+          options: { model: job.model, hyperparameters: job.hyperparameters, method: job.method },
+          state,
+        });
     },
     getJob: (id) => toJob(store.getJob(id)),
-    listJobs: () => store.listJobs({ backend: BACKEND, limit: 10_000 }).map(toJob).filter((j): j is JobRecord => !!j).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    listJobs: () =>
+      store
+        .listJobs({ backend: BACKEND, limit: 10_000 })
+        .map(toJob)
+        .filter((j): j is JobRecord => !!j)
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
     close: () => store.close?.(),
   };
 }

@@ -7,7 +7,12 @@ export interface BootstrapOptions {
   /** statistic of a resample (default: mean). The array is reused between calls: do not keep it. */
   statistic?: (sample: Float64Array) => number;
 }
-export interface Interval { estimate: number; ci: [number, number]; iterations: number; level: number }
+export interface Interval {
+  estimate: number;
+  ci: [number, number];
+  iterations: number;
+  level: number;
+}
 export interface PairedResult {
   /** mean(a) - mean(b) */
   diff: number;
@@ -43,7 +48,8 @@ function sortedPercentile(s: Float64Array, p: number): number {
 function checkOpts(o: BootstrapOptions): { iterations: number; level: number; seed: number } {
   const iterations = o.iterations ?? 2000;
   const level = o.level ?? 0.95;
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`bootstrap iterations must be a positive whole number, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new RangeError(`bootstrap iterations must be a positive whole number, got ${iterations}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1), got ${level}`);
   return { iterations, level, seed: o.seed ?? 0 };
 }

@@ -14,7 +14,10 @@ export interface ConsistencyResult {
  * Run-to-run consistency: `outputs[i]` holds the outputs of repeated runs on example i.
  * Outputs are compared after `normalize` (default: trim and collapse whitespace).
  */
-export function consistency(outputs: readonly (readonly string[])[], normalize: (s: string) => string = (s) => s.trim().replace(/\s+/g, ' ')): ConsistencyResult {
+export function consistency(
+  outputs: readonly (readonly string[])[],
+  normalize: (s: string) => string = (s) => s.trim().replace(/\s+/g, ' '),
+): ConsistencyResult {
   const perExample: ConsistencyResult['perExample'] = [];
   for (const outs of outputs) {
     const m = outs.length;
@@ -34,5 +37,11 @@ export function consistency(outputs: readonly (readonly string[])[], normalize: 
   }
   const n = perExample.length;
   const avg = (f: (e: ConsistencyResult['perExample'][number]) => number) => (n ? perExample.reduce((s, e) => s + f(e), 0) / n : NaN);
-  return { n, allAgree: avg((e) => (e.allAgree ? 1 : 0)), meanPairwise: avg((e) => e.pairwise), modalShare: avg((e) => e.modalShare), perExample };
+  return {
+    n,
+    allAgree: avg((e) => (e.allAgree ? 1 : 0)),
+    meanPairwise: avg((e) => e.pairwise),
+    modalShare: avg((e) => e.modalShare),
+    perExample,
+  };
 }

@@ -22,7 +22,8 @@ function logSumExp(xs: number[]): number {
  * Terms are summed in log space, so it stays accurate for large n (millions of pairs).
  */
 export function binomialTwoSided(k: number, n: number): number {
-  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || n < 0 || k > n) throw new RangeError(`binomial test needs whole 0 ≤ k ≤ n, got k=${k} n=${n}`);
+  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || n < 0 || k > n)
+    throw new RangeError(`binomial test needs whole 0 ≤ k ≤ n, got k=${k} n=${n}`);
   if (n === 0) return 1;
   const m = Math.min(k, n - k);
   if (2 * m === n) return 1;

@@ -24,7 +24,8 @@ export function pairedStatistic(
 ): PairedStatResult {
   const iterations = opts.iterations ?? 2000;
   const level = opts.level ?? 0.95;
-  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`bootstrap iterations must be a positive whole number, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new RangeError(`bootstrap iterations must be a positive whole number, got ${iterations}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1), got ${level}`);
   if (n === 0) return { estimate: NaN, ci: [NaN, NaN], p: NaN, n, iterations, level };
   const idx = new Uint32Array(n);

@@ -18,7 +18,8 @@ export interface ArmsTable {
 export function armsTable(ctx: Ctx): ArmsTable {
   const { db, scrub } = ctx;
   const q = {
-    upsert: db.prepare(`INSERT INTO arms (run, name, kind, status, model_id, prompt_hash, artifact, spent, training, notes, progress, error, created_at, updated_at)
+    upsert:
+      db.prepare(`INSERT INTO arms (run, name, kind, status, model_id, prompt_hash, artifact, spent, training, notes, progress, error, created_at, updated_at)
       VALUES (@run, @name, @kind, @status, @modelId, @promptHash, @artifact, @spent, @training, @notes, @progress, @error, @now, @now)
       ON CONFLICT(run, name) DO UPDATE SET kind = excluded.kind, status = excluded.status, model_id = excluded.model_id,
         prompt_hash = excluded.prompt_hash, artifact = excluded.artifact, spent = excluded.spent, training = excluded.training,
@@ -45,7 +46,8 @@ export function armsTable(ctx: Ctx): ArmsTable {
   return {
     putArm(a) {
       if (!a || typeof a !== 'object') throw new StoreError('putArm', 'expected an object');
-      if (!ARM_STATUS.has(a.status)) throw new StoreError('putArm.status', `expected one of ${[...ARM_STATUS].join(', ')}, got ${JSON.stringify(a.status)}`);
+      if (!ARM_STATUS.has(a.status))
+        throw new StoreError('putArm.status', `expected one of ${[...ARM_STATUS].join(', ')}, got ${JSON.stringify(a.status)}`);
       const row = {
         run: id('putArm.run', a.run),
         name: id('putArm.name', a.name),
@@ -73,7 +75,8 @@ export function armsTable(ctx: Ctx): ArmsTable {
     },
     saveProgress(run, name, progress) {
       const text = scrub(jsonText('saveProgress.progress', progress));
-      if (q.progress.run(text, Date.now(), run, name).changes !== 1) throw new StoreError('saveProgress', `no arm "${name}" in run "${run}"`);
+      if (q.progress.run(text, Date.now(), run, name).changes !== 1)
+        throw new StoreError('saveProgress', `no arm "${name}" in run "${run}"`);
     },
   };
 }

@@ -27,7 +27,12 @@ export function cacheTable(ctx: Ctx): CacheTable {
     try {
       const v = JSON.parse(s);
       if (typeof v?.text !== 'string' || typeof v?.usage?.input !== 'number' || typeof v?.usage?.output !== 'number') return undefined;
-      return { text: v.text, usage: { input: v.usage.input, output: v.usage.output }, latencyMs: Number(v.latencyMs) || 0, costUsd: Number(v.costUsd) || 0 };
+      return {
+        text: v.text,
+        usage: { input: v.usage.input, output: v.usage.output },
+        latencyMs: Number(v.latencyMs) || 0,
+        costUsd: Number(v.costUsd) || 0,
+      };
     } catch {
       return undefined;
     }

@@ -30,7 +30,9 @@ export function callsTable(ctx: Ctx): CallsTable {
     const meta = c.meta && typeof c.meta === 'object' ? c.meta : {};
     const run = str(`${where}.run`, c.run ?? (typeof meta.run === 'string' ? meta.run : undefined), { optional: true });
     const arm = str(`${where}.arm`, c.arm ?? (typeof meta.arm === 'string' ? meta.arm : undefined), { optional: true });
-    const exampleId = str(`${where}.exampleId`, c.exampleId ?? (typeof meta.exampleId === 'string' ? meta.exampleId : undefined), { optional: true });
+    const exampleId = str(`${where}.exampleId`, c.exampleId ?? (typeof meta.exampleId === 'string' ? meta.exampleId : undefined), {
+      optional: true,
+    });
     const resp = c.response == null ? null : typeof c.response === 'string' ? c.response : c.response.text;
     if (resp != null && typeof resp !== 'string') throw new StoreError(`${where}.response`, 'expected text');
     if (!c.usage || typeof c.usage !== 'object') throw new StoreError(`${where}.usage`, 'required');
@@ -72,7 +74,15 @@ export function callsTable(ctx: Ctx): CallsTable {
       cached: r.cached === 1,
       createdAt: Number(r.created_at),
     };
-    const opt = { run: optStr(r.run), arm: optStr(r.arm), exampleId: optStr(r.example_id), response: optStr(r.response), error: optStr(r.error), errorKind: optStr(r.error_kind), status: optNum(r.status) };
+    const opt = {
+      run: optStr(r.run),
+      arm: optStr(r.arm),
+      exampleId: optStr(r.example_id),
+      response: optStr(r.response),
+      error: optStr(r.error),
+      errorKind: optStr(r.error_kind),
+      status: optNum(r.status),
+    };
     for (const [k, v] of Object.entries(opt)) if (v !== undefined) Object.assign(c, { [k]: v });
     return c;
   };

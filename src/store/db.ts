@@ -60,7 +60,8 @@ export function str(where: string, v: unknown, opts: { optional?: boolean; nonEm
 export const id = (where: string, v: unknown): string => str(where, v, { nonEmpty: true, max: 512 }) as string;
 export function num(where: string, v: unknown, opts: { int?: boolean; min?: number; optional?: boolean } = {}): number | null {
   if (v == null && opts.optional) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new StoreError(where, `expected a finite number, got ${v === null ? 'null' : typeof v === 'number' ? String(v) : typeof v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new StoreError(where, `expected a finite number, got ${v === null ? 'null' : typeof v === 'number' ? String(v) : typeof v}`);
   if (opts.int && !Number.isInteger(v)) throw new StoreError(where, `expected a whole number, got ${v}`);
   if (opts.min != null && v < opts.min) throw new StoreError(where, `must be at least ${opts.min}, got ${v}`);
   return v;
@@ -145,9 +146,14 @@ export function makeCtx(db: Database.Database, secretList: () => string[]): Ctx 
 
 function checkVersion(db: Database.Database, where: string, readonly: boolean): number {
   const v = db.pragma('user_version', { simple: true }) as number;
-  if (v > SCHEMA_VERSION) throw new StoreError(where, `store schema version ${v} is newer than this tunelab understands (${SCHEMA_VERSION}); upgrade tunelab`);
+  if (v > SCHEMA_VERSION)
+    throw new StoreError(where, `store schema version ${v} is newer than this tunelab understands (${SCHEMA_VERSION}); upgrade tunelab`);
   if (v === SCHEMA_VERSION) return v;
-  if (readonly) throw new StoreError(where, `store schema version ${v} needs migrating to ${SCHEMA_VERSION}; open it read-write once (any tunelab run, or tunelab runs)`);
+  if (readonly)
+    throw new StoreError(
+      where,
+      `store schema version ${v} needs migrating to ${SCHEMA_VERSION}; open it read-write once (any tunelab run, or tunelab runs)`,
+    );
   if (v === 0) {
     // a non-empty database that is not a tunelab store must not be touched
     const n = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get() as number;

@@ -20,12 +20,26 @@ export function filesTable(ctx: Ctx): FilesTable {
     listPurpose: db.prepare('SELECT * FROM files WHERE purpose = ? ORDER BY created_at, rowid'),
     del: db.prepare('DELETE FROM files WHERE id = ?'),
   };
-  const toRow = (r: Row): FileRow => ({ id: String(r.id), filename: String(r.filename), purpose: String(r.purpose), bytes: Number(r.bytes), path: String(r.path), createdAt: Number(r.created_at) });
+  const toRow = (r: Row): FileRow => ({
+    id: String(r.id),
+    filename: String(r.filename),
+    purpose: String(r.purpose),
+    bytes: Number(r.bytes),
+    path: String(r.path),
+    createdAt: Number(r.created_at),
+  });
   return {
     createFile(file) {
       if (!file || typeof file !== 'object') throw new StoreError('createFile', 'expected an object');
       const fid = file.id == null ? `file-${randomBytes(12).toString('hex')}` : id('createFile.id', file.id);
-      const row = [fid, id('createFile.filename', file.filename), id('createFile.purpose', file.purpose), num('createFile.bytes', file.bytes, { int: true, min: 0 }), id('createFile.path', file.path), Date.now()] as const;
+      const row = [
+        fid,
+        id('createFile.filename', file.filename),
+        id('createFile.purpose', file.purpose),
+        num('createFile.bytes', file.bytes, { int: true, min: 0 }),
+        id('createFile.path', file.path),
+        Date.now(),
+      ] as const;
       db.transaction(() => {
         if (q.get.get(fid)) throw new StoreError('createFile.id', `a file with id "${fid}" exists`);
         q.ins.run(...row);

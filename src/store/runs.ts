@@ -80,7 +80,8 @@ export function runsTable(ctx: Ctx): RunsTable {
       const { config, meta } = split('createRun', input.meta);
       const now = input.createdAt ?? Date.now();
       const runId = input.id == null ? newRunId(now) : id('createRun.id', input.id);
-      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(runId)) throw new StoreError('createRun.id', `"${runId}" may hold only letters, digits and . _ : -`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(runId))
+        throw new StoreError('createRun.id', `"${runId}" may hold only letters, digits and . _ : -`);
       if (runId === 'latest') throw new StoreError('createRun.id', '"latest" is reserved');
       db.transaction(() => {
         if (q.getRun.get(runId)) throw new StoreError('createRun.id', `a run with id "${runId}" exists`);
@@ -109,7 +110,12 @@ export function runsTable(ctx: Ctx): RunsTable {
       if (patch.status !== undefined && !RUN_STATUS.has(patch.status)) {
         throw new StoreError('updateRun.status', `expected one of ${[...RUN_STATUS].join(', ')}, got ${JSON.stringify(patch.status)}`);
       }
-      const f = patch.finishedAt != null ? num('updateRun.finishedAt', patch.finishedAt, { min: 0 }) : patch.status === 'running' ? null : Date.now();
+      const f =
+        patch.finishedAt != null
+          ? num('updateRun.finishedAt', patch.finishedAt, { min: 0 })
+          : patch.status === 'running'
+            ? null
+            : Date.now();
       const m = patch.meta ? split('updateRun', patch.meta) : undefined;
       ctx.requireRun('updateRun.id', runId);
       db.transaction(() => {

@@ -59,7 +59,11 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
  * in train-then-dev order. Candidates come from an inverted index of shingles, so only pairs sharing a shingle are
  * compared.
  */
-export function findNearDuplicates(test: readonly Example[], parts: { train: readonly Example[]; dev: readonly Example[] }, opts: NearDupOptions = {}): NearDupMatch[] {
+export function findNearDuplicates(
+  test: readonly Example[],
+  parts: { train: readonly Example[]; dev: readonly Example[] },
+  opts: NearDupOptions = {},
+): NearDupMatch[] {
   const threshold = opts.threshold ?? 0.5;
   const n = opts.shingle ?? 3;
   const maxPosting = opts.maxPosting ?? 1000;

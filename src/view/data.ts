@@ -8,7 +8,13 @@ import { openStore, type Store } from '../store/index.ts';
 import { buildEvidence, messagesOf, type EvidenceResult } from '../report/evidence.ts';
 import type { ExampleEvidence, RunReport, SentMessage } from '../report/types.ts';
 
-export interface ArmProgress { name: string; kind: string; status: string; done: number; total: number }
+export interface ArmProgress {
+  name: string;
+  kind: string;
+  status: string;
+  done: number;
+  total: number;
+}
 export interface RunSummary {
   id: string;
   experiment: string;
@@ -54,9 +60,19 @@ export function reportWithEvidence(store: Store, runId: string): RunReport {
     if (!m) requests.set(arm, (m = requestIndex(store, runId, arm)));
     return m.get(exampleId);
   };
-  const meta = run?.meta as { testIds?: string[]; examples?: { id: string; input?: Record<string, unknown>; expected?: string; source?: { file: string; line: number } }[] } | undefined;
+  const meta = run?.meta as
+    | {
+        testIds?: string[];
+        examples?: { id: string; input?: Record<string, unknown>; expected?: string; source?: { file: string; line: number } }[];
+      }
+    | undefined;
   report.evidence = buildEvidence({
-    arms: report.arms.map((a) => ({ name: a.name, kind: a.kind, artifact: armRecs.find((r) => r.name === a.name)?.artifact, config: cfg.get(a.name) })),
+    arms: report.arms.map((a) => ({
+      name: a.name,
+      kind: a.kind,
+      artifact: armRecs.find((r) => r.name === a.name)?.artifact,
+      config: cfg.get(a.name),
+    })),
     testIds: meta?.testIds,
     examples: Array.isArray(meta?.examples) ? meta.examples : undefined,
     results,
@@ -84,7 +100,14 @@ export function filterExamples(examples: ExampleEvidence[], f: ExampleFilter): E
       if (!o || o.pass !== (f.outcome === 'pass')) return false;
     }
     if (q) {
-      const hay = [ex.id, ex.expected, typeof ex.input === 'string' ? ex.input : JSON.stringify(ex.input ?? ''), ...Object.values(ex.arms).map((o) => o.output)].join('\n').toLowerCase();
+      const hay = [
+        ex.id,
+        ex.expected,
+        typeof ex.input === 'string' ? ex.input : JSON.stringify(ex.input ?? ''),
+        ...Object.values(ex.arms).map((o) => o.output),
+      ]
+        .join('\n')
+        .toLowerCase();
       if (!hay.includes(q)) return false;
     }
     return true;
@@ -97,7 +120,14 @@ export function examplesCsv(examples: ExampleEvidence[], arms: string[]): string
     const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const head = ['id', 'source', 'input', 'expected', 'disagree', ...arms.flatMap((a) => [`${a}.output`, `${a}.answer`, `${a}.pass`, `${a}.score`, `${a}.latency_ms`])];
+  const head = [
+    'id',
+    'source',
+    'input',
+    'expected',
+    'disagree',
+    ...arms.flatMap((a) => [`${a}.output`, `${a}.answer`, `${a}.pass`, `${a}.score`, `${a}.latency_ms`]),
+  ];
   const rows = examples.map((ex) => [
     ex.id,
     ex.source ? `${ex.source.file}:${ex.source.line}` : '',
@@ -106,7 +136,9 @@ export function examplesCsv(examples: ExampleEvidence[], arms: string[]): string
     ex.disagree,
     ...arms.flatMap((a) => {
       const o = ex.arms[a];
-      return o ? [o.error ? `error: ${o.error}` : o.output, o.extracted ?? '', o.pass, o.score, Math.round(o.latencyMs)] : ['', '', '', '', ''];
+      return o
+        ? [o.error ? `error: ${o.error}` : o.output, o.extracted ?? '', o.pass, o.score, Math.round(o.latencyMs)]
+        : ['', '', '', '', ''];
     }),
   ]);
   return [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
@@ -123,7 +155,16 @@ export function listRunSummaries(store: Store): RunSummary[] {
       return { name, kind: a?.kind ?? '', status: a?.status ?? 'pending', done: store.countResults(r.id, name), total: test };
     });
     const done = arms.reduce((s, a) => s + a.done, 0);
-    const s: RunSummary = { id: r.id, experiment: r.experiment, status: r.status, createdAt: new Date(r.createdAt).toISOString(), test, done, total: test * arms.length, arms };
+    const s: RunSummary = {
+      id: r.id,
+      experiment: r.experiment,
+      status: r.status,
+      createdAt: new Date(r.createdAt).toISOString(),
+      test,
+      done,
+      total: test * arms.length,
+      arms,
+    };
     if (r.finishedAt) s.finishedAt = new Date(r.finishedAt).toISOString();
     return s;
   });
@@ -141,13 +182,20 @@ export function exampleDetail(store: Store, report: RunReport, exampleId: string
   const messages: Record<string, SentMessage[] | undefined> = {};
   for (const a of report.arms) {
     let req: unknown;
-    for (const c of store.listCalls(report.runId, a.name)) if (c.exampleId === exampleId && (!c.error || req === undefined)) req = c.request;
+    for (const c of store.listCalls(report.runId, a.name))
+      if (c.exampleId === exampleId && (!c.error || req === undefined)) req = c.request;
     messages[a.name] = messagesOf(req);
   }
   return { example: ex, messages };
 }
 
-export interface CompareRow { id: string; expected: string; input?: ExampleEvidence['input']; arms: Record<string, { a?: boolean; b?: boolean; aAnswer?: string; bAnswer?: string }>; changed: boolean }
+export interface CompareRow {
+  id: string;
+  expected: string;
+  input?: ExampleEvidence['input'];
+  arms: Record<string, { a?: boolean; b?: boolean; aAnswer?: string; bAnswer?: string }>;
+  changed: boolean;
+}
 export interface Comparison {
   a: { runId: string; createdAt: string };
   b: { runId: string; createdAt: string };
@@ -161,7 +209,13 @@ export interface Comparison {
 export function compareRuns(a: RunReport, b: RunReport): Comparison {
   const ea = new Map((a.evidence?.examples ?? []).map((e) => [e.id, e]));
   const names = [...new Set([...a.arms.map((x) => x.name), ...b.arms.map((x) => x.name)])];
-  const arms = names.map((name) => ({ name, a: a.arms.find((x) => x.name === name)?.metric.value, b: b.arms.find((x) => x.name === name)?.metric.value, fixed: 0, broken: 0 }));
+  const arms = names.map((name) => ({
+    name,
+    a: a.arms.find((x) => x.name === name)?.metric.value,
+    b: b.arms.find((x) => x.name === name)?.metric.value,
+    fixed: 0,
+    broken: 0,
+  }));
   const rows: CompareRow[] = [];
   let common = 0;
   for (const eb of b.evidence?.examples ?? []) {
@@ -199,7 +253,23 @@ export interface FinetuneArmView {
   error?: string;
 }
 
-const HYPER = ['method', 'epochs', 'learningRate', 'batchSize', 'rank', 'alpha', 'dropout', 'targetModules', 'maxSteps', 'patience', 'maxSeqLen', 'trainExamples', 'devExamples', 'seed', 'shots'];
+const HYPER = [
+  'method',
+  'epochs',
+  'learningRate',
+  'batchSize',
+  'rank',
+  'alpha',
+  'dropout',
+  'targetModules',
+  'maxSteps',
+  'patience',
+  'maxSeqLen',
+  'trainExamples',
+  'devExamples',
+  'seed',
+  'shots',
+];
 
 /** Fine-tune arms of a run: training status, curves, hyperparameters, and a look at the training data. */
 export function finetuneArms(store: Store, report: RunReport): FinetuneArmView[] {
@@ -235,9 +305,20 @@ export function finetuneArms(store: Store, report: RunReport): FinetuneArmView[]
     if (!preview.length) {
       const p = report.evidence?.prompts.find((x) => x.arm === a.name);
       const ex = report.evidence?.examples.find((e) => e.id === p?.exampleId);
-      if (p?.messages) preview.push({ messages: [...p.messages, ...(ex ? [{ role: 'assistant', content: ex.expected }] : [])], source: 'the prompt this arm renders, with the expected answer (the shape of each training record)' });
+      if (p?.messages)
+        preview.push({
+          messages: [...p.messages, ...(ex ? [{ role: 'assistant', content: ex.expected }] : [])],
+          source: 'the prompt this arm renders, with the expected answer (the shape of each training record)',
+        });
     }
-    const v: FinetuneArmView = { arm: a.name, kind: a.kind, status: rec?.status ?? a.status, modelId: a.modelId, hyperparameters: hyper, preview };
+    const v: FinetuneArmView = {
+      arm: a.name,
+      kind: a.kind,
+      status: rec?.status ?? a.status,
+      modelId: a.modelId,
+      hyperparameters: hyper,
+      preview,
+    };
     if (a.training) v.training = a.training;
     const curve = report.evidence?.curves.find((x) => x.arm === a.name);
     if (curve) v.curve = curve;

@@ -11,7 +11,17 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/index.ts';
 import type { RunReport } from '../report/types.ts';
-import { compareRuns, exampleDetail, examplesCsv, filterExamples, finetuneArms, listRunSummaries, openForReading, reportWithEvidence, type ExampleFilter } from './data.ts';
+import {
+  compareRuns,
+  exampleDetail,
+  examplesCsv,
+  filterExamples,
+  finetuneArms,
+  listRunSummaries,
+  openForReading,
+  reportWithEvidence,
+  type ExampleFilter,
+} from './data.ts';
 
 export interface ViewServerOptions {
   storePath: string;
@@ -61,10 +71,14 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 class HttpError extends Error {
-  constructor(public status: number, message: string) {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -120,7 +134,10 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
   const signature = (runId: string) => {
     const r = store.getRun(runId);
     if (!r) return undefined;
-    const arms = store.listArms(runId).map((a) => `${a.name}:${a.status}`).join(',');
+    const arms = store
+      .listArms(runId)
+      .map((a) => `${a.name}:${a.status}`)
+      .join(',');
     return `${r.status}|${store.countResults(runId)}|${arms}`;
   };
   const reportOf = (runId: string): RunReport => {
@@ -157,18 +174,32 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
 
   const json = (res: ServerResponse, body: unknown, status = 200) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
     res.end(text);
   };
   const csv = (res: ServerResponse, name: string, body: string) => {
-    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}"`, 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}"`,
+      'cache-control': 'no-store',
+    });
     res.end(body);
   };
   const file = (res: ServerResponse, path: string, rewrite?: (s: string) => string) => {
     const ext = path.slice(path.lastIndexOf('.'));
     let body: string | Buffer = readFileSync(path);
     if (rewrite) body = rewrite(body.toString('utf8'));
-    res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache', 'referrer-policy': 'no-referrer' });
+    res.writeHead(200, {
+      'content-type': TYPES[ext] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+      'referrer-policy': 'no-referrer',
+    });
     res.end(body);
   };
 
@@ -189,7 +220,10 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       const qKey = url.searchParams.get('key');
       if (qKey !== null && sameKey(qKey, opts.apiKey)) {
         url.searchParams.delete('key');
-        res.writeHead(303, { location: url.pathname + (url.search || '') + (url.hash || ''), 'set-cookie': `${KEY_COOKIE}=${encodeURIComponent(qKey)}; HttpOnly; SameSite=Strict; Path=/` });
+        res.writeHead(303, {
+          location: url.pathname + (url.search || '') + (url.hash || ''),
+          'set-cookie': `${KEY_COOKIE}=${encodeURIComponent(qKey)}; HttpOnly; SameSite=Strict; Path=/`,
+        });
         res.end();
         return;
       }
@@ -238,12 +272,22 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       if (url.searchParams.get('changed') === '1') c.rows = c.rows.filter((r) => r.changed);
       if (url.searchParams.get('format') === 'csv') {
         const arms = c.arms.map((x) => x.name);
-        const head = ['id', 'expected', 'changed', ...arms.flatMap((x) => [`${x}.a_pass`, `${x}.b_pass`, `${x}.a_answer`, `${x}.b_answer`])];
+        const head = [
+          'id',
+          'expected',
+          'changed',
+          ...arms.flatMap((x) => [`${x}.a_pass`, `${x}.b_pass`, `${x}.a_answer`, `${x}.b_answer`]),
+        ];
         const cell = (v: unknown) => {
           const s = v === undefined ? '' : String(v);
           return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
         };
-        const rows = c.rows.map((r) => [r.id, r.expected, r.changed, ...arms.flatMap((x) => [r.arms[x]?.a, r.arms[x]?.b, r.arms[x]?.aAnswer, r.arms[x]?.bAnswer])]);
+        const rows = c.rows.map((r) => [
+          r.id,
+          r.expected,
+          r.changed,
+          ...arms.flatMap((x) => [r.arms[x]?.a, r.arms[x]?.b, r.arms[x]?.aAnswer, r.arms[x]?.bAnswer]),
+        ]);
         return csv(res, `compare-${a}-${b}.csv`, [head, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n');
       }
       return json(res, c);
@@ -255,11 +299,26 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
         const { evidence, ...rest } = report;
         const labels = [...new Set((evidence?.examples ?? []).map((e) => e.expected))].sort();
         const disagree = (evidence?.examples ?? []).filter((e) => e.disagree).length;
-        return json(res, { ...rest, evidence: evidence ? { prompts: evidence.prompts, curves: evidence.curves, count: evidence.examples.length, disagree } : undefined, labels, run: listRunSummaries(store).find((r) => r.id === runId) });
+        return json(res, {
+          ...rest,
+          evidence: evidence
+            ? { prompts: evidence.prompts, curves: evidence.curves, count: evidence.examples.length, disagree }
+            : undefined,
+          labels,
+          run: listRunSummaries(store).find((r) => r.id === runId),
+        });
       }
       if (parts[3] === 'examples' && parts.length === 4) {
         const all = filterExamples(report.evidence?.examples ?? [], filterOf(url.searchParams));
-        if (url.searchParams.get('format') === 'csv') return csv(res, `${runId}-examples.csv`, examplesCsv(all, report.arms.map((a) => a.name)));
+        if (url.searchParams.get('format') === 'csv')
+          return csv(
+            res,
+            `${runId}-examples.csv`,
+            examplesCsv(
+              all,
+              report.arms.map((a) => a.name),
+            ),
+          );
         const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
         const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
         return json(res, { total: all.length, offset, examples: all.slice(offset, offset + limit) });

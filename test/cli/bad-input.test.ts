@@ -35,7 +35,16 @@ async function closedPort(): Promise<number> {
 
 const lines = SPAM_JSONL.trimEnd().split('\n');
 const withLine = (i: number, text: string) => lines.map((l, j) => (j === i ? text : l)).join('\n') + '\n';
-const csv = 'id,subject,text\n' + lines.slice(0, 40).map((l) => { const o = JSON.parse(l); return [o.id, o.subject, o.text].map((v: string) => `"${v.replace(/"/g, '""')}"`).join(','); }).join('\n') + '\n';
+const csv =
+  'id,subject,text\n' +
+  lines
+    .slice(0, 40)
+    .map((l) => {
+      const o = JSON.parse(l);
+      return [o.id, o.subject, o.text].map((v: string) => `"${v.replace(/"/g, '""')}"`).join(',');
+    })
+    .join('\n') +
+  '\n';
 
 // `args`: extra run arguments (-q where progress lines would print before an error found while preparing)
 const cases: { name: string; files: () => Promise<Record<string, string>> | Record<string, string>; expect: RegExp; args?: string[] }[] = [

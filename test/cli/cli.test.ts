@@ -21,7 +21,12 @@ test('--help on the program and every command; --version', async () => {
     assert.equal(r.code, 0);
     for (const c of ['run', 'report', 'runs', 'init']) assert.match(r.stdout, new RegExp(`\\n  ${c} `));
     assert.match(r.stdout, /Exit codes: 0 ok, 1 .*2 bad input/s);
-    for (const [c, want] of [['run', /--no-cache/], ['report', /--format <format>/], ['runs', /--store/], ['init', /\[dir\]/]] as const) {
+    for (const [c, want] of [
+      ['run', /--no-cache/],
+      ['report', /--format <format>/],
+      ['runs', /--store/],
+      ['init', /\[dir\]/],
+    ] as const) {
       const h = await cli([c, '--help'], { cwd: d });
       assert.equal(h.code, 0);
       assert.match(h.stdout, want);
@@ -88,7 +93,10 @@ test('init writes a commented starter that runs as written (offline); refuses to
     const run = await cli(['run', 'exp/tunelab.yaml', '--arm', 'zero-shot', '-q', '--json'], { cwd: d, timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stderr);
     const out = JSON.parse(run.stdout);
-    assert.deepEqual(out.arms.map((a: any) => [a.name, a.done, a.errors]), [['zero-shot', 36, 0]]);
+    assert.deepEqual(
+      out.arms.map((a: any) => [a.name, a.done, a.errors]),
+      [['zero-shot', 36, 0]],
+    );
     assert.match(out.report.arms[0].modelId, /builtin/);
     const again = await cli(['init', 'exp'], { cwd: d });
     assert.equal(again.code, 2);
@@ -119,7 +127,13 @@ test('run → report in every format → runs; --arm; assertion crossed exits 1'
     const js = await cli(['report', runId.slice(-6), '--format', 'json'], { cwd: d });
     const rep = JSON.parse(js.stdout);
     assert.equal(rep.runId, runId);
-    assert.deepEqual(rep.arms.filter((a: any) => a.kind !== 'majority' && a.kind !== 'classical').map((a: any) => [a.name, a.n, a.status]), [['zero-shot', 60, 'done'], ['few-shot', 60, 'done']]);
+    assert.deepEqual(
+      rep.arms.filter((a: any) => a.kind !== 'majority' && a.kind !== 'classical').map((a: any) => [a.name, a.n, a.status]),
+      [
+        ['zero-shot', 60, 'done'],
+        ['few-shot', 60, 'done'],
+      ],
+    );
     assert.equal(rep.comparisons[0].arm, 'few-shot');
     const html = await cli(['report', 'latest', '--format', 'html', '--out', 'r.html'], { cwd: d });
     assert.equal(html.code, 0);
@@ -128,7 +142,10 @@ test('run → report in every format → runs; --arm; assertion crossed exits 1'
     const one = await cli(['run', '--arm', 'few-shot', '--json', '--fresh'], { cwd: d });
     assert.equal(one.code, 0, one.stderr);
     const o = JSON.parse(one.stdout);
-    assert.deepEqual(o.arms.map((a: any) => [a.name, a.cached]), [['few-shot', 60]]);
+    assert.deepEqual(
+      o.arms.map((a: any) => [a.name, a.cached]),
+      [['few-shot', 60]],
+    );
 
     const runs = await cli(['runs', '--json'], { cwd: d });
     const list = JSON.parse(runs.stdout);

@@ -23,10 +23,18 @@ export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Spawn `node bin/tunelab.mjs ...args`; resolves when it exits. */
-export function cli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (c: ChildProcess) => void }): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (c: ChildProcess) => void },
+): Promise<CliResult> {
   return new Promise((resolveP, reject) => {
     const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: '1', ...(opts.env ?? {}) };
     delete env.NODE_OPTIONS;
@@ -75,7 +83,10 @@ export function query<T = any>(dbPath: string, sql: string, ...params: unknown[]
 export const SPAM_JSONL = readFileSync(join(ROOT, 'examples/spam-mini/messages.jsonl'), 'utf8');
 
 /** A config for the spam data against an OpenAI-compatible base URL. */
-export function spamConfig(baseURL: string, extra: { arms?: string; top?: string; model?: string; data?: string; split?: string } = {}): string {
+export function spamConfig(
+  baseURL: string,
+  extra: { arms?: string; top?: string; model?: string; data?: string; split?: string } = {},
+): string {
   return `experiment: spam-test
 task:
   data: ${extra.data ?? 'messages.jsonl'}

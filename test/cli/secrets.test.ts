@@ -32,7 +32,11 @@ function allFiles(dir: string): string[] {
 
 test('a planted API key is never written to the store, reports or logs', { timeout: 120_000 }, async () => {
   const keyModel = (url: string) => spamConfig(url).replace('    retries: 1\n', '    retries: 1\n    apiKeyEnv: TUNELAB_TEST_LLM_CRED\n');
-  const dir = project({ 'tunelab.yaml': keyModel(server.baseURL), 'messages.jsonl': SPAM_JSONL, 'wrong.yaml': keyModel(wrongKeyServer.baseURL).replace('experiment: spam-test', 'experiment: wrong-key') });
+  const dir = project({
+    'tunelab.yaml': keyModel(server.baseURL),
+    'messages.jsonl': SPAM_JSONL,
+    'wrong.yaml': keyModel(wrongKeyServer.baseURL).replace('experiment: spam-test', 'experiment: wrong-key'),
+  });
   // a variable name the store's own secret scan would not recognise: the config's apiKeyEnv must be enough
   const env = { TUNELAB_TEST_LLM_CRED: KEY };
   const logs: string[] = [];
@@ -63,7 +67,10 @@ test('a planted API key is never written to the store, reports or logs', { timeo
     const files = allFiles(dir);
     assert.ok(files.some((f) => f.endsWith('tunelab.db')));
     assert.ok(files.some((f) => f.endsWith('report.html')));
-    assert.ok(files.some((f) => f.endsWith('run.log')), 'the run log is checked too');
+    assert.ok(
+      files.some((f) => f.endsWith('run.log')),
+      'the run log is checked too',
+    );
     // a refused key (401) stops the run before any result: that run is not stored, so only its stderr line is checked (above)
     for (const f of files) {
       const bytes = readFileSync(f);
@@ -72,7 +79,10 @@ test('a planted API key is never written to the store, reports or logs', { timeo
     }
     for (const l of logs) assert.equal(l.includes(KEY), false, 'the key is in the output');
     // and the variable's name is what the store keeps
-    assert.ok(readFileSync(join(dir, '.tunelab', 'tunelab.db')).includes('TUNELAB_TEST_LLM_CRED') || allFiles(dir).some((f) => readFileSync(f).includes('TUNELAB_TEST_LLM_CRED')));
+    assert.ok(
+      readFileSync(join(dir, '.tunelab', 'tunelab.db')).includes('TUNELAB_TEST_LLM_CRED') ||
+        allFiles(dir).some((f) => readFileSync(f).includes('TUNELAB_TEST_LLM_CRED')),
+    );
   } finally {
     cleanup(dir);
   }

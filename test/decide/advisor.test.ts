@@ -1,15 +1,45 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advise, breakEven, totalCost, examplesToSeparate, DEFAULT_DECISION, type ArmEvidence, type PairResult, type DecisionSettings } from '../../src/decide/index.ts';
+import {
+  advise,
+  breakEven,
+  totalCost,
+  examplesToSeparate,
+  DEFAULT_DECISION,
+  type ArmEvidence,
+  type PairResult,
+  type DecisionSettings,
+} from '../../src/decide/index.ts';
 
-function arm(name: string, value: number, perRequestUsd: number, oneOffUsd: number, p95: number, extra: Partial<ArmEvidence> = {}): ArmEvidence {
+function arm(
+  name: string,
+  value: number,
+  perRequestUsd: number,
+  oneOffUsd: number,
+  p95: number,
+  extra: Partial<ArmEvidence> = {},
+): ArmEvidence {
   return {
-    name, kind: 'prompt', role: 'arm', candidate: true,
+    name,
+    kind: 'prompt',
+    role: 'arm',
+    candidate: true,
     metric: { value, ci: [value - 0.05, value + 0.05], n: 200 },
     p95LatencyMs: p95,
     cost: {
-      perRequestUsd, perRequestCi: [perRequestUsd, perRequestUsd], basis: 'tokens',
-      oneOff: { searchUsd: 0, searchCalls: 0, searchMs: 0, trainingUsd: oneOffUsd, trainingSeconds: 0, engineerUsd: 0, engineerHours: 0, totalUsd: oneOffUsd },
+      perRequestUsd,
+      perRequestCi: [perRequestUsd, perRequestUsd],
+      basis: 'tokens',
+      oneOff: {
+        searchUsd: 0,
+        searchCalls: 0,
+        searchMs: 0,
+        trainingUsd: oneOffUsd,
+        trainingSeconds: 0,
+        engineerUsd: 0,
+        engineerHours: 0,
+        totalUsd: oneOffUsd,
+      },
       hostingPerMonthUsd: 0,
     },
     ...extra,
@@ -21,7 +51,14 @@ function arm(name: string, value: number, perRequestUsd: number, oneOffUsd: numb
 //   lora: 0.88, $0.0005/request, $30 training, 400 ms
 //   big:  0.90, $0.01/request,  no one-off, 2000 ms
 const ARMS = [arm('few', 0.8, 0.002, 0, 300), arm('lora', 0.88, 0.0005, 30, 400, { kind: 'finetune' }), arm('big', 0.9, 0.01, 0, 2000)];
-const P: Record<string, number> = { 'few|big': 0.001, 'lora|big': 0.4, 'few|lora': 0.01, 'lora|few': 0.01, 'big|few': 0.001, 'big|lora': 0.4 };
+const P: Record<string, number> = {
+  'few|big': 0.001,
+  'lora|big': 0.4,
+  'few|lora': 0.01,
+  'lora|few': 0.01,
+  'big|few': 0.001,
+  'big|lora': 0.4,
+};
 const compare = (a: string, b: string): PairResult => {
   const va = ARMS.find((x) => x.name === a)!.metric.value;
   const vb = ARMS.find((x) => x.name === b)!.metric.value;
@@ -68,7 +105,10 @@ test('the choice changes with the latency cap and with a budget', () => {
   assert.equal(run({ requestsPerMonth: 100 }).recommendation.arm, 'big');
   const capped = run({ requestsPerMonth: 100, maxP95LatencyMs: 1000 });
   assert.equal(capped.recommendation.arm, 'lora', 'big is over the cap; lora beats few (p 0.01)');
-  assert.match(capped.recommendation.sentences.join(' '), /big scores higher \(0\.900\) but p95 latency 2,000 ms is above the 1,000 ms cap/);
+  assert.match(
+    capped.recommendation.sentences.join(' '),
+    /big scores higher \(0\.900\) but p95 latency 2,000 ms is above the 1,000 ms cap/,
+  );
   const budget = run({ requestsPerMonth: 10000, budget: { oneOffUsd: 10 } });
   assert.equal(budget.recommendation.arm, 'big', 'lora is over the one-off budget; few is below big');
   assert.equal(budget.recommendation.verdict, 'recommend');
@@ -76,7 +116,7 @@ test('the choice changes with the latency cap and with a budget', () => {
   assert.equal(monthly.recommendation.arm, 'few', 'big costs $100/month > $50');
 });
 
-test('no arm meets the requirements: said plainly, with each arm\'s figures', () => {
+test("no arm meets the requirements: said plainly, with each arm's figures", () => {
   const r = run({ minMetric: 0.95 });
   assert.equal(r.recommendation.verdict, 'none');
   assert.equal(r.recommendation.arm, undefined);

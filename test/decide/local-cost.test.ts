@@ -11,11 +11,21 @@ import { openLocalModel } from '../../src/models/local.ts';
 import { costOf } from '../../src/models/index.ts';
 
 const PRICE = { input: 0, output: 0, perHour: 0.05 };
-const TEXTS = Array.from({ length: 6 }, (_, i) => `Email ${i}: ${i % 2 ? 'WIN a FREE prize now, click here to claim your money' : 'Can we move the project meeting to Thursday afternoon?'} (ref ${i * 7919})`);
+const TEXTS = Array.from(
+  { length: 6 },
+  (_, i) =>
+    `Email ${i}: ${i % 2 ? 'WIN a FREE prize now, click here to claim your money' : 'Can we move the project meeting to Thursday afternoon?'} (ref ${i * 7919})`,
+);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function call(text: string): Promise<{ cpu: number; wall: number }> {
-  const r = await openLocalModel('local:builtin').complete({ messages: [{ role: 'system', content: 'Classify the email as spam or ham.' }, { role: 'user', content: text }], choices: ['spam', 'ham'] });
+  const r = await openLocalModel('local:builtin').complete({
+    messages: [
+      { role: 'system', content: 'Classify the email as spam or ham.' },
+      { role: 'user', content: text },
+    ],
+    choices: ['spam', 'ham'],
+  });
   assert.ok(typeof r.cpuMs === 'number' && r.cpuMs > 0, 'the local model reports the CPU time of each call');
   return { cpu: costOf(PRICE, r.usage, r.latencyMs, r.cpuMs), wall: costOf(PRICE, r.usage, r.latencyMs) };
 }

@@ -4,7 +4,10 @@ import { findNearDuplicates, jaccard, shingles, splitExamples, type Example } fr
 import { createRng } from '../../src/core/index.ts';
 
 const rng = createRng(5);
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ');
+const WORDS =
+  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(
+    ' ',
+  );
 const sentence = (n: number) => Array.from({ length: n }, () => rng.pick(WORDS)).join(' ');
 
 test('shingled Jaccard similarity', () => {
@@ -33,7 +36,10 @@ test('a near-duplicate planted across the split is found; reported by default, r
     const t = sentence(30);
     const w = t.split(' ');
     w[10] = 'EDITED';
-    data.push({ id: `a${i}`, input: { text: t }, expected: i % 2 ? 'p' : 'q' }, { id: `b${i}`, input: { text: w.join(' ') }, expected: i % 2 ? 'p' : 'q' });
+    data.push(
+      { id: `a${i}`, input: { text: t }, expected: i % 2 ? 'p' : 'q' },
+      { id: `b${i}`, input: { text: w.join(' ') }, expected: i % 2 ? 'p' : 'q' },
+    );
   }
   const cfg = { train: 0.6, dev: 0.2, test: 0.2, seed: 1 };
   const rep = splitExamples(data, cfg);

@@ -41,20 +41,40 @@ const cases: Case[] = [
   ['Slice', (g, [a]) => g.slice(a, -1, 1, 3), [s(2, 3, 4)]],
   ['RmsNorm (fused, hand-written gradient)', (g, [x, w]) => g.rmsNorm(x, w, 1e-5), [s(2, 3, 8), s(8)]],
   ['SwapHalves', (g, [a]) => g.swapHalves(a), [s(2, 3, 6)]],
-  ['RoPE (x·cos + swap(x)·sin)', (g, [x, c, sn]) => g.add(g.mul(x, c), g.mul(g.swapHalves(x), sn)), [s(2, 3, 2, 4), s(1, 3, 1, 4), s(1, 3, 1, 4)]],
-  ['Gather (embedding, repeated ids)', (g, [t, i]) => g.gather(t, i), [s(5, 3), { shape: [2, 3], dtype: 'int64', data: [0, 2, 2, 4, 0, 1] }]],
+  [
+    'RoPE (x·cos + swap(x)·sin)',
+    (g, [x, c, sn]) => g.add(g.mul(x, c), g.mul(g.swapHalves(x), sn)),
+    [s(2, 3, 2, 4), s(1, 3, 1, 4), s(1, 3, 1, 4)],
+  ],
+  [
+    'Gather (embedding, repeated ids)',
+    (g, [t, i]) => g.gather(t, i),
+    [s(5, 3), { shape: [2, 3], dtype: 'int64', data: [0, 2, 2, 4, 0, 1] }],
+  ],
   ['Softmax', (g, [a]) => g.softmax(a, -1), [s(2, 3, 5)]],
   ['Softmax axis 1', (g, [a]) => g.softmax(a, 1), [s(2, 3, 5)]],
   ['LogSoftmax', (g, [a]) => g.logSoftmax(a, -1), [s(3, 7)]],
-  ['Where', (g, [c, a, b]) => g.where(g.cast(c, 'bool'), a, b), [{ shape: [2, 3], dtype: 'int64', data: [1, 0, 1, 0, 0, 1] }, s(2, 3), s(3)]],
+  [
+    'Where',
+    (g, [c, a, b]) => g.where(g.cast(c, 'bool'), a, b),
+    [{ shape: [2, 3], dtype: 'int64', data: [1, 0, 1, 0, 0, 1] }, s(2, 3), s(3)],
+  ],
   ['Cast (float64 -> float32 -> float64)', (g, [a]) => g.cast(g.mul(g.cast(a, 'float32'), g.scalar(1, 'float32')), 'float64'), [s(2, 3)]],
-  ['TokenLogprobs (fused log-softmax + pick, repeated targets)', (g, [logits, tgt]) => g.tokenLogprobs(logits, tgt), [s(5, 6), { shape: [5], dtype: 'int64', data: [0, 5, 2, 2, 3] }]],
-  ['cross-entropy (LogSoftmax + one-hot mask)', (g, [logits, tgt]) => {
-    const V = logits.shape[1];
-    const range = g.constant([...Array(V).keys()], [1, V], 'int64');
-    const onehot = g.cast(g.equal(g.reshape(tgt, [-1, 1]), range), logits.dtype);
-    return g.neg(g.reduceSum(g.mul(g.logSoftmax(logits, -1), onehot), [1], false));
-  }, [s(4, 6), { shape: [4], dtype: 'int64', data: [0, 5, 2, 2] }]],
+  [
+    'TokenLogprobs (fused log-softmax + pick, repeated targets)',
+    (g, [logits, tgt]) => g.tokenLogprobs(logits, tgt),
+    [s(5, 6), { shape: [5], dtype: 'int64', data: [0, 5, 2, 2, 3] }],
+  ],
+  [
+    'cross-entropy (LogSoftmax + one-hot mask)',
+    (g, [logits, tgt]) => {
+      const V = logits.shape[1];
+      const range = g.constant([...Array(V).keys()], [1, V], 'int64');
+      const onehot = g.cast(g.equal(g.reshape(tgt, [-1, 1]), range), logits.dtype);
+      return g.neg(g.reduceSum(g.mul(g.logSoftmax(logits, -1), onehot), [1], false));
+    },
+    [s(4, 6), { shape: [4], dtype: 'int64', data: [0, 5, 2, 2] }],
+  ],
 ];
 
 for (const [name, f, specs] of cases) {
@@ -68,8 +88,11 @@ for (const [name, f, specs] of cases) {
 }
 
 test('float32 gradient check of a composite (RMSNorm-like) within float32 tolerance', async () => {
-  const r = await gradCheck((g, [x, w]) => g.mul(g.mul(x, g.rsqrt(g.add(g.reduceMean(g.mul(x, x), [-1], true), 1e-5))), w),
-    [s(3, 8), s(8)], { dtype: 'float32', eps: 1e-2 });
+  const r = await gradCheck(
+    (g, [x, w]) => g.mul(g.mul(x, g.rsqrt(g.add(g.reduceMean(g.mul(x, x), [-1], true), 1e-5))), w),
+    [s(3, 8), s(8)],
+    { dtype: 'float32', eps: 1e-2 },
+  );
   assert.ok(r.maxRelErr < 2e-2, `rel ${r.maxRelErr}`);
 });
 

@@ -3,24 +3,69 @@ import assert from 'node:assert/strict';
 import { checkAssertions, reportFrom, type ArmRecord, type ResultRecord, type RunRecord } from '../../src/experiment/index.ts';
 
 const run: RunRecord = {
-  id: 'r1', experiment: 'e', runKey: 'k', status: 'done', createdAt: 0, finishedAt: 1000,
-  meta: { seed: 1, sizes: { train: 1, dev: 1, test: 4 }, metric: { name: 'accuracy', labels: ['a', 'b'], type: 'accuracy' }, data: 'd.jsonl', baseline: 'base', arms: ['base', 'better'], warnings: [], config: {} },
+  id: 'r1',
+  experiment: 'e',
+  runKey: 'k',
+  status: 'done',
+  createdAt: 0,
+  finishedAt: 1000,
+  meta: {
+    seed: 1,
+    sizes: { train: 1, dev: 1, test: 4 },
+    metric: { name: 'accuracy', labels: ['a', 'b'], type: 'accuracy' },
+    data: 'd.jsonl',
+    baseline: 'base',
+    arms: ['base', 'better'],
+    warnings: [],
+    config: {},
+  },
 };
 const row = (id: string, pass: boolean, extra: Partial<ResultRecord> = {}): ResultRecord => ({
-  exampleId: id, idx: 0, expected: 'a', output: pass ? 'a' : 'b', extracted: pass ? 'a' : 'b', score: pass ? 1 : 0, pass, tokensIn: 10, tokensOut: 1, latencyMs: 5, costUsd: 0.001, cached: false, ...extra,
+  exampleId: id,
+  idx: 0,
+  expected: 'a',
+  output: pass ? 'a' : 'b',
+  extracted: pass ? 'a' : 'b',
+  score: pass ? 1 : 0,
+  pass,
+  tokensIn: 10,
+  tokensOut: 1,
+  latencyMs: 5,
+  costUsd: 0.001,
+  cached: false,
+  ...extra,
 });
 const arms: ArmRecord[] = [
   { run: 'r1', name: 'better', kind: 'prompt', status: 'done', modelId: 'm', promptHash: 'h2' },
-  { run: 'r1', name: 'base', kind: 'prompt', status: 'done', modelId: 'm', promptHash: 'h1', spent: { calls: 2, tokensIn: 1, tokensOut: 1, costUsd: 0.5, ms: 10 } },
+  {
+    run: 'r1',
+    name: 'base',
+    kind: 'prompt',
+    status: 'done',
+    modelId: 'm',
+    promptHash: 'h1',
+    spent: { calls: 2, tokensIn: 1, tokensOut: 1, costUsd: 0.5, ms: 10 },
+  },
 ];
 const results = new Map([
-  ['base', [row('1', true), row('2', false), row('3', false), row('4', false, { error: 'boom', output: '', tokensIn: 0, tokensOut: 0, costUsd: 0 })]],
+  [
+    'base',
+    [
+      row('1', true),
+      row('2', false),
+      row('3', false),
+      row('4', false, { error: 'boom', output: '', tokensIn: 0, tokensOut: 0, costUsd: 0 }),
+    ],
+  ],
   ['better', [row('1', true), row('2', true), row('3', true), row('4', false)]],
 ]);
 
 test('reportFrom: config order, metric, errors, cost, paired comparison vs baseline', () => {
   const r = reportFrom(run, arms, results);
-  assert.deepEqual(r.arms.map((a) => a.name), ['base', 'better']);
+  assert.deepEqual(
+    r.arms.map((a) => a.name),
+    ['base', 'better'],
+  );
   const [base, better] = r.arms;
   assert.equal(base.metric.value, 0.25);
   assert.equal(better.metric.value, 0.75);
@@ -42,7 +87,10 @@ test('reportFrom: config order, metric, errors, cost, paired comparison vs basel
 
 test('checkAssertions: error rate, minMetric (all arms / one arm / list), minDiff, failed arm', () => {
   const r = reportFrom(run, arms, results);
-  const fails = (cfg: any) => checkAssertions(r, cfg).filter((a) => !a.ok).map((a) => a.name);
+  const fails = (cfg: any) =>
+    checkAssertions(r, cfg)
+      .filter((a) => !a.ok)
+      .map((a) => a.name);
   assert.deepEqual(fails(undefined), ['maxErrorRate base'], 'default threshold 10%: 1 of 4 failed');
   assert.deepEqual(fails({ maxErrorRate: 0.25 }), []);
   assert.deepEqual(fails({ maxErrorRate: 0.5, minMetric: 0.5 }), ['minMetric base']);

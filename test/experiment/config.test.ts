@@ -40,7 +40,10 @@ test('a valid config parses with defaults', () => {
   assert.equal(c.config.output, '.tunelab');
   assert.equal(c.outputDir, '/tmp/.tunelab');
   // accuracy tasks get the automatic baseline arms after the configured ones
-  assert.deepEqual(c.config.arms.map((a) => a.name), ['zero', 'few', 'majority', 'classical']);
+  assert.deepEqual(
+    c.config.arms.map((a) => a.name),
+    ['zero', 'few', 'majority', 'classical'],
+  );
   assert.equal(c.config.arms[1].shots, 2);
   assert.match(c.hash, /^[0-9a-f]{16}$/);
 });
@@ -52,17 +55,26 @@ test('wrong type names file, line and path', () => {
 
 test('unknown key is an error naming the key', () => {
   assert.equal(err(base + 'bogus: 1\n'), 'tunelab.yaml:20: bogus: unknown key');
-  assert.equal(err(base.replace('    shots: 2', '    shots: 2\n    shotz: 3')), 'tunelab.yaml:20: arms[1].shotz: unknown key (did you mean `shots`?)');
+  assert.equal(
+    err(base.replace('    shots: 2', '    shots: 2\n    shotz: 3')),
+    'tunelab.yaml:20: arms[1].shotz: unknown key (did you mean `shots`?)',
+  );
   assert.match(err(base.replace('expected: label', 'expected: label\n  labelz: x')), /^tunelab\.yaml:7: task\.labelz: unknown key/);
 });
 
 test('missing required key and wrong enum', () => {
   assert.match(err(base.replace(/models:[\s\S]*?arms:/, 'arms:')), /^tunelab\.yaml(:\d+)?: models: required/);
-  assert.match(err(base.replace('type: accuracy', 'type: acuracy')), /^tunelab\.yaml:7: task\.metric\.type: expected one of .*"accuracy".*got "acuracy"/);
+  assert.match(
+    err(base.replace('type: accuracy', 'type: acuracy')),
+    /^tunelab\.yaml:7: task\.metric\.type: expected one of .*"accuracy".*got "acuracy"/,
+  );
 });
 
 test('unknown arm kind, unknown model, duplicate names, unknown baseline', () => {
-  assert.match(err(base.replace('kind: prompt\n    model: m\n  - name: few', 'kind: promt\n    model: m\n  - name: few')), /^tunelab\.yaml:14: arms\[0\]\.kind: unknown arm kind 'promt' \(known: .*prompt/);
+  assert.match(
+    err(base.replace('kind: prompt\n    model: m\n  - name: few', 'kind: promt\n    model: m\n  - name: few')),
+    /^tunelab\.yaml:14: arms\[0\]\.kind: unknown arm kind 'promt' \(known: .*prompt/,
+  );
   assert.match(err(base.replace('    model: m\n    shots', '    model: nope\n    shots')), /arms\[1\]\.model: unknown model 'nope'/);
   assert.match(err(base.replace('name: few', 'name: zero')), /arms\[1\]\.name: duplicate arm name 'zero'/);
   assert.match(err(base + 'baseline: nope\n'), /^tunelab\.yaml:20: baseline: no arm named 'nope'/);
@@ -82,7 +94,10 @@ test('assertions validate and reference arms', () => {
 });
 
 test('a secret under model options is refused', () => {
-  assert.match(err(base.replace('baseURL: http://127.0.0.1:9999/v1', 'baseURL: http://127.0.0.1:9999/v1\n    options: { api_key: sk-123 }')), /models\[0\]\.options\.api_key: secrets do not belong in the config/);
+  assert.match(
+    err(base.replace('baseURL: http://127.0.0.1:9999/v1', 'baseURL: http://127.0.0.1:9999/v1\n    options: { api_key: sk-123 }')),
+    /models\[0\]\.options\.api_key: secrets do not belong in the config/,
+  );
 });
 
 test('the hash ignores concurrency, output and assertions but not arms', () => {

@@ -36,7 +36,11 @@ export async function resolve(s, c, next) { const r = await next(s, c); port.pos
 const { readFileSync } = await import('node:fs');
 let maps = ''; try { maps = readFileSync('/proc/self/maps', 'utf8'); } catch {}
 console.log(JSON.stringify({ mapped: /onnxruntime/.test(maps) }));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', body], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', body], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
@@ -48,8 +52,14 @@ console.log(JSON.stringify({ mapped: /onnxruntime/.test(maps) }));`;
 
 test('the check sees a heavy module when one is loaded (control)', () => {
   const r = loaded(`await import('./src/finetune/train-job.ts');`);
-  assert.ok(r.urls.some((u) => /\/src\/engine\//.test(u)), 'engine files resolved');
-  assert.ok(r.urls.some((u) => /onnxruntime/.test(u)), 'onnxruntime resolved');
+  assert.ok(
+    r.urls.some((u) => /\/src\/engine\//.test(u)),
+    'engine files resolved',
+  );
+  assert.ok(
+    r.urls.some((u) => /onnxruntime/.test(u)),
+    'onnxruntime resolved',
+  );
 });
 
 test('report, runs and a hosted-only run load no onnxruntime module, no engine file, no fine-tune arm module', () => {
@@ -75,6 +85,9 @@ await prepareExperiment(loaded);
 `);
   const heavy = r.urls.filter((u) => HEAVY.test(u));
   assert.deepEqual(heavy, [], `heavy modules loaded:\n${heavy.join('\n')}`);
-  assert.ok(r.urls.some((u) => /src\/experiment\/runner\.ts/.test(u)), 'the runner itself was loaded (the check saw the imports)');
+  assert.ok(
+    r.urls.some((u) => /src\/experiment\/runner\.ts/.test(u)),
+    'the runner itself was loaded (the check saw the imports)',
+  );
   assert.equal(r.mapped, false, 'onnxruntime shared library mapped');
 });

@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { startMockOpenAI, type MockServer } from '../helpers/mock-openai-server.ts';
-import { armKind, executeExperiment, modelFactory, openRunStore, parseConfig, registerArmKind, type Prepared } from '../../src/experiment/index.ts';
+import {
+  armKind,
+  executeExperiment,
+  modelFactory,
+  openRunStore,
+  parseConfig,
+  registerArmKind,
+  type Prepared,
+} from '../../src/experiment/index.ts';
 import type { Example } from '../../src/task/index.ts';
 import type { Scorer } from '../../src/metrics/types.ts';
 
@@ -17,7 +25,10 @@ registerArmKind({
   create: (cfg: { name: string; model: string; tag: string }) => {
     const make = (ctx: any, artifact: { tag: string }) => ({
       model: ctx.model(cfg.model),
-      prompt: { hash: `p-${artifact.tag}`, render: (e: Example) => ({ messages: [{ role: 'user' as const, content: `${artifact.tag}${e.input.text}` }] }) },
+      prompt: {
+        hash: `p-${artifact.tag}`,
+        render: (e: Example) => ({ messages: [{ role: 'user' as const, content: `${artifact.tag}${e.input.text}` }] }),
+      },
       spent: { calls: 1, tokensIn: 2, tokensOut: 3, costUsd: 0, ms: 4 },
       artifact,
     });
@@ -37,10 +48,17 @@ registerArmKind({
   },
 });
 
-const scorer: Scorer = { name: 'exact', score: (out, ex) => ({ score: out.trim() === ex.expected ? 1 : 0, pass: out.trim() === ex.expected }) };
+const scorer: Scorer = {
+  name: 'exact',
+  score: (out, ex) => ({ score: out.trim() === ex.expected ? 1 : 0, pass: out.trim() === ex.expected }),
+};
 
 function examples(n: number, prefix: string): Example[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, input: { text: i % 3 === 0 ? `win cash ${i}` : `hello ${i}` }, expected: i % 3 === 0 ? 'spam' : i % 2 ? 'ham' : 'spam' }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}${i}`,
+    input: { text: i % 3 === 0 ? `win cash ${i}` : `hello ${i}` },
+    expected: i % 3 === 0 ? 'spam' : i % 2 ? 'ham' : 'spam',
+  }));
 }
 
 let server: MockServer;
@@ -100,9 +118,17 @@ test('runs every arm on every test example, stores results and calls', async () 
   const store = openRunStore(join(p.loaded.outputDir, 'tunelab.db'), { env: {} });
   try {
     const events: string[] = [];
-    const o = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), { onEvent: (e) => events.push(e.type) });
+    const o = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), {
+      onEvent: (e) => events.push(e.type),
+    });
     assert.equal(o.resumed, false);
-    assert.deepEqual(o.arms.map((a) => [a.name, a.status, a.done, a.calls]), [['a', 'done', 60, 60], ['b', 'done', 60, 60]]);
+    assert.deepEqual(
+      o.arms.map((a) => [a.name, a.status, a.done, a.calls]),
+      [
+        ['a', 'done', 60, 60],
+        ['b', 'done', 60, 60],
+      ],
+    );
     assert.equal(store.results(o.runId, 'a').length, 60);
     const r = store.results(o.runId, 'a').find((x) => x.exampleId === 't3')!;
     assert.deepEqual([r.output, r.pass, r.tokensIn > 0], ['spam', true, true]);
@@ -115,7 +141,10 @@ test('runs every arm on every test example, stores results and calls', async () 
     const o2 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }));
     assert.notEqual(o2.runId, o.runId);
     assert.equal(server.count(), before);
-    assert.deepEqual(o2.arms.map((a) => a.cached), [60, 60]);
+    assert.deepEqual(
+      o2.arms.map((a) => a.cached),
+      [60, 60],
+    );
   } finally {
     store.close();
   }
@@ -150,7 +179,10 @@ test('an interrupted run resumes: stored examples skipped, prepared arms restore
       );
     }
   };
-  const o1 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall, env: {} }), { signal: ac.signal, batchSize: 7 });
+  const o1 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall, env: {} }), {
+    signal: ac.signal,
+    batchSize: 7,
+  });
   assert.equal(o1.interrupted, true);
   assert.equal(store.getRun(o1.runId)!.status, 'interrupted');
   const storedB = store.doneIds(o1.runId, 'b').size;
@@ -183,7 +215,10 @@ test('failed calls become error rows; an endpoint failing every call stops the a
   const store = openRunStore(join(p.loaded.outputDir, 'tunelab.db'), { env: {} });
   try {
     server.failNext('500', 3);
-    const o = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), { cache: false, arms: undefined });
+    const o = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), {
+      cache: false,
+      arms: undefined,
+    });
     const a = o.arms[0];
     assert.equal(a.errors, 3);
     const errs = store.results(o.runId, 'a').filter((r) => r.error);
@@ -192,7 +227,10 @@ test('failed calls become error rows; an endpoint failing every call stops the a
     assert.equal(errs[0].pass, false);
 
     server.failNext('500', 200);
-    const o2 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), { cache: false, fresh: true });
+    const o2 = await executeExperiment(p, store, modelFactory(p.loaded.config, { cache: store.cache, onCall: store.logCall, env: {} }), {
+      cache: false,
+      fresh: true,
+    });
     assert.equal(o2.arms[0].status, 'failed');
     assert.match(o2.arms[0].error!, /every call failed/);
     assert.equal(store.getArm(o2.runId, 'a')!.status, 'failed');
@@ -207,7 +245,10 @@ test('runner overhead per example is small (in-process instant model, 5,000 exam
   const store = openRunStore(join(p.loaded.outputDir, 'tunelab.db'), { env: {} });
   try {
     let n = 0;
-    const instant = { id: 'm', complete: async () => ({ text: ++n % 3 ? 'ham' : 'spam', usage: { input: 20, output: 1 }, latencyMs: 0.1, costUsd: 0.000001 }) };
+    const instant = {
+      id: 'm',
+      complete: async () => ({ text: ++n % 3 ? 'ham' : 'spam', usage: { input: 20, output: 1 }, latencyMs: 0.1, costUsd: 0.000001 }),
+    };
     const models = { forArm: () => ({ model: () => instant }) };
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -215,7 +256,10 @@ test('runner overhead per example is small (in-process instant model, 5,000 exam
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     const perCase = (cpu.user + cpu.system) / 1000 / 10_000;
-    assert.deepEqual(o.arms.map((a) => a.done), [5000, 5000]);
+    assert.deepEqual(
+      o.arms.map((a) => a.done),
+      [5000, 5000],
+    );
     assert.equal(store.results(o.runId, 'b').length, 5000);
     // measured about 0.04 ms CPU per example (render, score, batched write); the bound leaves room for a busy machine
     assert.ok(perCase < 0.5, `runner CPU per example ${perCase.toFixed(3)} ms (wall ${wall.toFixed(0)} ms for 10,000)`);

@@ -71,106 +71,185 @@ async function run(path: string) {
 }
 
 function checkFiles(armDir: string, train: number) {
-  const lines = readFileSync(join(armDir, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(join(armDir, 'train.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, train);
   for (const l of lines) {
     assert.deepEqual(Object.keys(l), ['messages']);
-    assert.deepEqual(l.messages.map((m: any) => m.role), ['system', 'user', 'assistant']);
+    assert.deepEqual(
+      l.messages.map((m: any) => m.role),
+      ['system', 'user', 'assistant'],
+    );
   }
   assert.ok(existsSync(join(armDir, 'dev.jsonl')));
   return lines;
 }
 
-test('backend openai: job → succeeded → fine_tuned_model evaluated on the test split; provider tokens make the training cost', { timeout: 60_000 }, async () => {
-  const s = await startMockOpenAIFt({ apiKey: 'sk-arm' });
-  closers.push(s.close);
-  process.env.MOCK_OPENAI_FT_KEY = 'sk-arm';
-  const path = project(config({ baseURL: s.baseURL, model: 'gpt-4o-mini-2024-07-18', keyEnv: 'MOCK_OPENAI_FT_KEY', arm: '    backend: openai\n    suffix: spam' }));
-  const { r, arm, armDir } = await run(path);
-  assert.equal(r.exitCode, 0);
-  assert.equal(s.jobs.size, 1);
-  const job = s.jobs.get('ftjob-1');
-  assert.equal(job.status, 'succeeded');
-  const tuned = 'ft:gpt-4o-mini-2024-07-18:org-mock:spam:ftjob-1';
-  const testN = r.report.arms[0].n ?? 60;
-  assert.equal(s.chats.filter((c) => c.model === tuned).length, testN, 'every test example asked the tuned model');
-  assert.equal(s.chats.filter((c) => c.model !== tuned).length, 0);
-  const lines = checkFiles(armDir, 48);
-  // the file the provider got is train.jsonl
-  assert.equal(s.files.get(job.training_file)!.text, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  assert.equal(arm.training.modelId, tuned);
-  assert.equal(arm.training.details.trainedTokens, job.trained_tokens);
-  assert.equal(arm.training.details.costSource, 'provider tokens × price');
-  assert.ok(Math.abs(arm.training.costUsd - (job.trained_tokens / 1e6) * 3) < 1e-9);
-  assert.ok(JSON.parse(readFileSync(join(armDir, 'job.json'), 'utf8')).job.id === 'ftjob-1');
-});
+test(
+  'backend openai: job → succeeded → fine_tuned_model evaluated on the test split; provider tokens make the training cost',
+  { timeout: 60_000 },
+  async () => {
+    const s = await startMockOpenAIFt({ apiKey: 'sk-arm' });
+    closers.push(s.close);
+    process.env.MOCK_OPENAI_FT_KEY = 'sk-arm';
+    const path = project(
+      config({
+        baseURL: s.baseURL,
+        model: 'gpt-4o-mini-2024-07-18',
+        keyEnv: 'MOCK_OPENAI_FT_KEY',
+        arm: '    backend: openai\n    suffix: spam',
+      }),
+    );
+    const { r, arm, armDir } = await run(path);
+    assert.equal(r.exitCode, 0);
+    assert.equal(s.jobs.size, 1);
+    const job = s.jobs.get('ftjob-1');
+    assert.equal(job.status, 'succeeded');
+    const tuned = 'ft:gpt-4o-mini-2024-07-18:org-mock:spam:ftjob-1';
+    const testN = r.report.arms[0].n ?? 60;
+    assert.equal(s.chats.filter((c) => c.model === tuned).length, testN, 'every test example asked the tuned model');
+    assert.equal(s.chats.filter((c) => c.model !== tuned).length, 0);
+    const lines = checkFiles(armDir, 48);
+    // the file the provider got is train.jsonl
+    assert.equal(s.files.get(job.training_file)!.text, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    assert.equal(arm.training.modelId, tuned);
+    assert.equal(arm.training.details.trainedTokens, job.trained_tokens);
+    assert.equal(arm.training.details.costSource, 'provider tokens × price');
+    assert.ok(Math.abs(arm.training.costUsd - (job.trained_tokens / 1e6) * 3) < 1e-9);
+    assert.ok(JSON.parse(readFileSync(join(armDir, 'job.json'), 'utf8')).job.id === 'ftjob-1');
+  },
+);
 
-test('backend together: Lora job → completed → output_name evaluated through the chat endpoint; total_price is the training cost', { timeout: 60_000 }, async () => {
-  const s = await startMockTogether({ apiKey: 'tg-arm' });
-  closers.push(s.close);
-  process.env.MOCK_TOGETHER_KEY = 'tg-arm';
-  const path = project(config({ baseURL: s.baseURL, model: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference', keyEnv: 'MOCK_TOGETHER_KEY', arm: '    backend: together\n    rank: 8\n    learningRate: 0.0001' }));
-  const { r, arm } = await run(path);
-  assert.equal(r.exitCode, 0);
-  const job = [...s.jobs.values()][0];
-  assert.equal(s.jobs.size, 1);
-  assert.equal(job.status, 'completed');
-  assert.ok(s.chats.length > 0 && s.chats.every((c) => c.model === job.output_name));
-  assert.equal(arm.training.costUsd, job.total_price / 1e9);
-  assert.equal(arm.training.details.costSource, 'provider');
-  assert.equal(arm.training.details.trainedTokens, job.token_count);
-});
+test(
+  'backend together: Lora job → completed → output_name evaluated through the chat endpoint; total_price is the training cost',
+  { timeout: 60_000 },
+  async () => {
+    const s = await startMockTogether({ apiKey: 'tg-arm' });
+    closers.push(s.close);
+    process.env.MOCK_TOGETHER_KEY = 'tg-arm';
+    const path = project(
+      config({
+        baseURL: s.baseURL,
+        model: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference',
+        keyEnv: 'MOCK_TOGETHER_KEY',
+        arm: '    backend: together\n    rank: 8\n    learningRate: 0.0001',
+      }),
+    );
+    const { r, arm } = await run(path);
+    assert.equal(r.exitCode, 0);
+    const job = [...s.jobs.values()][0];
+    assert.equal(s.jobs.size, 1);
+    assert.equal(job.status, 'completed');
+    assert.ok(s.chats.length > 0 && s.chats.every((c) => c.model === job.output_name));
+    assert.equal(arm.training.costUsd, job.total_price / 1e9);
+    assert.equal(arm.training.details.costSource, 'provider');
+    assert.equal(arm.training.details.trainedTokens, job.token_count);
+  },
+);
 
-test('backend fireworks: dataset READY → job COMPLETED → outputModel evaluated at the inference endpoint', { timeout: 60_000 }, async () => {
-  const s = await startMockFireworks({ apiKey: 'fw-arm', account: 'acme' });
-  closers.push(s.close);
-  process.env.MOCK_FIREWORKS_KEY = 'fw-arm';
-  const path = project(config({ baseURL: s.inferenceURL, model: 'llama-v3p1-8b-instruct', keyEnv: 'MOCK_FIREWORKS_KEY', arm: `    backend: fireworks\n    account: acme\n    baseURL: ${s.baseURL}\n    rank: 8` }));
-  const { r, arm } = await run(path);
-  assert.equal(r.exitCode, 0);
-  assert.equal(s.jobs.size, 1);
-  const job = [...s.jobs.values()][0];
-  assert.equal(job.state, 'JOB_STATE_COMPLETED');
-  assert.ok(s.chats.length > 0 && s.chats.every((c) => c.model === job.outputModel));
-  assert.equal(arm.training.modelId, job.outputModel);
-  assert.equal(arm.training.details.costSource, 'provider');
-});
+test(
+  'backend fireworks: dataset READY → job COMPLETED → outputModel evaluated at the inference endpoint',
+  { timeout: 60_000 },
+  async () => {
+    const s = await startMockFireworks({ apiKey: 'fw-arm', account: 'acme' });
+    closers.push(s.close);
+    process.env.MOCK_FIREWORKS_KEY = 'fw-arm';
+    const path = project(
+      config({
+        baseURL: s.inferenceURL,
+        model: 'llama-v3p1-8b-instruct',
+        keyEnv: 'MOCK_FIREWORKS_KEY',
+        arm: `    backend: fireworks\n    account: acme\n    baseURL: ${s.baseURL}\n    rank: 8`,
+      }),
+    );
+    const { r, arm } = await run(path);
+    assert.equal(r.exitCode, 0);
+    assert.equal(s.jobs.size, 1);
+    const job = [...s.jobs.values()][0];
+    assert.equal(job.state, 'JOB_STATE_COMPLETED');
+    assert.ok(s.chats.length > 0 && s.chats.every((c) => c.model === job.outputModel));
+    assert.equal(arm.training.modelId, job.outputModel);
+    assert.equal(arm.training.details.costSource, 'provider');
+  },
+);
 
-test('a failed job fails the arm with the provider message; the budget refuses the job (exit 2, nothing uploaded)', { timeout: 60_000 }, async () => {
-  const s = await startMockTogether({ apiKey: 'tg-arm', fail: 'Training file line 7 is not valid JSON' });
-  closers.push(s.close);
-  process.env.MOCK_TOGETHER_KEY = 'tg-arm';
-  const { r } = await run(project(config({ baseURL: s.baseURL, model: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference', keyEnv: 'MOCK_TOGETHER_KEY', arm: '    backend: together' })));
-  const arm = r.arms.find((a) => a.name === 'ft')!;
-  assert.equal(arm.status, 'failed');
-  assert.match(arm.error!, /Training file line 7 is not valid JSON/);
-  const s2 = await startMockTogether({ apiKey: 'tg-arm' });
-  closers.push(s2.close);
-  const p2 = project(config({ baseURL: s2.baseURL, model: 'meta-llama/Meta-Llama-3.1-70B-Instruct-Reference', keyEnv: 'MOCK_TOGETHER_KEY', arm: '    backend: together\n    budget: 0.0001' }));
-  await assert.rejects(runExperiment(loadConfig(p2)), (e: Error) => e.name === 'InputError' && /arms\.ft\.budget: estimated training cost \$[\d.]+ is over the budget of \$0\.0001/.test(e.message));
-  assert.equal(s2.requests.length, 0);
-});
+test(
+  'a failed job fails the arm with the provider message; the budget refuses the job (exit 2, nothing uploaded)',
+  { timeout: 60_000 },
+  async () => {
+    const s = await startMockTogether({ apiKey: 'tg-arm', fail: 'Training file line 7 is not valid JSON' });
+    closers.push(s.close);
+    process.env.MOCK_TOGETHER_KEY = 'tg-arm';
+    const { r } = await run(
+      project(
+        config({
+          baseURL: s.baseURL,
+          model: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference',
+          keyEnv: 'MOCK_TOGETHER_KEY',
+          arm: '    backend: together',
+        }),
+      ),
+    );
+    const arm = r.arms.find((a) => a.name === 'ft')!;
+    assert.equal(arm.status, 'failed');
+    assert.match(arm.error!, /Training file line 7 is not valid JSON/);
+    const s2 = await startMockTogether({ apiKey: 'tg-arm' });
+    closers.push(s2.close);
+    const p2 = project(
+      config({
+        baseURL: s2.baseURL,
+        model: 'meta-llama/Meta-Llama-3.1-70B-Instruct-Reference',
+        keyEnv: 'MOCK_TOGETHER_KEY',
+        arm: '    backend: together\n    budget: 0.0001',
+      }),
+    );
+    await assert.rejects(
+      runExperiment(loadConfig(p2)),
+      (e: Error) =>
+        e.name === 'InputError' && /arms\.ft\.budget: estimated training cost \$[\d.]+ is over the budget of \$0\.0001/.test(e.message),
+    );
+    assert.equal(s2.requests.length, 0);
+  },
+);
 
 test('kill -9 while polling, then rerun: the same job is polled to its end; the server counts one job', { timeout: 90_000 }, async () => {
   // a job that stays `running` for many polls, so the first process is killed while polling it
-  const s = await startMockOpenAIFt({ apiKey: 'sk-kill', sequence: ['validating_files', 'queued', ...Array(400).fill('running'), 'succeeded'] });
+  const s = await startMockOpenAIFt({
+    apiKey: 'sk-kill',
+    sequence: ['validating_files', 'queued', ...Array(400).fill('running'), 'succeeded'],
+  });
   closers.push(s.close);
-  const path = project(config({ baseURL: s.baseURL, model: 'gpt-4o-mini', keyEnv: 'MOCK_KILL_KEY', arm: '    backend: openai' }).replace('pollSeconds: 0.001', 'pollSeconds: 0.01'));
+  const path = project(
+    config({ baseURL: s.baseURL, model: 'gpt-4o-mini', keyEnv: 'MOCK_KILL_KEY', arm: '    backend: openai' }).replace(
+      'pollSeconds: 0.001',
+      'pollSeconds: 0.01',
+    ),
+  );
   const cwd = dirname(path);
   const env: NodeJS.ProcessEnv = { ...process.env, MOCK_KILL_KEY: 'sk-kill', NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
-  const runCli = (onStart?: (kill: () => void) => void) => new Promise<{ code: number | null; signal: string | null; stderr: string }>((res) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'run', '--json', '-q', path], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.resume();
-    child.on('close', (code, signal) => res({ code, signal, stderr }));
-    onStart?.(() => child.kill('SIGKILL'));
-  });
+  const runCli = (onStart?: (kill: () => void) => void) =>
+    new Promise<{ code: number | null; signal: string | null; stderr: string }>((res) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'run', '--json', '-q', path],
+        { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.resume();
+      child.on('close', (code, signal) => res({ code, signal, stderr }));
+      onStart?.(() => child.kill('SIGKILL'));
+    });
   const first = runCli((kill) => {
     const t = setInterval(() => {
       const j = s.jobs.get('ftjob-1');
-      if (j && j.status === 'running' && j.step > 5) { clearInterval(t); kill(); }
+      if (j && j.status === 'running' && j.step > 5) {
+        clearInterval(t);
+        kill();
+      }
     }, 20);
   });
   const r1 = await first;

@@ -24,14 +24,32 @@ test('backend openai against tunelab serve: trained there, tuned model evaluated
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
   delete env.TUNELAB_API_KEY;
-  child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--model', `local:${model}`, '--data', join(dir, 'serve')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  child = spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+      '--model',
+      `local:${model}`,
+      '--data',
+      join(dir, 'serve'),
+    ],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   const url = await new Promise<string>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`serve did not start: ${stderr}`)), 60_000);
     child!.stderr!.on('data', (d) => {
       stderr += d;
       const m = /listening on (http:\/\/\S+\/v1)/.exec(stderr);
-      if (m) { clearTimeout(t); res(m[1]); }
+      if (m) {
+        clearTimeout(t);
+        res(m[1]);
+      }
     });
     child!.on('exit', () => rej(new Error(`serve exited: ${stderr}`)));
   });
@@ -43,7 +61,9 @@ test('backend openai against tunelab serve: trained there, tuned model evaluated
   const proj = join(dir, 'proj');
   mkdirSync(join(proj, '.tunelab'), { recursive: true });
   writeFileSync(join(proj, 'items.jsonl'), rows.join('\n') + '\n');
-  writeFileSync(join(proj, 'tunelab.yaml'), `experiment: serve-ft
+  writeFileSync(
+    join(proj, 'tunelab.yaml'),
+    `experiment: serve-ft
 task: { data: items.jsonl, input: [text], expected: label, id: id, metric: { type: accuracy } }
 split: { train: 24, dev: 8, test: 16, seed: 1, leakage: report }
 models:
@@ -64,7 +84,8 @@ arms:
     messages:
       - { role: system, content: "Answer with one of: fruit, tool." }
       - { role: user, content: "{{text}}" }
-`);
+`,
+  );
   const r = await runExperiment(loadConfig(join(proj, 'tunelab.yaml')));
   const arm = r.arms.find((a) => a.name === 'ft')!;
   assert.equal(arm.status, 'done', arm.error);
@@ -80,6 +101,8 @@ arms:
   assert.equal(jobs.data.length, 1);
   assert.equal(jobs.data[0].status, 'succeeded');
   assert.equal(jobs.data[0].fine_tuned_model, rep.training.modelId);
-  const sent = readFileSync(join(r.runDir, 'arms', 'ft', 'train.jsonl'), 'utf8').trim().split('\n');
+  const sent = readFileSync(join(r.runDir, 'arms', 'ft', 'train.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(sent.length, 24);
 });

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { runToCompletion, JobLifecycleError, type FineTuneJob, type JobEvent } from '../../src/finetune/index.ts';
 import { ScriptedBackend } from '../server/fake.ts';
 
-const data = [{ messages: [{ role: 'user' as const, content: 'x' }, { role: 'assistant' as const, content: 'yes' }] }];
+const data = [
+  {
+    messages: [
+      { role: 'user' as const, content: 'x' },
+      { role: 'assistant' as const, content: 'yes' },
+    ],
+  },
+];
 const opts = { baseModel: 'b', method: 'lora' as const, epochs: 1, learningRate: 1e-3, seed: 1, outputDir: '/nonexistent' };
 
 test('runs a job to success: onJob first, every event once in order, progress, model id', async () => {
@@ -15,14 +22,24 @@ test('runs a job to success: onJob first, every event once in order, progress, m
   let progress = 0;
   const r = await runToCompletion(backend, data, opts, {
     pollMs: 3,
-    onJob: (j) => { order.push(`job ${j.id}`); },
-    onEvent: (e) => { order.push('event'); events.push(e); },
-    onProgress: () => { progress++; },
+    onJob: (j) => {
+      order.push(`job ${j.id}`);
+    },
+    onEvent: (e) => {
+      order.push('event');
+      events.push(e);
+    },
+    onProgress: () => {
+      progress++;
+    },
   });
   assert.equal(order[0], 'job s0');
   assert.equal(r.state.status, 'succeeded');
   assert.equal(r.modelId, 'fake:yes');
-  assert.deepEqual(events.map((e) => e.data!.step), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    events.map((e) => e.data!.step),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.ok(progress >= 2);
 });
 
@@ -41,7 +58,13 @@ test('`job` follows an existing job instead of starting a second one', async () 
   let job: FineTuneJob | undefined;
   // the first session stores the job id, then stops following (without cancelling: a process that died)
   await assert.rejects(
-    runToCompletion(backend, data, opts, { pollMs: 2, onJob: (j) => { job = j; throw new Error('process died'); } }),
+    runToCompletion(backend, data, opts, {
+      pollMs: 2,
+      onJob: (j) => {
+        job = j;
+        throw new Error('process died');
+      },
+    }),
     /process died/,
   );
   const r = await runToCompletion(backend, data, opts, { job, pollMs: 2 });
@@ -51,6 +74,11 @@ test('`job` follows an existing job instead of starting a second one', async () 
 
 test('a backend call that throws is a JobLifecycleError naming its phase', async () => {
   const backend = new ScriptedBackend(5, 3);
-  backend.start = async () => { throw new Error('quota exceeded'); };
-  await assert.rejects(runToCompletion(backend, data, opts), (e: unknown) => e instanceof JobLifecycleError && e.phase === 'start' && /quota/.test(e.message));
+  backend.start = async () => {
+    throw new Error('quota exceeded');
+  };
+  await assert.rejects(
+    runToCompletion(backend, data, opts),
+    (e: unknown) => e instanceof JobLifecycleError && e.phase === 'start' && /quota/.test(e.message),
+  );
 });

@@ -16,8 +16,21 @@ test('local backend: LoRA in a worker lowers validation loss; output folder + ad
     const all = toyRecords();
     const train = [...all, ...all, ...all];
     const validation = toyRecords(TINY_WORDS.filter((_, i) => i % 4 === 0));
-    const opts = { baseModel: `local:${base}`, method: 'lora' as const, epochs: 6, learningRate: 3e-2, batchSize: 8, rank: 4, seed: 1, outputDir: join(dir, 'out'), validation };
-    assert.deepEqual((await backend.validate(train, opts)).filter((p) => p.level === 'error'), []);
+    const opts = {
+      baseModel: `local:${base}`,
+      method: 'lora' as const,
+      epochs: 6,
+      learningRate: 3e-2,
+      batchSize: 8,
+      rank: 4,
+      seed: 1,
+      outputDir: join(dir, 'out'),
+      validation,
+    };
+    assert.deepEqual(
+      (await backend.validate(train, opts)).filter((p) => p.level === 'error'),
+      [],
+    );
     const est = await backend.estimate(train, opts);
     assert.equal(est.steps, 6 * 6);
     assert.ok(est.tokens > 0 && est.seconds > 0 && Number.isFinite(est.seconds), JSON.stringify(est));
@@ -39,7 +52,8 @@ test('local backend: LoRA in a worker lowers validation loss; output folder + ad
     assert.equal(id, `local:${join(dir, 'out')}`);
     assert.ok(existsSync(join(dir, 'out', 'adapter', 'adapter_config.json')));
     assert.ok(existsSync(join(dir, 'out', 'training.json')));
-    const b = loadHfModel(base), f = loadHfModel(join(dir, 'out'));
+    const b = loadHfModel(base),
+      f = loadHfModel(join(dir, 'out'));
     const q = 'model.layers.0.self_attn.q_proj.weight';
     assert.notDeepEqual(Array.from(f.weights.get(q)!.data.slice(0, 16)), Array.from(b.weights.get(q)!.data.slice(0, 16)));
     const m = openLocalModel(id);
@@ -50,7 +64,11 @@ test('local backend: LoRA in a worker lowers validation loss; output folder + ad
     assert.ok(['fruit', 'tool'].includes(r1.text.trim()), r1.text);
     assert.ok(['fruit', 'tool'].includes(r2.text.trim()), r2.text);
     assert.ok(r1.usage.input > 5 && r1.usage.output >= 1);
-    const [sf, st2, other] = await m.scoreCandidates({ messages: [sys, { role: 'user', content: 'Item: saw' }] }, ['fruit', 'tool', 'the lemon is here']);
+    const [sf, st2, other] = await m.scoreCandidates({ messages: [sys, { role: 'user', content: 'Item: saw' }] }, [
+      'fruit',
+      'tool',
+      'the lemon is here',
+    ]);
     assert.ok(Math.max(sf, st2) > other + 3, `${sf} ${st2} ${other}`);
     // the adapter folder alone is a model too (base + adapter)
     const a = openLocalModel(`local:${join(dir, 'out', 'adapter')}`);
@@ -66,13 +84,28 @@ test('local backend: cancel stops a running job; bad base model is a validation 
     const base = makeTinyModel(join(dir, 'base'));
     const backend = new LocalFineTuneBackend();
     const recs = toyRecords();
-    const job = await backend.start(recs, { baseModel: base, method: 'full', epochs: 500, learningRate: 1e-3, batchSize: 4, seed: 1, outputDir: join(dir, 'out') });
+    const job = await backend.start(recs, {
+      baseModel: base,
+      method: 'full',
+      epochs: 500,
+      learningRate: 1e-3,
+      batchSize: 4,
+      seed: 1,
+      outputDir: join(dir, 'out'),
+    });
     await new Promise((r) => setTimeout(r, 300));
     await backend.cancel(job);
     const st = await backend.poll(job);
     assert.equal(st.status, 'cancelled');
     assert.ok(!existsSync(join(dir, 'out', 'model.safetensors')));
-    const probs = await backend.validate(recs, { baseModel: join(dir, 'nope'), method: 'lora', epochs: 1, learningRate: 1e-3, seed: 1, outputDir: join(dir, 'x') });
+    const probs = await backend.validate(recs, {
+      baseModel: join(dir, 'nope'),
+      method: 'lora',
+      epochs: 1,
+      learningRate: 1e-3,
+      seed: 1,
+      outputDir: join(dir, 'x'),
+    });
     assert.ok(probs.some((p) => p.level === 'error' && /config\.json/.test(p.message)));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -62,15 +62,24 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
       else if (opts.expireAfter != null && i >= opts.expireAfter) result = { type: 'expired' };
       else {
         const f = opts.fail?.(r.params);
-        if (f) result = { type: 'errored', error: { type: 'error', error: { type: f.status === 400 ? 'invalid_request_error' : 'api_error', message: f.message } } };
+        if (f)
+          result = {
+            type: 'errored',
+            error: { type: 'error', error: { type: f.status === 400 ? 'invalid_request_error' : 'api_error', message: f.message } },
+          };
         else {
           const text = respond(r.params);
           const input = tokens([r.params.system ?? '', ...r.params.messages.map((m: any) => String(m.content))].join(''));
           result = {
             type: 'succeeded',
             message: {
-              id: `msg_${++seq}`, type: 'message', role: 'assistant', model: r.params.model,
-              content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null,
+              id: `msg_${++seq}`,
+              type: 'message',
+              role: 'assistant',
+              model: r.params.model,
+              content: [{ type: 'text', text }],
+              stop_reason: 'end_turn',
+              stop_sequence: null,
               usage: { input_tokens: input, output_tokens: tokens(text) },
             },
           };
@@ -80,7 +89,12 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
       return JSON.stringify({ custom_id: r.custom_id, result });
     });
     b.results = lines.join('\n') + '\n';
-    Object.assign(b.obj, { processing_status: 'ended', request_counts: counts, ended_at: iso(), results_url: `${origin}/v1/messages/batches/${b.obj.id}/results` });
+    Object.assign(b.obj, {
+      processing_status: 'ended',
+      request_counts: counts,
+      ended_at: iso(),
+      results_url: `${origin}/v1/messages/batches/${b.obj.id}/results`,
+    });
   };
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
@@ -88,7 +102,8 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
-  const error = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { type: 'error', error: { type, message } });
+  const error = (res: ServerResponse, status: number, type: string, message: string) =>
+    send(res, status, { type: 'error', error: { type, message } });
   const readBody = (req: IncomingMessage) =>
     new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -100,17 +115,21 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (opts.apiKey && req.headers['x-api-key'] !== opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return error(res, 401, 'authentication_error', 'invalid x-api-key');
+      if (opts.apiKey && req.headers['x-api-key'] !== opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`)
+        return error(res, 401, 'authentication_error', 'invalid x-api-key');
       if (!req.headers['anthropic-version']) return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
       if (req.method === 'POST' && path === '/v1/messages/batches') {
         const body = JSON.parse(await readBody(req));
         const requests = body.requests;
-        if (!Array.isArray(requests) || !requests.length) return error(res, 400, 'invalid_request_error', 'requests: at least one request is required');
+        if (!Array.isArray(requests) || !requests.length)
+          return error(res, 400, 'invalid_request_error', 'requests: at least one request is required');
         if (requests.length > 100_000) return error(res, 400, 'invalid_request_error', 'requests: at most 100000 requests');
         const seen = new Set<string>();
         for (const [i, r] of requests.entries()) {
-          if (typeof r?.custom_id !== 'string' || !CUSTOM_ID.test(r.custom_id)) return error(res, 400, 'invalid_request_error', `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`);
-          if (seen.has(r.custom_id)) return error(res, 400, 'invalid_request_error', `requests.${i}.custom_id: duplicate custom_id ${r.custom_id}`);
+          if (typeof r?.custom_id !== 'string' || !CUSTOM_ID.test(r.custom_id))
+            return error(res, 400, 'invalid_request_error', `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`);
+          if (seen.has(r.custom_id))
+            return error(res, 400, 'invalid_request_error', `requests.${i}.custom_id: duplicate custom_id ${r.custom_id}`);
           seen.add(r.custom_id);
           const p = r.params;
           if (!p || typeof p.model !== 'string' || typeof p.max_tokens !== 'number' || !Array.isArray(p.messages)) {
@@ -119,9 +138,16 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
         }
         const id = `msgbatch_${String(++seq).padStart(6, '0')}`;
         const obj = {
-          id, type: 'message_batch', processing_status: 'in_progress',
+          id,
+          type: 'message_batch',
+          processing_status: 'in_progress',
           request_counts: { processing: requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
-          ended_at: null, created_at: iso(), expires_at: iso(Date.now() + 86_400_000), archived_at: null, cancel_initiated_at: null, results_url: null,
+          ended_at: null,
+          created_at: iso(),
+          expires_at: iso(Date.now() + 86_400_000),
+          archived_at: null,
+          cancel_initiated_at: null,
+          results_url: null,
         };
         batches.set(id, { obj, requests, polls: 0 });
         return send(res, 200, obj);
@@ -166,7 +192,12 @@ export async function startMockBatchAnthropic(opts: MockBatchOptions = {}): Prom
   origin = `http://127.0.0.1:${port}`;
   return {
     baseURL: origin,
-    stats: () => ({ batches: batches.size, polls, resultReads, requests: [...batches.values()].reduce((n, b) => n + b.requests.length, 0) }),
+    stats: () => ({
+      batches: batches.size,
+      polls,
+      resultReads,
+      requests: [...batches.values()].reduce((n, b) => n + b.requests.length, 0),
+    }),
     pollsOf: (id) => batches.get(id)?.polls ?? 0,
     batchIds: () => [...batches.keys()],
     requestsOf: (id) => batches.get(id)?.requests ?? [],

@@ -82,13 +82,31 @@ export async function startMockBatchOpenAI(opts: MockBatchOptions = {}): Promise
       const id = `batch_req_${++seq}`;
       if (expire && i >= (opts.expireAfter ?? 0)) {
         failed++;
-        err.push(JSON.stringify({ id, custom_id: l.custom_id, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
+        err.push(
+          JSON.stringify({
+            id,
+            custom_id: l.custom_id,
+            response: null,
+            error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
+          }),
+        );
         return;
       }
       const f = opts.fail?.(l.body);
       if (f) {
         failed++;
-        err.push(JSON.stringify({ id, custom_id: l.custom_id, response: { status_code: f.status, request_id: `req_${seq}`, body: { error: { message: f.message, type: 'invalid_request_error', param: null, code: null } } }, error: null }));
+        err.push(
+          JSON.stringify({
+            id,
+            custom_id: l.custom_id,
+            response: {
+              status_code: f.status,
+              request_id: `req_${seq}`,
+              body: { error: { message: f.message, type: 'invalid_request_error', param: null, code: null } },
+            },
+            error: null,
+          }),
+        );
         return;
       }
       completed++;
@@ -148,7 +166,8 @@ export async function startMockBatchOpenAI(opts: MockBatchOptions = {}): Promise
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
-  const error = (res: ServerResponse, status: number, message: string) => send(res, status, { error: { message, type: 'invalid_request_error', param: null, code: null } });
+  const error = (res: ServerResponse, status: number, message: string) =>
+    send(res, status, { error: { message, type: 'invalid_request_error', param: null, code: null } });
   const readBody = (req: IncomingMessage) =>
     new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -179,22 +198,40 @@ export async function startMockBatchOpenAI(opts: MockBatchOptions = {}): Promise
           bb.on('error', reject);
           req.pipe(bb);
         });
-        if (fields.purpose !== 'batch') return error(res, 400, `purpose must be "batch" for this test server, got ${JSON.stringify(fields.purpose)}`);
+        if (fields.purpose !== 'batch')
+          return error(res, 400, `purpose must be "batch" for this test server, got ${JSON.stringify(fields.purpose)}`);
         if (fileText == null) return error(res, 400, "'file' is a required property");
         return send(res, 200, addFile(fileText, 'batch', filename));
       }
       if (req.method === 'POST' && path === '/v1/batches') {
         const body = JSON.parse(await readBody(req));
         if (body.completion_window !== '24h') return error(res, 400, 'completion_window must be 24h');
-        if (!['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions'].includes(body.endpoint)) return error(res, 400, `unsupported endpoint ${body.endpoint}`);
+        if (!['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions'].includes(body.endpoint))
+          return error(res, 400, `unsupported endpoint ${body.endpoint}`);
         const f = files.get(body.input_file_id);
         if (!f) return error(res, 404, `No such File object: ${body.input_file_id}`);
         const id = `batch_${++seq}`;
         const obj: Record<string, any> = {
-          id, object: 'batch', endpoint: body.endpoint, errors: null, input_file_id: body.input_file_id, completion_window: '24h',
-          status: 'validating', output_file_id: null, error_file_id: null, created_at: now(), in_progress_at: null,
-          expires_at: now() + 86400, finalizing_at: null, completed_at: null, failed_at: null, expired_at: null,
-          cancelling_at: null, cancelled_at: null, request_counts: { total: 0, completed: 0, failed: 0 }, metadata: body.metadata ?? null,
+          id,
+          object: 'batch',
+          endpoint: body.endpoint,
+          errors: null,
+          input_file_id: body.input_file_id,
+          completion_window: '24h',
+          status: 'validating',
+          output_file_id: null,
+          error_file_id: null,
+          created_at: now(),
+          in_progress_at: null,
+          expires_at: now() + 86400,
+          finalizing_at: null,
+          completed_at: null,
+          failed_at: null,
+          expired_at: null,
+          cancelling_at: null,
+          cancelled_at: null,
+          request_counts: { total: 0, completed: 0, failed: 0 },
+          metadata: body.metadata ?? null,
         };
         const lines: any[] = [];
         const errors: any[] = [];
@@ -205,13 +242,33 @@ export async function startMockBatchOpenAI(opts: MockBatchOptions = {}): Promise
           try {
             l = JSON.parse(t);
           } catch {
-            return errors.push({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null, line: i + 1 });
+            return errors.push({
+              code: 'invalid_json_line',
+              message: 'This line is not parseable as valid JSON.',
+              param: null,
+              line: i + 1,
+            });
           }
-          if (typeof l.custom_id !== 'string') errors.push({ code: 'missing_required_parameter', message: 'custom_id is required', param: 'custom_id', line: i + 1 });
-          else if (seen.has(l.custom_id)) errors.push({ code: 'duplicate_custom_id', message: 'The custom_id for this request is a duplicate of another request.', param: 'custom_id', line: i + 1 });
-          else if (l.method !== 'POST') errors.push({ code: 'invalid_method', message: 'method must be POST', param: 'method', line: i + 1 });
-          else if (l.url !== body.endpoint) errors.push({ code: 'mismatched_endpoint', message: `url ${l.url} does not match the batch endpoint`, param: 'url', line: i + 1 });
-          else if (!l.body || typeof l.body.model !== 'string') errors.push({ code: 'missing_required_parameter', message: 'body.model is required', param: 'body.model', line: i + 1 });
+          if (typeof l.custom_id !== 'string')
+            errors.push({ code: 'missing_required_parameter', message: 'custom_id is required', param: 'custom_id', line: i + 1 });
+          else if (seen.has(l.custom_id))
+            errors.push({
+              code: 'duplicate_custom_id',
+              message: 'The custom_id for this request is a duplicate of another request.',
+              param: 'custom_id',
+              line: i + 1,
+            });
+          else if (l.method !== 'POST')
+            errors.push({ code: 'invalid_method', message: 'method must be POST', param: 'method', line: i + 1 });
+          else if (l.url !== body.endpoint)
+            errors.push({
+              code: 'mismatched_endpoint',
+              message: `url ${l.url} does not match the batch endpoint`,
+              param: 'url',
+              line: i + 1,
+            });
+          else if (!l.body || typeof l.body.model !== 'string')
+            errors.push({ code: 'missing_required_parameter', message: 'body.model is required', param: 'body.model', line: i + 1 });
           else {
             const v = opts.validate?.(l);
             if (v) errors.push({ code: 'invalid_request', message: v, param: null, line: i + 1 });
@@ -267,7 +324,13 @@ export async function startMockBatchOpenAI(opts: MockBatchOptions = {}): Promise
   const port = (server.address() as { port: number }).port;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
-    stats: () => ({ files: [...files.values()].filter((f) => f.meta.purpose === 'batch').length, batches: batches.size, polls, contentReads, requests: [...batches.values()].reduce((n, b) => n + b.lines.length, 0) }),
+    stats: () => ({
+      files: [...files.values()].filter((f) => f.meta.purpose === 'batch').length,
+      batches: batches.size,
+      polls,
+      contentReads,
+      requests: [...batches.values()].reduce((n, b) => n + b.lines.length, 0),
+    }),
     pollsOf: (id) => batches.get(id)?.polls ?? 0,
     batchIds: () => [...batches.keys()],
     linesOf: (id) => batches.get(id)?.lines ?? [],

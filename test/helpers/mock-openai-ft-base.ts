@@ -29,7 +29,10 @@ export interface BaseServer {
 
 export type Route = (req: LoggedRequest, send: (status: number, body: unknown) => void) => boolean | Promise<boolean>;
 
-function parseMultipart(buf: Buffer, contentType: string): { fields: Record<string, string>; file?: { field: string; name: string; text: string; type?: string } } {
+function parseMultipart(
+  buf: Buffer,
+  contentType: string,
+): { fields: Record<string, string>; file?: { field: string; name: string; text: string; type?: string } } {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!m) throw new Error('multipart without boundary');
   const boundary = `--${m[1] ?? m[2]}`;
@@ -49,7 +52,12 @@ function parseMultipart(buf: Buffer, contentType: string): { fields: Record<stri
   return out;
 }
 
-export async function startBase(opts: { apiKey: string; chatPrefix: string; errorBody: (status: number, message: string) => unknown; routes: Route }): Promise<BaseServer> {
+export async function startBase(opts: {
+  apiKey: string;
+  chatPrefix: string;
+  errorBody: (status: number, message: string) => unknown;
+  routes: Route;
+}): Promise<BaseServer> {
   const requests: LoggedRequest[] = [];
   const chats: BaseServer['chats'] = [];
   const faults: { kind: '429' | '500'; left: number; match?: RegExp }[] = [];
@@ -67,13 +75,22 @@ export async function startBase(opts: { apiKey: string; chatPrefix: string; erro
       let body: any = undefined;
       if (ct.startsWith('multipart/form-data')) body = parseMultipart(raw, ct);
       else if (raw.length) body = JSON.parse(raw.toString('utf8'));
-      const logged: LoggedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+      const logged: LoggedRequest = {
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(url.pathname),
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+      };
       if (req.headers.authorization !== `Bearer ${opts.apiKey}`) return send(401, opts.errorBody(401, 'Invalid API key'));
       const f = faults.find((x) => x.left > 0 && (!x.match || x.match.test(logged.path)));
       if (f) {
         f.left--;
         requests.push({ ...logged, query: { ...logged.query, __fault: f.kind } });
-        return send(Number(f.kind), opts.errorBody(Number(f.kind), f.kind === '429' ? 'Rate limit reached, retry later' : 'internal error'));
+        return send(
+          Number(f.kind),
+          opts.errorBody(Number(f.kind), f.kind === '429' ? 'Rate limit reached, retry later' : 'internal error'),
+        );
       }
       requests.push(logged);
       if (logged.method === 'POST' && logged.path === `${opts.chatPrefix}/chat/completions`) {
@@ -81,7 +98,10 @@ export async function startBase(opts: { apiKey: string; chatPrefix: string; erro
         const text = defaultRespond({ messages: body.messages });
         const pt = Math.ceil(body.messages.reduce((n: number, m: any) => n + String(m.content).length, 0) / 4);
         return send(200, {
-          id: `chatcmpl-${chats.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model,
+          id: `chatcmpl-${chats.length}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
           choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
           usage: { prompt_tokens: pt, completion_tokens: 1, total_tokens: pt + 1 },
         });
@@ -98,7 +118,13 @@ export async function startBase(opts: { apiKey: string; chatPrefix: string; erro
     url: `http://127.0.0.1:${port}`,
     requests,
     chats,
-    failNext(kind, times = 1, match) { faults.push({ kind, left: times, match }); },
-    close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+    failNext(kind, times = 1, match) {
+      faults.push({ kind, left: times, match });
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -20,15 +20,27 @@ export interface OpenAIFtServer extends BaseServer {
   sequence: string[];
 }
 
-const errorBody = (status: number, message: string) => ({ error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error', param: null, code: null } });
+const errorBody = (status: number, message: string) => ({
+  error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error', param: null, code: null },
+});
 
-export async function startMockOpenAIFt(opts: { apiKey?: string; fail?: { code: string; message: string }; sequence?: string[] } = {}): Promise<OpenAIFtServer> {
+export async function startMockOpenAIFt(
+  opts: { apiKey?: string; fail?: { code: string; message: string }; sequence?: string[] } = {},
+): Promise<OpenAIFtServer> {
   const files = new Map<string, { purpose: string; filename: string; text: string }>();
   const jobs = new Map<string, any>();
   const sequence = opts.sequence ?? ['validating_files', 'queued', 'running', 'running', opts.fail ? 'failed' : 'succeeded'];
   const now = () => Math.floor(Date.now() / 1000);
   const event = (job: any, message: string, data: Record<string, number> | null = null, level = 'info') =>
-    job.events.push({ object: 'fine_tuning.job.event', id: `ftevent-${job.events.length + 1}`, created_at: now(), level, message, data, type: data ? 'metrics' : 'message' });
+    job.events.push({
+      object: 'fine_tuning.job.event',
+      id: `ftevent-${job.events.length + 1}`,
+      created_at: now(),
+      level,
+      message,
+      data,
+      type: data ? 'metrics' : 'message',
+    });
   const view = (j: any) => {
     const { events: _e, step: _s, _polled: _p, ...rest } = j;
     return rest;
@@ -41,29 +53,69 @@ export async function startMockOpenAIFt(opts: { apiKey?: string; fail?: { code: 
       const seg = req.path.split('/').filter(Boolean); // v1, ...
       if (req.method === 'POST' && req.path === '/v1/files') {
         const purpose = req.body?.fields?.purpose;
-        if (!req.body?.file || !purpose) { send(400, errorBody(400, "missing 'file' or 'purpose'")); return true; }
+        if (!req.body?.file || !purpose) {
+          send(400, errorBody(400, "missing 'file' or 'purpose'"));
+          return true;
+        }
         const id = `file-${files.size + 1}`;
         files.set(id, { purpose, filename: req.body.file.name, text: req.body.file.text });
-        send(200, { id, object: 'file', bytes: Buffer.byteLength(req.body.file.text), created_at: now(), filename: req.body.file.name, purpose, status: 'processed' });
+        send(200, {
+          id,
+          object: 'file',
+          bytes: Buffer.byteLength(req.body.file.text),
+          created_at: now(),
+          filename: req.body.file.name,
+          purpose,
+          status: 'processed',
+        });
         return true;
       }
       if (seg[1] !== 'fine_tuning' || seg[2] !== 'jobs') return false;
       if (req.method === 'POST' && seg.length === 3) {
         const b = req.body ?? {};
-        if (typeof b.model !== 'string') { send(400, errorBody(400, 'you must provide a model parameter')); return true; }
+        if (typeof b.model !== 'string') {
+          send(400, errorBody(400, 'you must provide a model parameter'));
+          return true;
+        }
         const f = files.get(b.training_file);
-        if (!f || f.purpose !== 'fine-tune') { send(400, errorBody(400, `invalid training_file: ${b.training_file}`)); return true; }
+        if (!f || f.purpose !== 'fine-tune') {
+          send(400, errorBody(400, `invalid training_file: ${b.training_file}`));
+          return true;
+        }
         const type = b.method?.type ?? 'supervised';
         const hp = b.method?.[type]?.hyperparameters ?? {};
         const epochs = typeof hp.n_epochs === 'number' ? hp.n_epochs : 3;
-        const tokens = f.text.split('\n').filter(Boolean).reduce((n, l) => n + Math.ceil(l.length / 4), 0) * epochs;
+        const tokens =
+          f.text
+            .split('\n')
+            .filter(Boolean)
+            .reduce((n, l) => n + Math.ceil(l.length / 4), 0) * epochs;
         const id = `ftjob-${jobs.size + 1}`;
         const job = {
-          object: 'fine_tuning.job', id, model: b.model, created_at: now(), finished_at: null, fine_tuned_model: null, organization_id: 'org-mock',
-          result_files: [], status: sequence[0], validation_file: b.validation_file ?? null, training_file: b.training_file,
-          hyperparameters: { n_epochs: epochs, batch_size: hp.batch_size ?? 'auto', learning_rate_multiplier: hp.learning_rate_multiplier ?? 'auto' },
-          method: b.method ?? { type: 'supervised' }, trained_tokens: null, error: null, seed: b.seed ?? 0, suffix: b.suffix ?? null,
-          events: [] as any[], step: 0, _tokens: tokens,
+          object: 'fine_tuning.job',
+          id,
+          model: b.model,
+          created_at: now(),
+          finished_at: null,
+          fine_tuned_model: null,
+          organization_id: 'org-mock',
+          result_files: [],
+          status: sequence[0],
+          validation_file: b.validation_file ?? null,
+          training_file: b.training_file,
+          hyperparameters: {
+            n_epochs: epochs,
+            batch_size: hp.batch_size ?? 'auto',
+            learning_rate_multiplier: hp.learning_rate_multiplier ?? 'auto',
+          },
+          method: b.method ?? { type: 'supervised' },
+          trained_tokens: null,
+          error: null,
+          seed: b.seed ?? 0,
+          suffix: b.suffix ?? null,
+          events: [] as any[],
+          step: 0,
+          _tokens: tokens,
         };
         event(job, `Validating training file: ${b.training_file}`);
         jobs.set(id, job);
@@ -71,14 +123,22 @@ export async function startMockOpenAIFt(opts: { apiKey?: string; fail?: { code: 
         return true;
       }
       const job = jobs.get(seg[3]);
-      if (!job) { send(404, errorBody(404, `Could not find fine-tuning job ${seg[3]}`)); return true; }
+      if (!job) {
+        send(404, errorBody(404, `Could not find fine-tuning job ${seg[3]}`));
+        return true;
+      }
       const { _tokens, ...pub } = view(job);
       if (req.method === 'GET' && seg.length === 4) {
         if (!job._polled) job._polled = true;
         else if (!['succeeded', 'failed', 'cancelled'].includes(job.status)) {
           job.step = Math.min(job.step + 1, sequence.length - 1);
           job.status = sequence[job.step];
-          if (job.status === 'running') event(job, `Step ${job.step}/2: training loss=${(1 / job.step).toFixed(3)}`, { step: job.step, total_steps: 2, train_loss: 1 / job.step });
+          if (job.status === 'running')
+            event(job, `Step ${job.step}/2: training loss=${(1 / job.step).toFixed(3)}`, {
+              step: job.step,
+              total_steps: 2,
+              train_loss: 1 / job.step,
+            });
           if (job.status === 'succeeded') {
             job.fine_tuned_model = `ft:${job.model}:org-mock:${job.suffix ?? ''}:${job.id}`;
             job.trained_tokens = job._tokens;
@@ -101,7 +161,19 @@ export async function startMockOpenAIFt(opts: { apiKey?: string; fail?: { code: 
         return true;
       }
       if (req.method === 'GET' && seg[4] === 'checkpoints') {
-        const data = job.fine_tuned_model ? [{ object: 'fine_tuning.job.checkpoint', id: 'ftckpt-1', fine_tuned_model_checkpoint: `${job.fine_tuned_model}:ckpt-step-2`, step_number: 2, metrics: { step: 2, train_loss: 0.5 }, fine_tuning_job_id: job.id, created_at: now() }] : [];
+        const data = job.fine_tuned_model
+          ? [
+              {
+                object: 'fine_tuning.job.checkpoint',
+                id: 'ftckpt-1',
+                fine_tuned_model_checkpoint: `${job.fine_tuned_model}:ckpt-step-2`,
+                step_number: 2,
+                metrics: { step: 2, train_loss: 0.5 },
+                fine_tuning_job_id: job.id,
+                created_at: now(),
+              },
+            ]
+          : [];
         send(200, { object: 'list', data, has_more: false });
         return true;
       }

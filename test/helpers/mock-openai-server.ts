@@ -37,7 +37,12 @@ import { pathToFileURL } from 'node:url';
 
 export interface MockServerOptions {
   /** the answer text; may throw (the server then answers HTTP 500 with the error's message). `headers` are the request's. */
-  respond?: (req: { model: string; messages: { role: string; content: string }[]; body: any; headers?: Record<string, string | string[] | undefined> }) => string | Promise<string>;
+  respond?: (req: {
+    model: string;
+    messages: { role: string; content: string }[];
+    body: any;
+    headers?: Record<string, string | string[] | undefined>;
+  }) => string | Promise<string>;
   latencyMs?: number;
   apiKey?: string;
   /** default 0 (any free port); the CLI entry passes --port */
@@ -217,9 +222,7 @@ export async function startMockOpenAI(opts: MockServerOptions = {}): Promise<Moc
   }
 
   function errorBody(flavour: 'openai' | 'anthropic', message: string, type: string) {
-    return flavour === 'openai'
-      ? { error: { message, type, param: null, code: null } }
-      : { type: 'error', error: { type, message } };
+    return flavour === 'openai' ? { error: { message, type, param: null, code: null } } : { type: 'error', error: { type, message } };
   }
 
   const server = createServer((req, res) => {
@@ -241,7 +244,8 @@ export async function startMockOpenAI(opts: MockServerOptions = {}): Promise<Moc
           data: inputs.map((t, index) => ({
             object: 'embedding',
             index,
-            embedding: b?.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedText(t)).buffer).toString('base64') : embedText(t),
+            embedding:
+              b?.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedText(t)).buffer).toString('base64') : embedText(t),
           })),
           usage: { prompt_tokens: tokens(inputs.join('').length), total_tokens: tokens(inputs.join('').length) },
         });

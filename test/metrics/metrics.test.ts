@@ -1,7 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createScorer, extractLabel, summarize, classificationReport, metricSchema, taskConfigSchema, extractJson, extractNumber, normalizeText, type Scorer, type ScoreResult } from '../../src/metrics/index.ts';
+import {
+  createScorer,
+  extractLabel,
+  summarize,
+  classificationReport,
+  metricSchema,
+  taskConfigSchema,
+  extractJson,
+  extractNumber,
+  normalizeText,
+  type Scorer,
+  type ScoreResult,
+} from '../../src/metrics/index.ts';
 import { InputError, type Example } from '../../src/task/index.ts';
 import { wilsonInterval } from '../../src/stats/index.ts';
 
@@ -82,9 +94,15 @@ test('macro-f1 summary: per-class precision/recall/F1, confusion matrix, bootstr
   assert.equal(s.name, 'macro-f1');
   // expected / output pairs
   const pairs: [string, string][] = [
-    ['a', 'a'], ['a', 'a'], ['a', 'b'], ['a', 'a'],
-    ['b', 'b'], ['b', 'b'], ['b', 'c'],
-    ['c', 'c'], ['c', 'nothing'],
+    ['a', 'a'],
+    ['a', 'a'],
+    ['a', 'b'],
+    ['a', 'a'],
+    ['b', 'b'],
+    ['b', 'b'],
+    ['b', 'c'],
+    ['c', 'c'],
+    ['c', 'nothing'],
   ];
   const rows = [];
   for (const [e, o] of pairs) {
@@ -116,7 +134,13 @@ test('classificationReport matches a hand computation and sklearn conventions', 
   assert.ok(Math.abs(r.perClass.pos.f1 - 0.5) < 1e-12);
   assert.ok(Math.abs(r.perClass.neg.f1 - 2 / 3) < 1e-12);
   assert.ok(Math.abs(r.macroF1 - (0.5 + 2 / 3) / 2) < 1e-12);
-  assert.deepEqual(r.confusion, { labels: ['pos', 'neg'], matrix: [[1, 1], [1, 2]] });
+  assert.deepEqual(r.confusion, {
+    labels: ['pos', 'neg'],
+    matrix: [
+      [1, 1],
+      [1, 2],
+    ],
+  });
   // a label never expected nor predicted is left out of the macro average
   const r2 = classificationReport(['x', 'y', 'z'], ['x', 'y'], ['x', 'y']);
   assert.equal(r2.macroF1, 1);
@@ -176,11 +200,21 @@ test('json-schema: validity against a schema file, field match, whole match, fen
   assert.equal((await sc(whole, 'The answer is {"a": [1, {"b": 2}]} ok', '{"a":[1,{"b":2}]}')).pass, true);
   assert.equal((await sc(whole, '{"a": [1, {"b": 3}]}', '{"a":[1,{"b":2}]}')).pass, false);
   await rejectsInput(async () => whole.score('{"a":1}', ex('not json')), 'd.jsonl:7', /expected output is not JSON/);
-  const inline = await createScorer({ type: 'json-schema', schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'number' }] } }, { baseDir });
+  const inline = await createScorer(
+    {
+      type: 'json-schema',
+      schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'number' }] },
+    },
+    { baseDir },
+  );
   assert.equal((await sc(inline, '[1, 2]', '')).pass, true);
   assert.equal((await sc(inline, '["a"]', '')).pass, false);
   await rejectsInput(createScorer({ type: 'json-schema', schema: 'missing.json' }, { baseDir }), 'task.metric.schema', /not found/);
-  await rejectsInput(createScorer({ type: 'json-schema', schema: { type: 'nonsense' } }, { baseDir }), 'task.metric.schema', /invalid JSON Schema/);
+  await rejectsInput(
+    createScorer({ type: 'json-schema', schema: { type: 'nonsense' } }, { baseDir }),
+    'task.metric.schema',
+    /invalid JSON Schema/,
+  );
   assert.deepEqual(extractJson('x [1,2] y'), { ok: true, value: [1, 2] });
 });
 
@@ -208,12 +242,19 @@ test('custom scorer from .mjs (number) and .ts (object) files', async () => {
   const obj = await createScorer({ type: 'custom', path: 'scorer-obj.ts' }, { baseDir });
   assert.deepEqual(await sc(obj, 'The quick brown fox', 'quick fox'), { score: 1, pass: true, detail: '2/2 words' });
   assert.equal((await sc(obj, 'quick', 'quick fox')).score, 0.5);
-  await rejectsInput(createScorer({ type: 'custom', path: 'scorer-bad.mjs' }, { baseDir }), 'scorer-bad.mjs', /must export a default function/);
+  await rejectsInput(
+    createScorer({ type: 'custom', path: 'scorer-bad.mjs' }, { baseDir }),
+    'scorer-bad.mjs',
+    /must export a default function/,
+  );
   await rejectsInput(createScorer({ type: 'custom', path: 'nope.mjs' }, { baseDir }), 'task.metric.path', /not found/);
 });
 
 test('metric schema: discriminated on type, strict keys, defaults; task config composes it', async () => {
-  assert.deepEqual(metricSchema.parse({ type: 'exact' }), { type: 'exact', normalize: { case: false, whitespace: true, punctuation: false, trim: true } });
+  assert.deepEqual(metricSchema.parse({ type: 'exact' }), {
+    type: 'exact',
+    normalize: { case: false, whitespace: true, punctuation: false, trim: true },
+  });
   assert.equal(metricSchema.safeParse({ type: 'bleu' }).success, false);
   assert.equal(metricSchema.safeParse({ type: 'accuracy', lables: ['a', 'b'] }).success, false);
   const bad = metricSchema.safeParse({ type: 'numeric', abs: -1 });

@@ -4,7 +4,11 @@ import type { ChatModel, ChatRequest, ChatResponse } from '../../src/models/type
 import type { Scorer } from '../../src/metrics/types.ts';
 import type { Example } from '../../src/task/types.ts';
 
-export function fakeModel(id: string, respond: (req: ChatRequest) => string, extra: Partial<ChatModel> = {}): ChatModel & { calls: ChatRequest[] } {
+export function fakeModel(
+  id: string,
+  respond: (req: ChatRequest) => string,
+  extra: Partial<ChatModel> = {},
+): ChatModel & { calls: ChatRequest[] } {
   const calls: ChatRequest[] = [];
   return {
     id,
@@ -41,13 +45,19 @@ export function toyTask(n = 60, prefix = 'ex'): Example[] {
   for (let i = 0; i < n; i++) {
     const spam = i % 2 === 0;
     const w = spam ? SPAMMY : HAMMY;
-    const a = w[(i * 7) % w.length], b = w[(i * 3 + 1) % w.length];
+    const a = w[(i * 7) % w.length],
+      b = w[(i * 3 + 1) % w.length];
     out.push({ id: `${prefix}${i}`, input: { text: `Message ${i}: about the ${a} and the ${b} today` }, expected: spam ? 'spam' : 'ham' });
   }
   return out;
 }
 
-export function ctxFor(models: Record<string, ChatModel>, train: Example[], dev: Example[], over: Partial<ArmContext> = {}): ArmContext & { logs: string[] } {
+export function ctxFor(
+  models: Record<string, ChatModel>,
+  train: Example[],
+  dev: Example[],
+  over: Partial<ArmContext> = {},
+): ArmContext & { logs: string[] } {
   const logs: string[] = [];
   return {
     data: { train, dev },

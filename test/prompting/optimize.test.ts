@@ -23,7 +23,12 @@ const test_ = worldExamples(40, 'te', ' [TESTSPLIT]');
 let zeroShotDev = 0;
 
 function ctx(over: Partial<ArmContext> = {}) {
-  const c = ctxFor({ mock: model }, train, dev, { inputFields: ['text'], labels: ['alpha', 'beta'], workDir: mkdtempSync(join(tmpdir(), 'tl-opt-')), ...over });
+  const c = ctxFor({ mock: model }, train, dev, {
+    inputFields: ['text'],
+    labels: ['alpha', 'beta'],
+    workDir: mkdtempSync(join(tmpdir(), 'tl-opt-')),
+    ...over,
+  });
   return c;
 }
 
@@ -57,7 +62,8 @@ test('fewshot: BM25 neighbours beat random demos, which beat zero-shot; no calls
   const bm25 = await prepare({ name: 'bm25', kind: 'fewshot', model: 'mock', strategy: 'bm25', k: 3 });
   const rnd = await prepare({ name: 'rnd', kind: 'fewshot', model: 'mock', strategy: 'random', k: 3 });
   assert.equal(bm25.calls + rnd.calls, 0);
-  const b = await score(bm25.pred, dev), r = await score(rnd.pred, dev);
+  const b = await score(bm25.pred, dev),
+    r = await score(rnd.pred, dev);
   assert.ok(b >= 0.95, `bm25 dev ${b}`);
   assert.ok(b > r && r >= zeroShotDev, `bm25 ${b} random ${r} zero ${zeroShotDev}`);
 });
@@ -68,13 +74,23 @@ for (const [optimizer, budget, extra] of [
   ['mipro', 200, { k: 4, trials: 12 }],
 ] as const) {
   test(`optimize ${optimizer}: raises dev over zero-shot within ${budget} calls counted at the server`, async () => {
-    const { pred, calls } = await prepare({ name: optimizer, kind: 'optimize', model: 'mock', optimizer, budget: { calls: budget }, ...extra });
+    const { pred, calls } = await prepare({
+      name: optimizer,
+      kind: 'optimize',
+      model: 'mock',
+      optimizer,
+      budget: { calls: budget },
+      ...extra,
+    });
     assert.ok(calls <= budget, `${calls} calls > budget ${budget}`);
     assert.equal(pred.spent.calls, calls, 'Predictor.spent counts every call the server saw');
     assert.ok(pred.spent.tokensIn > 0 && pred.spent.costUsd > 0);
     const d = await score(pred, dev);
     assert.ok(d >= zeroShotDev + 0.2, `${optimizer}: dev ${d} vs zero-shot ${zeroShotDev}`);
-    assert.ok(Math.abs((pred.notes!.devScore as number) - d) < 1e-9 || (pred.notes!.devN as number) < dev.length, 'reported dev score is the measured one');
+    assert.ok(
+      Math.abs((pred.notes!.devScore as number) - d) < 1e-9 || (pred.notes!.devN as number) < dev.length,
+      'reported dev score is the measured one',
+    );
     const fp = JSON.parse(readFileSync(pred.notes!.frozenPrompt as string, 'utf8'));
     assert.equal(fp.kind, 'tunelab.frozen-prompt');
     assert.equal(fp.hash, pred.prompt.hash);
@@ -89,14 +105,23 @@ test('optimize: a cost budget is a hard limit too', async () => {
   const perCall = probe.pred.spent.costUsd / probe.pred.spent.calls;
   assert.ok(one > 0 && perCall > 0);
   const limit = perCall * 30;
-  const { pred, calls } = await prepare({ name: 'cost', kind: 'optimize', model: 'mock', optimizer: 'bootstrap', budget: { costUsd: limit } });
+  const { pred, calls } = await prepare({
+    name: 'cost',
+    kind: 'optimize',
+    model: 'mock',
+    optimizer: 'bootstrap',
+    budget: { costUsd: limit },
+  });
   assert.ok(pred.spent.costUsd <= limit, `spent $${pred.spent.costUsd} > $${limit}`);
   assert.ok(calls > 5 && calls < 60, `${calls} calls`);
 });
 
 test('variants: successive halving over a grid finds the best variant within budget; every score kept', async () => {
   const { pred, calls } = await prepare({
-    name: 'grid', kind: 'variants', model: 'mock', budget: { calls: 120 },
+    name: 'grid',
+    kind: 'variants',
+    model: 'mock',
+    budget: { calls: 120 },
     vary: {
       instructions: ['Label the note.', 'Colors mean alpha; animals mean beta.'],
       selection: [{ strategy: 'random' }, { strategy: 'bm25' }],
@@ -107,8 +132,14 @@ test('variants: successive halving over a grid finds the best variant within bud
   assert.equal(pred.spent.calls, calls);
   const rows = pred.notes!.variants as { label: string; devScore: number; devN: number; rung: number }[];
   assert.equal(rows.length, 8);
-  assert.ok(rows.every((r) => r.devN > 0), 'every variant got a dev score');
-  assert.ok(rows.some((r) => r.devN > rows[0].devN || r.rung > 0), 'budget went to promising variants');
+  assert.ok(
+    rows.every((r) => r.devN > 0),
+    'every variant got a dev score',
+  );
+  assert.ok(
+    rows.some((r) => r.devN > rows[0].devN || r.rung > 0),
+    'budget went to promising variants',
+  );
   const d = await score(pred, dev);
   assert.ok(d >= zeroShotDev + 0.4, `variants dev ${d}`);
   assert.equal((pred.notes!.best as { devScore: number }).devScore, 1);
@@ -116,7 +147,13 @@ test('variants: successive halving over a grid finds the best variant within bud
 
 test('no arm reads the test split: ctx.data has no test, and instrumented test examples are untouched', async () => {
   let touched = 0;
-  const trap = (e: Example): Example => new Proxy(e, { get(t, k, r) { touched++; return Reflect.get(t, k, r); } });
+  const trap = (e: Example): Example =>
+    new Proxy(e, {
+      get(t, k, r) {
+        touched++;
+        return Reflect.get(t, k, r);
+      },
+    });
   const testSet = test_.map(trap);
   const data = new Proxy({ train, dev } as Record<string, unknown>, {
     get(t, k, r) {
@@ -138,7 +175,10 @@ test('no arm reads the test split: ctx.data has no test, and instrumented test e
   assert.equal(touched, 0, 'no test example was touched while preparing');
   const seen = JSON.stringify(server.requests.slice(start));
   assert.ok(seen.length > 1000, `${seen.length} chars seen`);
-  assert.ok(!seen.includes('TESTSPLIT') && !/Note te\d/.test(seen), 'no test text reached the model while preparing: ' + /.{80}(TESTSPLIT|Note te\d).{20}/.exec(seen)?.[0]);
+  assert.ok(
+    !seen.includes('TESTSPLIT') && !/Note te\d/.test(seen),
+    'no test text reached the model while preparing: ' + /.{80}(TESTSPLIT|Note te\d).{20}/.exec(seen)?.[0],
+  );
   // the instrumentation works: evaluating on test (what the runner does afterwards) touches them
   await score(preds[1], testSet.slice(0, 4));
   assert.ok(touched > 0);
@@ -147,7 +187,14 @@ test('no arm reads the test split: ctx.data has no test, and instrumented test e
 test('an exported frozen prompt loaded into a new arm reproduces its dev and test scores', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tl-frozen-'));
   const exportPath = join(dir, 'best.json');
-  const { pred } = await prepare({ name: 'mip', kind: 'optimize', model: 'mock', optimizer: 'mipro', budget: { calls: 150 }, export: exportPath });
+  const { pred } = await prepare({
+    name: 'mip',
+    kind: 'optimize',
+    model: 'mock',
+    optimizer: 'mipro',
+    budget: { calls: 150 },
+    export: exportPath,
+  });
   const { pred: again, calls } = await prepare({ name: 'reuse', kind: 'optimize', model: 'mock', load: exportPath });
   assert.equal(calls, 0);
   assert.equal(again.prompt.hash, pred.prompt.hash);

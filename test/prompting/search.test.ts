@@ -19,9 +19,19 @@ test('planHalving never plans past its budget, and uses all of dev when the budg
 });
 
 test('Meter: call and cost limits hold under concurrency; the first call of unknown price goes alone', async () => {
-  let inflight = 0, maxInflight = 0;
+  let inflight = 0,
+    maxInflight = 0;
   const slow = fakeModel('m', () => 'alpha');
-  const inner = { id: 'm', async complete(req: any) { inflight++; maxInflight = Math.max(maxInflight, inflight); await new Promise((r) => setTimeout(r, 5)); inflight--; return slow.complete(req); } };
+  const inner = {
+    id: 'm',
+    async complete(req: any) {
+      inflight++;
+      maxInflight = Math.max(maxInflight, inflight);
+      await new Promise((r) => setTimeout(r, 5));
+      inflight--;
+      return slow.complete(req);
+    },
+  };
   const program = new TemplateProgram({ messages: [{ role: 'user', content: '{{text}}' }], labels: ['alpha', 'beta'] });
   const dev = worldExamples(40, 'dv');
   for (const budget of [{ calls: 13 }, { costUsd: 0.0005 }]) {
@@ -29,7 +39,8 @@ test('Meter: call and cost limits hold under concurrency; the first call of unkn
     const ev = new Evaluator(new MeteredModel(inner as any, meter), exactScorer, meter, { concurrency: 8 });
     const r = await ev.score(program, dev);
     if (budget.calls) assert.equal(meter.spent.calls, 13);
-    if (budget.costUsd) assert.ok(meter.spent.costUsd <= budget.costUsd && meter.spent.calls > 3, `$${meter.spent.costUsd} in ${meter.spent.calls} calls`);
+    if (budget.costUsd)
+      assert.ok(meter.spent.costUsd <= budget.costUsd && meter.spent.calls > 3, `$${meter.spent.costUsd} in ${meter.spent.calls} calls`);
     assert.equal(r.complete, false);
     assert.equal(r.n, meter.spent.calls);
     await assert.rejects(new MeteredModel(inner as any, meter).complete({ messages: [] }), BudgetExceeded);
@@ -44,5 +55,8 @@ test('expandGrid: cartesian product in declared order; large grids sampled by se
   assert.equal(g[11].label, 'instruction#2 shots=4 format=cot');
   const s1 = expandGrid({ instructions: ['a', 'b', 'c'], shots: [0, 1, 2, 3] }, 5, 1).map((p) => p.label);
   assert.equal(s1.length, 5);
-  assert.deepEqual(expandGrid({ instructions: ['a', 'b', 'c'], shots: [0, 1, 2, 3] }, 5, 1).map((p) => p.label), s1);
+  assert.deepEqual(
+    expandGrid({ instructions: ['a', 'b', 'c'], shots: [0, 1, 2, 3] }, 5, 1).map((p) => p.label),
+    s1,
+  );
 });

@@ -18,7 +18,11 @@ export function worldExamples(n: number, prefix: string, marker = ''): Example[]
     const words = alpha ? COLORS : ANIMALS;
     const w = words[Math.floor(i / 2) % words.length];
     const place = PLACES[(i * 5 + prefix.length) % PLACES.length];
-    out.push({ id: `${prefix}${i}`, input: { text: `Note ${prefix}${i}: the ${w} one waited near the ${place}${marker}` }, expected: alpha ? 'alpha' : 'beta' });
+    out.push({
+      id: `${prefix}${i}`,
+      input: { text: `Note ${prefix}${i}: the ${w} one waited near the ${place}${marker}` },
+      expected: alpha ? 'alpha' : 'beta',
+    });
   }
   return out;
 }
@@ -31,7 +35,10 @@ type Msg = { role: string; content: string };
 
 export function respondWorld(req: { messages: Msg[] }): string {
   const msgs = req.messages;
-  const sys = msgs.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+  const sys = msgs
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n');
   if (sys.includes(PROPOSER_SYSTEM)) return respondProposer(msgs[msgs.length - 1].content);
   const lastUser = msgs.map((m) => m.role).lastIndexOf('user');
   const q = msgs[lastUser]?.content ?? '';
@@ -47,7 +54,9 @@ export function respondWorld(req: { messages: Msg[] }): string {
 /** The scripted proposer: only when it is shown a failure on a colour note does it find the rule. */
 export function respondProposer(prompt: string): string {
   const n = Number(/Write (\d+) new/.exec(prompt)?.[1] ?? 3);
-  const sawColorFailure = prompt.split('\n').some((l, i, a) => COLORS.some((c) => l.includes(` ${c} `)) && a.slice(i, i + 3).some((x) => x === 'Expected: alpha'));
+  const sawColorFailure = prompt
+    .split('\n')
+    .some((l, i, a) => COLORS.some((c) => l.includes(` ${c} `)) && a.slice(i, i + 3).some((x) => x === 'Expected: alpha'));
   const out = ['Read the note carefully and answer.', 'Decide which label fits the note best.', 'Answer with the most likely label.'];
   if (sawColorFailure) out.splice(1, 0, `${KEY}: if the note names a colour, answer alpha; if it names an animal, answer beta.`);
   return JSON.stringify(out.slice(0, n));

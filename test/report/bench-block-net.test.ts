@@ -29,7 +29,9 @@ test('bench preload refuses outside sockets (net, http, fetch) and allows loopba
     ]).then(() => { console.log(JSON.stringify(out)); });
   `;
   // the child runs while this process serves the loopback request, so it must not block the event loop
-  const child = spawn(process.execPath, ['--require', PRELOAD, '-e', script], { env: { ...process.env, BENCH_BLOCKED_LOG: logFile, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, ['--require', PRELOAD, '-e', script], {
+    env: { ...process.env, BENCH_BLOCKED_LOG: logFile, NODE_OPTIONS: '' },
+  });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const code = await new Promise((r) => child.on('close', r));

@@ -10,18 +10,31 @@ import { renderHtml } from '../../src/report/index.ts';
 import { evilReport, fixtureReport } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install it with \`apt-get install -y chromium\` to run the browser test`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is absent: install it with \`apt-get install -y chromium\` to run the browser test`;
 
 test('html report renders its charts in a real browser, offline, with no errors or requests', { skip, timeout: 180_000 }, async () => {
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-report-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const context = await browser.newContext({ offline: true, viewport: { width: 1360, height: 900 } });
-    for (const [name, report] of [['report', fixtureReport()], ['evil', evilReport()]] as const) {
+    for (const [name, report] of [
+      ['report', fixtureReport()],
+      ['evil', evilReport()],
+    ] as const) {
       const file = join(dir, `${name}.html`);
       writeFileSync(file, renderHtml(report));
       const url = pathToFileURL(file).href;

@@ -7,12 +7,30 @@ import OpenAI, { toFile } from 'openai';
 import { startServer, dirServerStore, type RunningServer } from '../../src/server/index.ts';
 import { ScriptedBackend, resolveFake } from './fake.ts';
 
-const TRAIN = Array.from({ length: 12 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `item ${i}` }, { role: 'assistant', content: i % 2 ? 'spam' : 'ham' }] })).join('\n');
+const TRAIN = Array.from({ length: 12 }, (_, i) =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `item ${i}` },
+      { role: 'assistant', content: i % 2 ? 'spam' : 'ham' },
+    ],
+  }),
+).join('\n');
 
-async function boot(dir: string, extra: Partial<Parameters<typeof startServer>[0]> = {}, backend = new ScriptedBackend()): Promise<RunningServer> {
+async function boot(
+  dir: string,
+  extra: Partial<Parameters<typeof startServer>[0]> = {},
+  backend = new ScriptedBackend(),
+): Promise<RunningServer> {
   return startServer({
-    store: dirServerStore(join(dir, 'store')), backend, outputRoot: join(dir, 'out'),
-    models: ['local:builtin'], fineTunableModels: ['local:builtin'], resolveModel: resolveFake, port: 0, pollMs: 10, ...extra,
+    store: dirServerStore(join(dir, 'store')),
+    backend,
+    outputRoot: join(dir, 'out'),
+    models: ['local:builtin'],
+    fineTunableModels: ['local:builtin'],
+    resolveModel: resolveFake,
+    port: 0,
+    pollMs: 10,
+    ...extra,
   });
 }
 
@@ -33,7 +51,10 @@ test('openai client: models, chat, streaming, files, fine-tuning job to an answe
     assert.equal(srv.host, '127.0.0.1');
     const client = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0 });
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ['local:builtin']);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ['local:builtin'],
+    );
 
     const chat = await client.chat.completions.create({ model: 'local:builtin', messages: [{ role: 'user', content: 'hello there' }] });
     assert.equal(chat.object, 'chat.completion');
@@ -41,15 +62,32 @@ test('openai client: models, chat, streaming, files, fine-tuning job to an answe
     assert.equal(chat.choices[0].finish_reason, 'stop');
     assert.ok(chat.usage!.prompt_tokens > 0 && chat.usage!.completion_tokens > 0);
 
-    const stream = await client.chat.completions.create({ model: 'local:builtin', messages: [{ role: 'user', content: 'one two three' }], stream: true, stream_options: { include_usage: true } });
-    let text = ''; let chunks = 0; let usage: any;
-    for await (const ch of stream) { chunks++; text += ch.choices[0]?.delta?.content ?? ''; if (ch.usage) usage = ch.usage; }
+    const stream = await client.chat.completions.create({
+      model: 'local:builtin',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let chunks = 0;
+    let usage: any;
+    for await (const ch of stream) {
+      chunks++;
+      text += ch.choices[0]?.delta?.content ?? '';
+      if (ch.usage) usage = ch.usage;
+    }
     assert.equal(text, 'echo: one two three');
     assert.ok(chunks >= 4, `streamed in ${chunks} chunks`);
     assert.ok(usage.total_tokens > 0);
 
-    await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }), (e: any) => e.status === 404 && e.code === 'model_not_found');
-    await assert.rejects(client.chat.completions.create({ model: 'local:builtin', messages: [] }), (e: any) => e.status === 400 && e.error?.type === 'invalid_request_error');
+    await assert.rejects(
+      client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+      (e: any) => e.status === 404 && e.code === 'model_not_found',
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: 'local:builtin', messages: [] }),
+      (e: any) => e.status === 400 && e.error?.type === 'invalid_request_error',
+    );
 
     const file = await client.files.create({ file: await toFile(Buffer.from(TRAIN), 'train.jsonl'), purpose: 'fine-tune' });
     assert.equal(file.object, 'file');
@@ -57,12 +95,24 @@ test('openai client: models, chat, streaming, files, fine-tuning job to an answe
     assert.equal((await client.files.retrieve(file.id)).filename, 'train.jsonl');
     assert.equal(await (await client.files.content(file.id)).text(), TRAIN);
     assert.ok((await client.files.list()).data.some((f) => f.id === file.id));
-    await assert.rejects(client.files.create({ file: await toFile(Buffer.from('not json\n'), 'bad.jsonl'), purpose: 'fine-tune' }), (e: any) => e.status === 400 && /bad\.jsonl:1/.test(e.message));
+    await assert.rejects(
+      client.files.create({ file: await toFile(Buffer.from('not json\n'), 'bad.jsonl'), purpose: 'fine-tune' }),
+      (e: any) => e.status === 400 && /bad\.jsonl:1/.test(e.message),
+    );
 
-    let job = await client.fineTuning.jobs.create({ model: 'local:builtin', training_file: file.id, hyperparameters: { n_epochs: 2 }, suffix: 'spam', seed: 7 });
+    let job = await client.fineTuning.jobs.create({
+      model: 'local:builtin',
+      training_file: file.id,
+      hyperparameters: { n_epochs: 2 },
+      suffix: 'spam',
+      seed: 7,
+    });
     assert.equal(job.object, 'fine_tuning.job');
     assert.ok(['validating_files', 'queued', 'running'].includes(job.status));
-    job = await waitFor(() => client.fineTuning.jobs.retrieve(job.id), (j) => j.status === 'succeeded');
+    job = await waitFor(
+      () => client.fineTuning.jobs.retrieve(job.id),
+      (j) => j.status === 'succeeded',
+    );
     assert.match(job.fine_tuned_model!, /^ft:local-builtin:tunelab:spam:/);
     assert.equal(job.hyperparameters.n_epochs, 2);
     const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 });
@@ -81,7 +131,10 @@ test('openai client: models, chat, streaming, files, fine-tuning job to an answe
     srv = await boot(dir, {}, slow);
     const c2 = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0 });
     let j2 = await c2.fineTuning.jobs.create({ model: 'local:builtin', training_file: file.id });
-    await waitFor(() => c2.fineTuning.jobs.retrieve(j2.id), (j) => j.status === 'running');
+    await waitFor(
+      () => c2.fineTuning.jobs.retrieve(j2.id),
+      (j) => j.status === 'running',
+    );
     j2 = await c2.fineTuning.jobs.cancel(j2.id);
     assert.equal(j2.status, 'cancelled');
     assert.ok([...slow.jobs.values()].every((s) => s.cancelled));
@@ -89,7 +142,10 @@ test('openai client: models, chat, streaming, files, fine-tuning job to an answe
 
     // restart: the succeeded job and its model survive; a job running at shutdown is failed with a reason
     const j3 = await c2.fineTuning.jobs.create({ model: 'local:builtin', training_file: file.id });
-    await waitFor(() => c2.fineTuning.jobs.retrieve(j3.id), (j) => j.status === 'running');
+    await waitFor(
+      () => c2.fineTuning.jobs.retrieve(j3.id),
+      (j) => j.status === 'running',
+    );
     await srv.close();
     srv = await boot(dir);
     const c3 = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0 });
@@ -122,7 +178,10 @@ test('a queued job left by a stopped server runs after restart', async () => {
     srv = await boot(dir);
     const c2 = new OpenAI({ baseURL: srv.url, apiKey: 'k', maxRetries: 0 });
     assert.equal((await c2.fineTuning.jobs.retrieve(a.id)).status, 'failed');
-    const done = await waitFor(() => c2.fineTuning.jobs.retrieve(b.id), (j) => j.status === 'succeeded');
+    const done = await waitFor(
+      () => c2.fineTuning.jobs.retrieve(b.id),
+      (j) => j.status === 'succeeded',
+    );
     assert.ok(done.fine_tuned_model);
   } finally {
     await srv.close();
@@ -144,9 +203,19 @@ test('bearer key, body limits and error shape', async () => {
 
     const client = new OpenAI({ baseURL: srv.url, apiKey: 'sekret', maxRetries: 0 });
     assert.equal((await client.models.list()).data.length, 1);
-    await assert.rejects(client.chat.completions.create({ model: 'local:builtin', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), (e: any) => e.status === 413);
-    await assert.rejects(client.files.create({ file: await toFile(Buffer.from(TRAIN.repeat(10)), 'big.jsonl'), purpose: 'fine-tune' }), (e: any) => e.status === 413);
-    const bad = await fetch(`${srv.url}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' }, body: '{nope' });
+    await assert.rejects(
+      client.chat.completions.create({ model: 'local:builtin', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }),
+      (e: any) => e.status === 413,
+    );
+    await assert.rejects(
+      client.files.create({ file: await toFile(Buffer.from(TRAIN.repeat(10)), 'big.jsonl'), purpose: 'fine-tune' }),
+      (e: any) => e.status === 413,
+    );
+    const bad = await fetch(`${srv.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' },
+      body: '{nope',
+    });
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error.message, /parse the JSON/);
     const nf = await fetch(`${srv.url}/nothing`, { headers: { authorization: 'Bearer sekret' } });
@@ -172,7 +241,11 @@ test('serve trusts no path: local: folders outside what it serves get a 404 nami
   });
   try {
     const post = async (model: string) => {
-      const r = await fetch(`${srv.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      const r = await fetch(`${srv.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
       return { status: r.status, text: await r.text() };
     };
     for (const id of ['local:/etc', 'local:/etc/passwd', 'local:../../..', `local:${dir}`, 'local:/no/such/folder', '/etc/passwd']) {

@@ -5,10 +5,22 @@ import { holm, pairedStatistic } from '../../src/stats/index.ts';
 // Expected values computed once with statsmodels 0.13.5 (Debian python3-statsmodels):
 //   from statsmodels.stats.multitest import multipletests; multipletests(p, method='holm')[1]
 const CASES: [number[], number[]][] = [
-  [[0.01, 0.04, 0.03, 0.005, 0.2], [0.04, 0.09, 0.09, 0.025, 0.2]],
-  [[0.001, 0.5, 0.02, 0.02, 0.04, 0.9, 0.0001], [0.006, 1.0, 0.1, 0.1, 0.12, 1.0, 0.0007]],
-  [[0.3, 0.3, 0.3], [0.8999999999999999, 0.8999999999999999, 0.8999999999999999]],
-  [[0.04, 0.01], [0.04, 0.02]],
+  [
+    [0.01, 0.04, 0.03, 0.005, 0.2],
+    [0.04, 0.09, 0.09, 0.025, 0.2],
+  ],
+  [
+    [0.001, 0.5, 0.02, 0.02, 0.04, 0.9, 0.0001],
+    [0.006, 1.0, 0.1, 0.1, 0.12, 1.0, 0.0007],
+  ],
+  [
+    [0.3, 0.3, 0.3],
+    [0.8999999999999999, 0.8999999999999999, 0.8999999999999999],
+  ],
+  [
+    [0.04, 0.01],
+    [0.04, 0.02],
+  ],
 ];
 
 test('Holm-adjusted p-values equal statsmodels multipletests(method="holm")', () => {

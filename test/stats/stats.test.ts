@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapCI, pairedBootstrap, wilsonInterval, normalQuantile, mcnemarExact, mcnemar, binomialTwoSided, consistency, percentile, mean } from '../../src/stats/index.ts';
+import {
+  bootstrapCI,
+  pairedBootstrap,
+  wilsonInterval,
+  normalQuantile,
+  mcnemarExact,
+  mcnemar,
+  binomialTwoSided,
+  consistency,
+  percentile,
+  mean,
+} from '../../src/stats/index.ts';
 import { Rng } from '../../src/core/index.ts';
 
 /** the core generator as a () => number source */
@@ -9,7 +20,8 @@ const mulberry32 = (seed: number) => {
   return () => r.next();
 };
 
-const close = (a: number, b: number, tol: number, msg?: string) => assert.ok(Math.abs(a - b) <= tol, `${msg ?? ''} expected ${b} ± ${tol}, got ${a}`);
+const close = (a: number, b: number, tol: number, msg?: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${msg ?? ''} expected ${b} ± ${tol}, got ${a}`);
 
 test('normalQuantile matches known z values', () => {
   close(normalQuantile(0.975), 1.959963984540054, 1e-8);
@@ -96,7 +108,7 @@ test('bootstrap CI of a constant is a point; custom statistic (median) works; em
 });
 
 test('bootstrap is fast: 2000 resamples of 10,000 values', () => {
-  const v = new Float64Array(10_000).map((_, i) => i % 3 === 0 ? 1 : 0);
+  const v = new Float64Array(10_000).map((_, i) => (i % 3 === 0 ? 1 : 0));
   const t0 = performance.now();
   bootstrapCI(v, { seed: 5 });
   const ms = performance.now() - t0;

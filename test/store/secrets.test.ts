@@ -34,8 +34,17 @@ async function scenario(storeEnv: NodeJS.ProcessEnv, echoInAnswers: boolean) {
   try {
     const config = { id: 'hosted', provider: 'openai-compatible', baseURL: srv.baseURL, apiKeyEnv: 'TUNELAB_TEST_KEY', retries: 1 };
     const run = store.createRun({
-      experiment: 'secrets', runKey: 'k',
-      meta: { seed: 1, sizes: { train: 0, dev: 0, test: 2 }, metric: { name: 'accuracy', type: 'accuracy' }, data: 'd', arms: ['zero'], warnings: [], config: { models: [config] } },
+      experiment: 'secrets',
+      runKey: 'k',
+      meta: {
+        seed: 1,
+        sizes: { train: 0, dev: 0, test: 2 },
+        metric: { name: 'accuracy', type: 'accuracy' },
+        data: 'd',
+        arms: ['zero'],
+        warnings: [],
+        config: { models: [config] },
+      },
     });
     const model = createModel(config, { cache: store.cache, onCall: (c) => store.recordCalls([c]), backoff: { baseMs: 1, maxMs: 2 } });
     const meta = { run: run.id, arm: 'zero' };
@@ -52,8 +61,31 @@ async function scenario(storeEnv: NodeJS.ProcessEnv, echoInAnswers: boolean) {
     assert.ok(!err.message.includes(KEY), err.message);
     assert.ok(!JSON.stringify(err).includes(KEY));
     store.putResults(run.id, 'zero', [
-      { exampleId: 'e1', output: ok.text, score: 1, pass: true, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 1, tokensOut: 1, cached: false },
-      { exampleId: 'e2', output: '', score: 0, pass: false, expected: 'ham', latencyMs: 1, costUsd: 0, tokensIn: 0, tokensOut: 0, cached: false, error: err.message },
+      {
+        exampleId: 'e1',
+        output: ok.text,
+        score: 1,
+        pass: true,
+        expected: 'ham',
+        latencyMs: 1,
+        costUsd: 0,
+        tokensIn: 1,
+        tokensOut: 1,
+        cached: false,
+      },
+      {
+        exampleId: 'e2',
+        output: '',
+        score: 0,
+        pass: false,
+        expected: 'ham',
+        latencyMs: 1,
+        costUsd: 0,
+        tokensIn: 0,
+        tokensOut: 0,
+        cached: false,
+        error: err.message,
+      },
     ]);
     store.putArm({ run: run.id, name: 'zero', kind: 'prompt', status: 'failed', error: err.message });
     store.updateRun(run.id, { status: 'done' });
@@ -82,7 +114,10 @@ test('a planted API key appears nowhere in the SQLite file (models redact errors
 
     // 2) store scrubbing off: the models layer alone keeps the key out of every error it reports
     const b = await scenario({}, false);
-    assert.ok(b.calls.some((c) => c.error?.includes('[redacted]')), 'the error body echoed the key and was redacted');
+    assert.ok(
+      b.calls.some((c) => c.error?.includes('[redacted]')),
+      'the error body echoed the key and was redacted',
+    );
     b.store.close();
     assert.equal(fileBytes(b.path).indexOf(KEY), -1, 'key found in the store file');
   } finally {

@@ -28,7 +28,14 @@ const result = (_run: string, i: number, extra: Partial<ResultInput> = {}): Resu
 });
 
 const meta = (config: unknown = {}, extra: Partial<RunMeta> = {}): RunMeta => ({
-  seed: 1, sizes: { train: 1, dev: 1, test: 1 }, metric: { name: 'accuracy', type: 'accuracy' }, data: 'd.jsonl', arms: [], warnings: [], config, ...extra,
+  seed: 1,
+  sizes: { train: 1, dev: 1, test: 1 },
+  metric: { name: 'accuracy', type: 'accuracy' },
+  data: 'd.jsonl',
+  arms: [],
+  warnings: [],
+  config,
+  ...extra,
 });
 
 /** Every row of every table, for "nothing changed" checks. */
@@ -58,7 +65,10 @@ describe('store: schema', () => {
     const raw = new Database(p);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
-    assert.throws(() => openStore(p, { env: {} }), (e: unknown) => e instanceof StoreError && /newer than this tunelab understands/.test(e.message));
+    assert.throws(
+      () => openStore(p, { env: {} }),
+      (e: unknown) => e instanceof StoreError && /newer than this tunelab understands/.test(e.message),
+    );
 
     const q = join(dir, 'mig', 'foreign.db');
     const f = new Database(q);
@@ -74,10 +84,13 @@ describe('store: schema', () => {
 
     const junk = join(dir, 'mig', 'junk.db');
     writeFileSync(junk, 'this is not sqlite at all, just text '.repeat(50));
-    assert.throws(() => openStore(junk, { env: {} }), (e: unknown) => e instanceof StoreError && e.message.includes(junk));
+    assert.throws(
+      () => openStore(junk, { env: {} }),
+      (e: unknown) => e instanceof StoreError && e.message.includes(junk),
+    );
   });
 
-  test('migrates a version-1 store: run key column, arms in the runner\'s statuses and columns', () => {
+  test("migrates a version-1 store: run key column, arms in the runner's statuses and columns", () => {
     const p = join(dir, 'mig', 'v1.db');
     const raw = new Database(p);
     raw.exec(MIGRATIONS[0]);
@@ -94,7 +107,14 @@ describe('store: schema', () => {
     assert.equal((run.meta as unknown as Record<string, unknown>).runKey, undefined);
     assert.equal(s.findResumable('spam', 'abc-def')?.id, 'r1');
     assert.deepEqual(s.getArm('r1', 'zero'), {
-      run: 'r1', name: 'zero', kind: 'prompt', status: 'prepared', modelId: 'm', promptHash: 'h', artifact: { frozen: true }, notes: { a: 1 },
+      run: 'r1',
+      name: 'zero',
+      kind: 'prompt',
+      status: 'prepared',
+      modelId: 'm',
+      promptHash: 'h',
+      artifact: { frozen: true },
+      notes: { a: 1 },
       spent: { calls: 1, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 5 },
     });
     assert.equal(s.getArm('r1', 'ft')?.status, 'pending');
@@ -115,12 +135,18 @@ describe('store: runs, arms, calls', () => {
     assert.deepEqual(s.getRun(a.id)?.meta.config, { models: [{ id: 'm', apiKeyEnv: 'OPENAI_API_KEY' }] });
     assert.equal(s.latestRun()?.id, c.id);
     assert.equal(s.latestRun('spam')?.id, b.id);
-    assert.deepEqual(s.listRuns({ experiment: 'spam' }).map((r) => r.id), [b.id, a.id]);
+    assert.deepEqual(
+      s.listRuns({ experiment: 'spam' }).map((r) => r.id),
+      [b.id, a.id],
+    );
     assert.equal(s.listRuns({ limit: 2 }).length, 2);
     assert.deepEqual(s.db.prepare('SELECT id FROM experiments ORDER BY id').pluck().all(), ['other', 'spam']);
     assert.throws(() => s.createRun({ experiment: 'spam', runKey: 'k', meta: meta({}), id: 'my-run' }), /exists/);
     assert.throws(() => s.createRun({ experiment: 'spam', runKey: 'k', meta: meta({}), id: 'latest' }), /reserved/);
-    assert.throws(() => s.createRun({ experiment: 'spam', runKey: 'k', meta: meta({ bad: NaN }) }), /createRun\.meta\.config: not serializable/);
+    assert.throws(
+      () => s.createRun({ experiment: 'spam', runKey: 'k', meta: meta({ bad: NaN }) }),
+      /createRun\.meta\.config: not serializable/,
+    );
     s.updateRun(a.id, { status: 'done' });
     assert.equal(s.getRun(a.id)?.status, 'done');
     assert.ok(s.getRun(a.id)!.finishedAt! > 0);
@@ -155,11 +181,37 @@ describe('store: runs, arms, calls', () => {
     s.saveProgress(run, 'zero', { spent, sessions: 1, state: { round: 2 } });
     assert.equal(s.getArm(run, 'zero')?.status, 'preparing');
     assert.deepEqual(s.getArm(run, 'zero')?.progress, { spent, sessions: 1, state: { round: 2 } });
-    s.putArm({ run, name: 'zero', kind: 'prompt', status: 'done', modelId: 'm', promptHash: 'h', artifact: { frozen: true }, spent, notes: { n: 1 } });
+    s.putArm({
+      run,
+      name: 'zero',
+      kind: 'prompt',
+      status: 'done',
+      modelId: 'm',
+      promptHash: 'h',
+      artifact: { frozen: true },
+      spent,
+      notes: { n: 1 },
+    });
     const arm = s.getArm(run, 'zero')!;
-    assert.deepEqual(arm, { run, name: 'zero', kind: 'prompt', status: 'done', modelId: 'm', promptHash: 'h', artifact: { frozen: true }, spent, notes: { n: 1 } });
+    assert.deepEqual(arm, {
+      run,
+      name: 'zero',
+      kind: 'prompt',
+      status: 'done',
+      modelId: 'm',
+      promptHash: 'h',
+      artifact: { frozen: true },
+      spent,
+      notes: { n: 1 },
+    });
     s.putArm({ run, name: 'ft', kind: 'finetune', status: 'failed', error: 'out of memory' });
-    assert.deepEqual(s.listArms(run).map((a) => [a.name, a.status, a.error]), [['zero', 'done', undefined], ['ft', 'failed', 'out of memory']]);
+    assert.deepEqual(
+      s.listArms(run).map((a) => [a.name, a.status, a.error]),
+      [
+        ['zero', 'done', undefined],
+        ['ft', 'failed', 'out of memory'],
+      ],
+    );
     assert.throws(() => s.putArm({ run, name: 'x', kind: 'prompt', status: 'bogus' as never }), /putArm\.status/);
     assert.throws(() => s.putArm({ run: 'missing', name: 'x', kind: 'prompt', status: 'pending' }), /no run/);
     assert.throws(() => s.saveProgress(run, 'nope', { spent, sessions: 1 }), /no arm "nope"/);
@@ -170,27 +222,73 @@ describe('store: runs, arms, calls', () => {
     const s = fresh();
     const run = s.createRun({ experiment: 'e', runKey: 'k', meta: meta({}) }).id;
     const base = {
-      modelId: 'm', provider: 'openai-compatible', model: 'm', hash: 'a'.repeat(64), request: { messages: [{ role: 'user', content: 'hi' }] },
-      cached: false, at: Date.now(), meta: { run, arm: 'zero', exampleId: 'ex-1' },
+      modelId: 'm',
+      provider: 'openai-compatible',
+      model: 'm',
+      hash: 'a'.repeat(64),
+      request: { messages: [{ role: 'user', content: 'hi' }] },
+      cached: false,
+      at: Date.now(),
+      meta: { run, arm: 'zero', exampleId: 'ex-1' },
     };
     s.recordCalls([
-      { ...base, attempt: 1, ok: false, error: 'HTTP 500', errorKind: 'http', status: 500, usage: { input: 0, output: 0 }, latencyMs: 3, costUsd: 0 } as never,
+      {
+        ...base,
+        attempt: 1,
+        ok: false,
+        error: 'HTTP 500',
+        errorKind: 'http',
+        status: 500,
+        usage: { input: 0, output: 0 },
+        latencyMs: 3,
+        costUsd: 0,
+      } as never,
       { ...base, attempt: 2, ok: true, response: { text: 'ham' }, usage: { input: 5, output: 1 }, latencyMs: 4, costUsd: 0.01 } as never,
     ]);
     // the runner's buffer: logged calls are written with the next results (or flushCalls)
-    s.logCall({ ...base, attempt: 0, cached: true, ok: true, response: { text: 'ham' }, usage: { input: 5, output: 1 }, latencyMs: 4, costUsd: 0.01 }, run, 'zero');
+    s.logCall(
+      {
+        ...base,
+        attempt: 0,
+        cached: true,
+        ok: true,
+        response: { text: 'ham' },
+        usage: { input: 5, output: 1 },
+        latencyMs: 4,
+        costUsd: 0.01,
+      },
+      run,
+      'zero',
+    );
     assert.equal(s.listCalls(run).length, 2);
     s.flushCalls();
     const calls = s.listCalls(run, 'zero');
-    assert.deepEqual(calls.map((c) => [c.attempt, c.response ?? null, c.error ?? null, c.status ?? null, c.exampleId]), [
-      [1, null, 'HTTP 500', 500, 'ex-1'],
-      [2, 'ham', null, null, 'ex-1'],
-      [0, 'ham', null, null, 'ex-1'],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.attempt, c.response ?? null, c.error ?? null, c.status ?? null, c.exampleId]),
+      [
+        [1, null, 'HTTP 500', 500, 'ex-1'],
+        [2, 'ham', null, null, 'ex-1'],
+        [0, 'ham', null, null, 'ex-1'],
+      ],
+    );
     const before = snapshot(s);
-    assert.throws(() => s.recordCalls([{ ...base, attempt: 1, usage: { input: -1, output: 0 }, latencyMs: 1, costUsd: 0 } as never]), /recordCalls\[0\]\.usage\.input: must be at least 0/);
-    assert.throws(() => s.recordCalls([{ ...base, meta: { run: 'ghost' }, attempt: 1, usage: { input: 1, output: 0 }, latencyMs: 1, costUsd: 0 } as never]), /no run with id "ghost"/);
-    assert.throws(() => s.recordCalls([{ ...base, attempt: 1, usage: { input: 1, output: 0 }, latencyMs: 1, costUsd: 0 }, { ...base, attempt: 1.5 } as never]), /recordCalls\[1\]/);
+    assert.throws(
+      () => s.recordCalls([{ ...base, attempt: 1, usage: { input: -1, output: 0 }, latencyMs: 1, costUsd: 0 } as never]),
+      /recordCalls\[0\]\.usage\.input: must be at least 0/,
+    );
+    assert.throws(
+      () =>
+        s.recordCalls([{ ...base, meta: { run: 'ghost' }, attempt: 1, usage: { input: 1, output: 0 }, latencyMs: 1, costUsd: 0 } as never]),
+      /no run with id "ghost"/,
+    );
+    assert.throws(
+      () =>
+        s.recordCalls([
+          { ...base, attempt: 1, usage: { input: 1, output: 0 }, latencyMs: 1, costUsd: 0 },
+          { ...base, attempt: 1.5 } as never,
+        ]),
+      /recordCalls\[1\]/,
+    );
     assert.equal(snapshot(s), before);
     s.close();
   });
@@ -214,11 +312,14 @@ describe('store: results', () => {
 
     const before = snapshot(s);
     const put = (rows: ResultInput[], r = run) => s.putResults(r, 'zero-shot', rows);
-    assert.throws(() => put([result(run, 4), result(run, 5, { score: NaN })]), (e: unknown) => {
-      assert.ok(e instanceof StoreError);
-      assert.equal(e.message, 'putResults[1].score: expected a finite number, got NaN');
-      return true;
-    });
+    assert.throws(
+      () => put([result(run, 4), result(run, 5, { score: NaN })]),
+      (e: unknown) => {
+        assert.ok(e instanceof StoreError);
+        assert.equal(e.message, 'putResults[1].score: expected a finite number, got NaN');
+        return true;
+      },
+    );
     assert.throws(() => put([result(run, 6), result(run, 7, { pass: 1 as never })]), /putResults\[1\]\.pass: expected true or false/);
     assert.throws(() => put([result(run, 8, { exampleId: '' })]), /putResults\[0\]\.exampleId: required|must not be empty/);
     assert.throws(() => put([result(run, 9, { tokensIn: 2.5 })]), /whole number/);
@@ -248,7 +349,13 @@ describe('store: cache, jobs, files', () => {
     const s = fresh();
     const c = s.cache;
     assert.equal(c.get('h1'), undefined);
-    c.put('h1', 'm', { text: 'ham', usage: { input: 3, output: 1 }, latencyMs: 12.5, costUsd: 0.002, raw: { headers: { authorization: 'Bearer x' } } } as never);
+    c.put('h1', 'm', {
+      text: 'ham',
+      usage: { input: 3, output: 1 },
+      latencyMs: 12.5,
+      costUsd: 0.002,
+      raw: { headers: { authorization: 'Bearer x' } },
+    } as never);
     assert.deepEqual(c.get('h1'), { text: 'ham', usage: { input: 3, output: 1 }, latencyMs: 12.5, costUsd: 0.002 });
     s.flushCache();
     assert.deepEqual(c.get('h1'), { text: 'ham', usage: { input: 3, output: 1 }, latencyMs: 12.5, costUsd: 0.002 });
@@ -259,7 +366,10 @@ describe('store: cache, jobs, files', () => {
     const size = () => s.db.prepare('SELECT count(*) FROM cache').pluck().get();
     s.flushCache();
     assert.equal(size(), 2);
-    assert.throws(() => c.put('h3', 'm', { text: 5, usage: { input: 0, output: 0 }, latencyMs: 0, costUsd: 0 } as never), /cache\.put\.response\.text/);
+    assert.throws(
+      () => c.put('h3', 'm', { text: 5, usage: { input: 0, output: 0 }, latencyMs: 0, costUsd: 0 } as never),
+      /cache\.put\.response\.text/,
+    );
     s.db.prepare("INSERT INTO cache VALUES ('bad', 'm', '{not json', 0)").run();
     assert.equal(c.get('bad'), undefined);
     s.close();
@@ -274,7 +384,10 @@ describe('store: cache, jobs, files', () => {
     assert.deepEqual([u.status, u.state, u.options], ['running', { step: 3 }, { baseModel: 'tiny', epochs: 2 }]);
     assert.equal(s.updateJob(j.id, { state: { step: 4 } }).status, 'running');
     s.createJob({ id: 'ftjob-2', backend: 'openai', status: 'queued', options: {} });
-    assert.deepEqual(s.listJobs({ backend: 'local' }).map((x) => x.id), [j.id]);
+    assert.deepEqual(
+      s.listJobs({ backend: 'local' }).map((x) => x.id),
+      [j.id],
+    );
     assert.equal(s.listJobs().length, 2);
     assert.throws(() => s.updateJob('nope', { status: 'x' }), /no job/);
     assert.throws(() => s.createJob({ id: 'ftjob-2', backend: 'b', status: 's', options: {} }), /exists/);
@@ -283,7 +396,10 @@ describe('store: cache, jobs, files', () => {
     assert.match(f.id, /^file-/);
     assert.deepEqual(s.getFile(f.id), { ...f });
     s.createFile({ id: 'file-b', filename: 'v.jsonl', purpose: 'validation', bytes: 1, path: '/tmp/v' });
-    assert.deepEqual(s.listFiles({ purpose: 'fine-tune' }).map((x) => x.id), [f.id]);
+    assert.deepEqual(
+      s.listFiles({ purpose: 'fine-tune' }).map((x) => x.id),
+      [f.id],
+    );
     assert.throws(() => s.createFile({ filename: 'x', purpose: 'p', bytes: -1, path: '/p' }), /createFile\.bytes/);
     assert.equal(s.deleteFile(f.id), true);
     assert.equal(s.deleteFile(f.id), false);

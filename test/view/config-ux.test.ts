@@ -49,9 +49,15 @@ test('${VAR} interpolation: values, defaults, $${ escapes; unset and secret-look
     assert.equal((c.task as { data: unknown }).data, 'data/x.jsonl');
     assert.match(JSON.stringify(c.arms[0]), /cost \$\{ price \}/);
     delete process.env.DATA_FILE;
-    assert.throws(() => parseConfig(BASE(''), { displayName: 'tunelab.yaml', baseDir: ROOT }), /tunelab\.yaml:4: task\.data: environment variable DATA_FILE is not set/);
+    assert.throws(
+      () => parseConfig(BASE(''), { displayName: 'tunelab.yaml', baseDir: ROOT }),
+      /tunelab\.yaml:4: task\.data: environment variable DATA_FILE is not set/,
+    );
     process.env.DATA_FILE = 'data/x.jsonl';
-    assert.throws(() => parseConfig(BASE('description: ${OPENAI_API_KEY}'), { displayName: 'tunelab.yaml', baseDir: ROOT }), /looks like a secret/);
+    assert.throws(
+      () => parseConfig(BASE('description: ${OPENAI_API_KEY}'), { displayName: 'tunelab.yaml', baseDir: ROOT }),
+      /looks like a secret/,
+    );
   } finally {
     delete process.env.DATA_FILE;
   }
@@ -60,9 +66,13 @@ test('${VAR} interpolation: values, defaults, $${ escapes; unset and secret-look
 test('unknown keys get "did you mean"', () => {
   process.env.DATA_FILE = 'data/x.jsonl';
   try {
-    assert.throws(() => parseConfig(BASE('sede: 3'), { displayName: 'tunelab.yaml', baseDir: ROOT }), /tunelab\.yaml:12: sede: unknown key \(did you mean `seed`\?\)/);
     assert.throws(
-      () => parseConfig(BASE('').replace('kind: prompt, model: m,', 'kind: prompt, modle: m,'), { displayName: 'tunelab.yaml', baseDir: ROOT }),
+      () => parseConfig(BASE('sede: 3'), { displayName: 'tunelab.yaml', baseDir: ROOT }),
+      /tunelab\.yaml:12: sede: unknown key \(did you mean `seed`\?\)/,
+    );
+    assert.throws(
+      () =>
+        parseConfig(BASE('').replace('kind: prompt, model: m,', 'kind: prompt, modle: m,'), { displayName: 'tunelab.yaml', baseDir: ROOT }),
       /arms\[0\]\.modle: unknown key \(did you mean `model`\?\)/,
     );
   } finally {

@@ -28,7 +28,10 @@ function rng(seed: number) {
   };
 }
 
-export interface FixtureRun { runId: string; test: { id: string; text: string; label: string }[] }
+export interface FixtureRun {
+  runId: string;
+  test: { id: string; text: string; label: string }[];
+}
 
 export function testExamples(n: number, seed = 1) {
   const r = rng(seed);
@@ -45,7 +48,10 @@ const system = 'Classify the email as spam or ham. Answer with one of: spam, ham
  * Writes one run. `upTo` stops after that many results of the last arm (the run stays "running") so a
  * test can add the rest while the viewer watches; `shift` changes the arms' answers (a second run).
  */
-export function writeRun(store: Store, opts: { n?: number; shift?: number; runId?: string; dir?: string; partialArm?: number } = {}): FixtureRun {
+export function writeRun(
+  store: Store,
+  opts: { n?: number; shift?: number; runId?: string; dir?: string; partialArm?: number } = {},
+): FixtureRun {
   const n = opts.n ?? 60;
   const test = testExamples(n);
   const r = rng(7 + (opts.shift ?? 0));
@@ -68,7 +74,16 @@ export function writeRun(store: Store, opts: { n?: number; shift?: number; runId
       testIds: test.map((t) => t.id),
       config: {
         experiment: 'demo-spam',
-        arms: ARMS.map((a) => ({ name: a.name, kind: a.kind, model: 'builtin', messages: [{ role: 'system', content: system }, { role: 'user', content: 'Email: {{text}}' }], ...(a.kind.startsWith('finetune') ? { method: a.name === 'full' ? 'full' : 'lora', epochs: 4, learningRate: 0.002 } : {}) })),
+        arms: ARMS.map((a) => ({
+          name: a.name,
+          kind: a.kind,
+          model: 'builtin',
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: 'Email: {{text}}' },
+          ],
+          ...(a.kind.startsWith('finetune') ? { method: a.name === 'full' ? 'full' : 'lora', epochs: 4, learningRate: 0.002 } : {}),
+        })),
       },
     },
   });
@@ -87,8 +102,29 @@ export function writeRun(store: Store, opts: { n?: number; shift?: number; runId
       spent: { calls: a.kind === 'optimize' ? 120 : 0, tokensIn: ft ? 48_000 : 0, tokensOut: 0, costUsd: 0, ms: ft ? 210_000 : 4000 },
       ...(ft
         ? {
-            training: { seconds: 210, costUsd: 0.003, modelId, details: { method: a.name === 'full' ? 'full' : 'lora', steps: 40, epochs: 4, learningRate: 0.002, rank: 8, initialValLoss: 2.61, bestValLoss: 0.41 } },
-            artifact: { kind: 'tunelab.finetune', modelDir: `${dir}/runs/${runId}/arms/_finetuned/${key}`, summary: { losses, valLosses: [0, 10, 20, 30, 40].map((s) => ({ step: s, loss: 2.6 * Math.exp(-s / 14) + 0.35 })), bestStep: 40 } },
+            training: {
+              seconds: 210,
+              costUsd: 0.003,
+              modelId,
+              details: {
+                method: a.name === 'full' ? 'full' : 'lora',
+                steps: 40,
+                epochs: 4,
+                learningRate: 0.002,
+                rank: 8,
+                initialValLoss: 2.61,
+                bestValLoss: 0.41,
+              },
+            },
+            artifact: {
+              kind: 'tunelab.finetune',
+              modelDir: `${dir}/runs/${runId}/arms/_finetuned/${key}`,
+              summary: {
+                losses,
+                valLosses: [0, 10, 20, 30, 40].map((s) => ({ step: s, loss: 2.6 * Math.exp(-s / 14) + 0.35 })),
+                bestStep: 40,
+              },
+            },
           }
         : {}),
     });
@@ -99,11 +135,48 @@ export function writeRun(store: Store, opts: { n?: number; shift?: number; runId
       const answer = ok ? ex.label : ex.label === 'spam' ? 'ham' : 'spam';
       const messages: { role: 'system' | 'user' | 'assistant'; content: string }[] = [
         { role: 'system' as const, content: system },
-        ...(a.name.includes('few') || a.kind === 'optimize' ? [{ role: 'user' as const, content: 'Email: free lunch tomorrow' }, { role: 'assistant' as const, content: 'ham' }] : []),
+        ...(a.name.includes('few') || a.kind === 'optimize'
+          ? [
+              { role: 'user' as const, content: 'Email: free lunch tomorrow' },
+              { role: 'assistant' as const, content: 'ham' },
+            ]
+          : []),
         { role: 'user' as const, content: `Email: ${ex.text}` },
       ];
-      store.logCall({ modelId, provider: 'local', model: modelId, hash: `h-${runId}-${a.name}-${idx}`, request: { messages, choices: ['spam', 'ham'] }, ok: true, response: { text: answer }, usage: { input: 40 + messages.length * 10, output: 1 }, latencyMs: 20 + r() * 30, costUsd: 0, attempt: 1, cached: false, at: Date.now(), meta: { exampleId: ex.id } }, runId, a.name);
-      return { exampleId: ex.id, idx, expected: ex.label, output: answer, extracted: answer, score: ok ? 1 : 0, pass: ok, tokensIn: 40 + messages.length * 10, tokensOut: 1, latencyMs: 20 + r() * 30, costUsd: 0.00001, cached: false };
+      store.logCall(
+        {
+          modelId,
+          provider: 'local',
+          model: modelId,
+          hash: `h-${runId}-${a.name}-${idx}`,
+          request: { messages, choices: ['spam', 'ham'] },
+          ok: true,
+          response: { text: answer },
+          usage: { input: 40 + messages.length * 10, output: 1 },
+          latencyMs: 20 + r() * 30,
+          costUsd: 0,
+          attempt: 1,
+          cached: false,
+          at: Date.now(),
+          meta: { exampleId: ex.id },
+        },
+        runId,
+        a.name,
+      );
+      return {
+        exampleId: ex.id,
+        idx,
+        expected: ex.label,
+        output: answer,
+        extracted: answer,
+        score: ok ? 1 : 0,
+        pass: ok,
+        tokensIn: 40 + messages.length * 10,
+        tokensOut: 1,
+        latencyMs: 20 + r() * 30,
+        costUsd: 0.00001,
+        cached: false,
+      };
     });
     store.putResults(runId, a.name, rows);
     if (!last) store.putArm({ ...store.getArm(runId, a.name)!, status: 'done' });
@@ -132,6 +205,18 @@ export function addResults(store: Store, runId: string, arm: string, test: Fixtu
   store.putResults(
     runId,
     arm,
-    test.slice(from, to).map((ex) => ({ exampleId: ex.id, expected: ex.label, output: ex.label, extracted: ex.label, score: 1, pass: true, tokensIn: 50, tokensOut: 1, latencyMs: 30, costUsd: 0, cached: false })),
+    test.slice(from, to).map((ex) => ({
+      exampleId: ex.id,
+      expected: ex.label,
+      output: ex.label,
+      extracted: ex.label,
+      score: 1,
+      pass: true,
+      tokensIn: 50,
+      tokensOut: 1,
+      latencyMs: 30,
+      costUsd: 0,
+      cached: false,
+    })),
   );
 }

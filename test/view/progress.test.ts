@@ -7,7 +7,10 @@ import type { RunEvent } from '../../src/experiment/index.ts';
 
 function sinkStream() {
   const lines: string[] = [];
-  const stream = { isTTY: false, write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true) } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY: false,
+    write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true),
+  } as unknown as NodeJS.WriteStream;
   return { lines, stream };
 }
 
@@ -16,7 +19,14 @@ test('training steps become one throttled line each 10 s with loss and ETA; arm 
   const { lines, stream } = sinkStream();
   const p = await createProgress({ stream, now: () => t });
   const ev = (e: RunEvent) => p(e);
-  ev({ type: 'run-start', runId: 'r1', experiment: 'demo', resumed: false, arms: ['zero-shot', 'lora'], sizes: { train: 600, dev: 100, test: 200 } });
+  ev({
+    type: 'run-start',
+    runId: 'r1',
+    experiment: 'demo',
+    resumed: false,
+    arms: ['zero-shot', 'lora'],
+    sizes: { train: 600, dev: 100, test: 200 },
+  });
   ev({ type: 'arm-prepare', arm: 'zero-shot', kind: 'prompt' });
   ev({ type: 'arm-prepared', arm: 'zero-shot', restored: false, spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 } });
   ev({ type: 'arm-prepare', arm: 'lora', kind: 'finetune' });
@@ -40,14 +50,25 @@ test('training steps become one throttled line each 10 s with loss and ETA; arm 
   assert.ok(training.length >= 25 && training.length <= 32, `${training.length} training lines for 300 steps over 300 s`);
   assert.match(training[0], /\[lora\] training step \d+\/300 \| loss \d\.\d{3} \| ETA \d+m\d\ds \| arm 2 of 2/);
   assert.equal(lines.filter((l) => l.includes('near-duplicates')).length, 1, 'a warning prints once');
-  assert.ok(lines.some((l) => /\[lora\] 100\/200 50% .*ETA 5s \| total ETA 5s \| arm 2 of 2/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /\[lora\] 100\/200 50% .*ETA 5s \| total ETA 5s \| arm 2 of 2/.test(l)),
+    lines.join('\n'),
+  );
   const last = lines.at(-1)!;
   assert.match(last, /^tunelab: run r1 started \d\d:\d\d:\d\d UTC, took 5m\d\ds \(preparing and training 5m0\ds, evaluating 20s\)$/);
   p.stop();
 });
 
 test('trainTick reads engine training events too', () => {
-  const e = { type: 'train-progress', arm: 'lora', step: 5, totalSteps: 40, trainLoss: 1.25, validLoss: 1.5, etaSec: 30 } as unknown as RunEvent;
+  const e = {
+    type: 'train-progress',
+    arm: 'lora',
+    step: 5,
+    totalSteps: 40,
+    trainLoss: 1.25,
+    validLoss: 1.5,
+    etaSec: 30,
+  } as unknown as RunEvent;
   assert.deepEqual(trainTick(e), { arm: 'lora', step: 5, total: 40, loss: 1.25, valLoss: 1.5, etaSec: 30 });
   assert.equal(trainTick({ type: 'log', message: 'hello' }), undefined);
 });

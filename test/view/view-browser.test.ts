@@ -12,14 +12,27 @@ import { openStore } from '../../src/store/index.ts';
 import { addResults, twoRunStore, writeRun } from './fixture-store.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install it with \`apt-get install -y chromium\` to run the browser test`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is absent: install it with \`apt-get install -y chromium\` to run the browser test`;
 export const SHOTS = join(tmpdir(), 'tunelab-view-shots');
 
 test('tunelab view: runs, disagreements, one example, compare, live progress, 1400 and 390 px', { skip, timeout: 120_000 }, async () => {
   const { dir, path, runs } = twoRunStore();
   const srv = await startViewServer({ storePath: path, port: 0, pollMs: 150 });
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   const writer = openStore(path, { env: {} });
@@ -36,7 +49,11 @@ test('tunelab view: runs, disagreements, one example, compare, live progress, 14
       if (!r.url().startsWith(srv.url)) outside.push(r.url());
     });
     const noHorizontalScroll = async (label: string) => {
-      const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, body: document.body.scrollWidth }));
+      const w = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        body: document.body.scrollWidth,
+      }));
       assert.ok(w.scroll <= w.client && w.body <= w.client, `${label}: horizontal scroll (${JSON.stringify(w)})`);
     };
     const shoot = async (name: string) => {
@@ -68,7 +85,10 @@ test('tunelab view: runs, disagreements, one example, compare, live progress, 14
     assert.match(all ?? '', /^60 examples/);
     await page.check('#f-disagree');
     await page.waitForFunction(() => !/^60 /.test(document.querySelector('#ex-count')?.textContent ?? ''));
-    const api = (await (await fetch(`${srv.url}api/runs/${encodeURIComponent(runs[1])}/examples?disagree=1&limit=1000`)).json()) as { total: number; examples: { disagree: boolean }[] };
+    const api = (await (await fetch(`${srv.url}api/runs/${encodeURIComponent(runs[1])}/examples?disagree=1&limit=1000`)).json()) as {
+      total: number;
+      examples: { disagree: boolean }[];
+    };
     assert.ok(api.total > 0 && api.total < 60);
     assert.ok(api.examples.every((e) => e.disagree));
     assert.match((await page.locator('#ex-count').textContent()) ?? '', new RegExp(`^${api.total} example`));
@@ -112,7 +132,11 @@ test('tunelab view: runs, disagreements, one example, compare, live progress, 14
     const before = await cell.textContent();
     assert.equal(before, `${3 * 60 + 20}/${6 * 60}`);
     addResults(writer, live.runId, 'lora', live.test, 20, 50);
-    await page.waitForFunction(([sel, old]) => document.querySelector(sel)?.textContent !== old, [`td.progress[data-run="${live.runId}"] .progress-text`, before] as const, { timeout: 10_000 });
+    await page.waitForFunction(
+      ([sel, old]) => document.querySelector(sel)?.textContent !== old,
+      [`td.progress[data-run="${live.runId}"] .progress-text`, before] as const,
+      { timeout: 10_000 },
+    );
     assert.equal(await cell.textContent(), `${3 * 60 + 50}/${6 * 60}`);
 
     assert.deepEqual(problems, []);

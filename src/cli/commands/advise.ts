@@ -44,9 +44,18 @@ export default async function advise(_first: unknown, _opts: unknown, cmd?: { ar
       args: cmd?.args ?? [],
       allowPositionals: true,
       options: {
-        volume: { type: 'string' }, horizon: { type: 'string' }, 'max-latency': { type: 'string' }, 'min-metric': { type: 'string' },
-        'budget-oneoff': { type: 'string' }, 'budget-monthly': { type: 'string' }, 'compute-per-hour': { type: 'string' },
-        format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, config: { type: 'string', short: 'c' }, store: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        volume: { type: 'string' },
+        horizon: { type: 'string' },
+        'max-latency': { type: 'string' },
+        'min-metric': { type: 'string' },
+        'budget-oneoff': { type: 'string' },
+        'budget-monthly': { type: 'string' },
+        'compute-per-hour': { type: 'string' },
+        format: { type: 'string', short: 'f' },
+        out: { type: 'string', short: 'o' },
+        config: { type: 'string', short: 'c' },
+        store: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -58,7 +67,8 @@ export default async function advise(_first: unknown, _opts: unknown, cmd?: { ar
     return 0;
   }
   const format = v.format ?? 'table';
-  if (!['table', 'md', 'json', 'html'].includes(format)) throw new InputError('--format', `expected table, md, json or html, got '${format}'`);
+  if (!['table', 'md', 'json', 'html'].includes(format))
+    throw new InputError('--format', `expected table, md, json or html, got '${format}'`);
   const overrides: Partial<DecisionSettings> = {
     requestsPerMonth: num(v.volume, '--volume'),
     horizonMonths: num(v.horizon, '--horizon', 1e-9),
@@ -77,7 +87,12 @@ export default async function advise(_first: unknown, _opts: unknown, cmd?: { ar
     const armRecs = store.listArms(run.id);
     const results = new Map(armRecs.map((a) => [a.name, store.results(run.id, a.name)]));
     const base = report.decision?.settings;
-    if (oneOff !== undefined || monthly !== undefined) overrides.budget = { ...(base?.budget ?? {}), ...(oneOff !== undefined ? { oneOffUsd: oneOff } : {}), ...(monthly !== undefined ? { monthlyUsd: monthly } : {}) };
+    if (oneOff !== undefined || monthly !== undefined)
+      overrides.budget = {
+        ...(base?.budget ?? {}),
+        ...(oneOff !== undefined ? { oneOffUsd: oneOff } : {}),
+        ...(monthly !== undefined ? { monthlyUsd: monthly } : {}),
+      };
     const decision = decisionOfRun(run, armRecs, results, report.arms, overrides);
     const withDecision = { ...report, decision };
     const text =

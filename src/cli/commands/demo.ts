@@ -22,9 +22,23 @@ export function demoConfigPath(): string {
   throw new InputError('demo', 'examples/demo/tunelab.yaml not found in this installation');
 }
 
-export interface DemoOptions { out?: string; json?: boolean; quiet?: boolean; config?: string; fresh?: boolean; /** print nothing on stdout (tests) */ silent?: boolean }
+export interface DemoOptions {
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+  config?: string;
+  fresh?: boolean;
+  /** print nothing on stdout (tests) */ silent?: boolean;
+}
 
-export interface DemoResult { code: number; runId: string; seconds: number; reports: Record<string, string>; report: any; arms: unknown }
+export interface DemoResult {
+  code: number;
+  runId: string;
+  seconds: number;
+  reports: Record<string, string>;
+  report: any;
+  arms: unknown;
+}
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
@@ -36,9 +50,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   process.chdir(loaded.baseDir);
   const progress = await createProgress({ quiet: opts.quiet || opts.json || opts.silent });
   const ac = new AbortController();
-  const onSignal = () => { process.stderr.write('\ntunelab demo: stopping (run again to resume)\n'); ac.abort(new Error('SIGINT')); };
+  const onSignal = () => {
+    process.stderr.write('\ntunelab demo: stopping (run again to resume)\n');
+    ac.abort(new Error('SIGINT'));
+  };
   process.on('SIGINT', onSignal);
-  if (!opts.quiet && !opts.json && !opts.silent) process.stderr.write(`tunelab demo: ${loaded.config.arms.length} arms on the built-in spam task with the built-in model (offline); writing to ${relative(startDir, loaded.outputDir) || '.'}\n`);
+  if (!opts.quiet && !opts.json && !opts.silent)
+    process.stderr.write(
+      `tunelab demo: ${loaded.config.arms.length} arms on the built-in spam task with the built-in model (offline); writing to ${relative(startDir, loaded.outputDir) || '.'}\n`,
+    );
   let result;
   try {
     result = await runExperiment(loaded, { cache: true, fresh: opts.fresh, signal: ac.signal, onEvent: (e: RunEvent) => progress(e) });
@@ -57,7 +77,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } else {
     process.stdout.write(render(report, 'table', { color: Boolean(process.stdout.isTTY) }));
     const rel = (p: string) => relative(startDir, p) || p;
-    process.stdout.write(`\ndemo finished in ${(seconds / 60).toFixed(1)} min; run ${result.runId}\nreport: ${rel(files.html)}  (also ${rel(files.md)}, ${rel(files.json)})\n`);
+    process.stdout.write(
+      `\ndemo finished in ${(seconds / 60).toFixed(1)} min; run ${result.runId}\nreport: ${rel(files.html)}  (also ${rel(files.md)}, ${rel(files.json)})\n`,
+    );
     // the answer again, last, where the eye lands (decide/)
     if (report.decision) process.stdout.write(`\nRecommendation: ${report.decision.recommendation.sentences.join('\n  ')}\n`);
   }
@@ -97,12 +119,22 @@ export default async function demo(_first: unknown, _opts: unknown, cmd?: { args
   try {
     ({ values } = parseArgs({
       args: cmd?.args ?? [],
-      options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string', short: 'o' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        config: { type: 'string' },
+        fresh: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: false,
     }));
   } catch (e) {
     throw new InputError('tunelab demo', `${(e as Error).message} (see tunelab demo --help)`);
   }
-  if (values.help) { process.stdout.write(demoHelp()); return 0; }
+  if (values.help) {
+    process.stdout.write(demoHelp());
+    return 0;
+  }
   return (await runDemo({ out: values.out, json: values.json, quiet: values.quiet, config: values.config, fresh: values.fresh })).code;
 }

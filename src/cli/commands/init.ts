@@ -36,10 +36,11 @@ export default async function init(dirArg: string, opts: { force?: boolean }): P
   for (const [from, to] of files) {
     if (to.endsWith('.yaml')) {
       // editors with yaml-language-server complete and check keys against the schema shipped with tunelab
-      const schema = relative(dir, join(packageRoot(), 'schema', 'tunelab.schema.json')).split('\\').join('/');
+      const schema = relative(dir, join(packageRoot(), 'schema', 'tunelab.schema.json'))
+        .split('\\')
+        .join('/');
       writeFileSync(join(dir, to), `# yaml-language-server: $schema=${schema}\n` + readFileSync(join(src, from), 'utf8'));
-    }
-    else copyFileSync(join(src, from), join(dir, to));
+    } else copyFileSync(join(src, from), join(dir, to));
   }
   const rel = relative(process.cwd(), dir) || '.';
   process.stdout.write(

@@ -22,13 +22,22 @@ export default async function pretrainCommand(recipe: string | undefined, _opts:
   try {
     ({ values } = parseArgs({
       args: (cmd?.args ?? []).filter((a) => a !== recipe),
-      options: { out: { type: 'string', short: 'o' }, steps: { type: 'string' }, small: { type: 'boolean' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string', short: 'o' },
+        steps: { type: 'string' },
+        small: { type: 'boolean' },
+        fresh: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: false,
     }));
   } catch (e) {
     throw new InputError('tunelab pretrain', `${(e as Error).message} (see tunelab pretrain --help)`);
   }
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   let file = recipe ?? 'recipes/base.yaml';
   if (!existsSync(file) && existsSync(`recipes/${file}.yaml`)) file = `recipes/${file}.yaml`;
   if (!existsSync(file)) throw new InputError(file, 'recipe not found (try recipes/base.yaml)');

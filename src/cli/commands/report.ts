@@ -4,7 +4,10 @@ import { render, type ReportFormat } from '../../report/index.ts';
 import { openForReading, reportWithEvidence } from '../../view/data.ts';
 import { findRun, locateStore } from '../store-path.ts';
 
-export default async function report(runArg: string, opts: { format: ReportFormat; out?: string; config?: string; store?: string }): Promise<number> {
+export default async function report(
+  runArg: string,
+  opts: { format: ReportFormat; out?: string; config?: string; store?: string },
+): Promise<number> {
   const path = await locateStore(opts);
   const store = openForReading(path);
   try {

@@ -69,7 +69,9 @@ export default async function run(configPath: string, opts: RunCommandOptions): 
     process.stdout.write(render(report, 'table', { color: Boolean(process.stdout.isTTY) }));
     if (!report.arms.length) process.stdout.write('(no arms ran)\n');
     const rel = (p: string) => relative(startDir, p) || p;
-    process.stdout.write(`\nrun ${result.runId}${result.interrupted ? ' (interrupted: run again to resume)' : ''}\nreports: ${rel(files.html)}  ${rel(files.md)}  ${rel(files.json)}\n`);
+    process.stdout.write(
+      `\nrun ${result.runId}${result.interrupted ? ' (interrupted: run again to resume)' : ''}\nreports: ${rel(files.html)}  ${rel(files.md)}  ${rel(files.json)}\n`,
+    );
   }
   for (const a of failed) process.stderr.write(`tunelab: assertion failed: ${a.message}\n`);
   if (result.interrupted) return 130;

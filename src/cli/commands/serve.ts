@@ -33,16 +33,26 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
     ({ values } = parseArgs({
       args: cmd?.args ?? [],
       options: {
-        host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string', multiple: true }, data: { type: 'string' },
-        'api-key-env': { type: 'string' }, 'max-body': { type: 'string' }, 'max-upload': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'models-root': { type: 'string' }, 'max-loaded': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        model: { type: 'string', multiple: true },
+        data: { type: 'string' },
+        'api-key-env': { type: 'string' },
+        'max-body': { type: 'string' },
+        'max-upload': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        'models-root': { type: 'string' },
+        'max-loaded': { type: 'string' },
       },
       allowPositionals: false,
     }));
   } catch (e) {
     throw new InputError('tunelab serve', `${(e as Error).message} (see tunelab serve --help)`);
   }
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   const int = (v: string | undefined, name: string, dflt: number) => {
     if (v === undefined) return dflt;
     const n = Number(v);
@@ -55,29 +65,54 @@ export default async function serve(_first: unknown, _opts: unknown, cmd?: { arg
   const apiKey = env(keyEnv);
   if (values['api-key-env'] && !apiKey) throw new InputError('--api-key-env', `environment variable ${keyEnv} is not set`);
   const models = values.model?.length ? values.model : ['local:builtin'];
-  for (const m of models) if (!m.startsWith('local:')) throw new InputError('--model', `"${m}": tunelab serve serves local models (local:builtin or local:<path>)`);
+  for (const m of models)
+    if (!m.startsWith('local:'))
+      throw new InputError('--model', `"${m}": tunelab serve serves local models (local:builtin or local:<path>)`);
   const dataDir = resolve(values.data ?? join('.tunelab', 'serve'));
   const modelsRoot = values['models-root'] ? resolve(values['models-root']) : undefined;
   const maxLoaded = int(values['max-loaded'], 'max-loaded', 4);
   if (maxLoaded < 1) throw new InputError('--max-loaded', 'expected at least 1');
 
-  const [{ startServer, storeBackedServerStore }, { openStore }, { LocalFineTuneBackend }, { openLocalModel, closeLocalModel, isLocalModelUnder }] = await Promise.all([
-    import('../../server/index.ts'), import('../../store/index.ts'), import('../../finetune/index.ts'), import('../../models/index.ts'),
+  const [
+    { startServer, storeBackedServerStore },
+    { openStore },
+    { LocalFineTuneBackend },
+    { openLocalModel, closeLocalModel, isLocalModelUnder },
+  ] = await Promise.all([
+    import('../../server/index.ts'),
+    import('../../store/index.ts'),
+    import('../../finetune/index.ts'),
+    import('../../models/index.ts'),
   ]);
   for (const m of models) await openLocalModel(m).ready();
   const store = storeBackedServerStore(openStore(join(dataDir, 'tunelab.db'), { secrets: apiKey ? [apiKey] : [] }), join(dataDir, 'files'));
   const srv = await startServer({
-    store, backend: new LocalFineTuneBackend(), outputRoot: join(dataDir, 'models'), models, fineTunableModels: models,
-    resolveModel: (id) => openLocalModel(id), apiKey, host: values.host ?? '127.0.0.1', port,
+    store,
+    backend: new LocalFineTuneBackend(),
+    outputRoot: join(dataDir, 'models'),
+    models,
+    fineTunableModels: models,
+    resolveModel: (id) => openLocalModel(id),
+    apiKey,
+    host: values.host ?? '127.0.0.1',
+    port,
     allowModel: modelsRoot ? (id) => id.startsWith('local:') && isLocalModelUnder(id, modelsRoot) : undefined,
-    releaseModel: (id) => { if (!models.includes(id)) closeLocalModel(id); },
+    releaseModel: (id) => {
+      if (!models.includes(id)) closeLocalModel(id);
+    },
     maxLoadedModels: maxLoaded,
-    maxJsonBytes: int(values['max-body'], 'max-body', 1 << 20), maxUploadBytes: int(values['max-upload'], 'max-upload', 64 << 20),
+    maxJsonBytes: int(values['max-body'], 'max-body', 1 << 20),
+    maxUploadBytes: int(values['max-upload'], 'max-upload', 64 << 20),
     log: (m) => process.stderr.write(`tunelab serve: ${m}\n`),
   });
-  process.stderr.write(`tunelab serve: listening on ${srv.url} (models: ${models.join(', ')}${modelsRoot ? `; folders under ${modelsRoot}` : ''}; data: ${dataDir}${apiKey ? `; key required (${keyEnv})` : ''})\n`);
+  process.stderr.write(
+    `tunelab serve: listening on ${srv.url} (models: ${models.join(', ')}${modelsRoot ? `; folders under ${modelsRoot}` : ''}; data: ${dataDir}${apiKey ? `; key required (${keyEnv})` : ''})\n`,
+  );
   await new Promise<void>((res) => {
-    const stop = () => { process.stderr.write('tunelab serve: shutting down\n'); void srv.close().then(res); };
+    const stop = () => {
+      process.stderr.write('tunelab serve: shutting down\n');
+      void srv.close().then(res);
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

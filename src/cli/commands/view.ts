@@ -3,7 +3,14 @@ import { spawn } from 'node:child_process';
 import { InputError } from '../../core/index.ts';
 import { locateStore } from '../store-path.ts';
 
-export interface ViewCommandOptions { config?: string; store?: string; port?: string; host?: string; open?: boolean; apiKeyEnv?: string }
+export interface ViewCommandOptions {
+  config?: string;
+  store?: string;
+  port?: string;
+  host?: string;
+  open?: boolean;
+  apiKeyEnv?: string;
+}
 
 function openBrowser(url: string): void {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
@@ -26,8 +33,16 @@ export default async function view(opts: ViewCommandOptions): Promise<number> {
   if (opts.apiKeyEnv && !apiKey) throw new InputError('--api-key-env', `environment variable ${keyEnv} is not set`);
   const storePath = await locateStore(opts);
   const { startViewServer } = await import('../../view/index.ts');
-  const srv = await startViewServer({ storePath, port, host: opts.host ?? '127.0.0.1', apiKey, log: (m) => process.stderr.write(`tunelab view: ${m}\n`) });
-  process.stderr.write(`tunelab view: ${srv.url}  (store ${storePath}${apiKey ? `; key required (${keyEnv}): open ${srv.url}?key=<key> once` : ''}; Ctrl-C to stop)\n`);
+  const srv = await startViewServer({
+    storePath,
+    port,
+    host: opts.host ?? '127.0.0.1',
+    apiKey,
+    log: (m) => process.stderr.write(`tunelab view: ${m}\n`),
+  });
+  process.stderr.write(
+    `tunelab view: ${srv.url}  (store ${storePath}${apiKey ? `; key required (${keyEnv}): open ${srv.url}?key=<key> once` : ''}; Ctrl-C to stop)\n`,
+  );
   if (opts.open) openBrowser(apiKey ? `${srv.url}?key=${encodeURIComponent(apiKey)}` : srv.url);
   await new Promise<void>((res) => {
     const stop = () => void srv.close().then(res);

@@ -16,13 +16,13 @@ export interface TrainBpeOptions {
   minFrequency?: number;
 }
 
-
 export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOptions): BpeTokenizer {
   const specials = options.specialTokens ?? [];
   const minFreq = Math.max(1, options.minFrequency ?? 2);
   if (new Set(specials).size !== specials.length) throw new EngineIoError('trainBpe', 'specialTokens has duplicates');
   const base = specials.length + 256;
-  if (!Number.isInteger(options.vocabSize) || options.vocabSize < base) throw new EngineIoError('trainBpe', `vocabSize must be an integer >= ${base} (special tokens + 256 bytes)`);
+  if (!Number.isInteger(options.vocabSize) || options.vocabSize < base)
+    throw new EngineIoError('trainBpe', `vocabSize must be an integer >= ${base} (special tokens + 256 bytes)`);
   if (options.vocabSize > 1 << 20) throw new EngineIoError('trainBpe', 'vocabSize above 2^20 is not supported');
 
   // 1. word counts (byte-level strings)
@@ -48,7 +48,8 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
     const bl = textToByteLevel(w);
     const syms = new Int32Array(bl.length);
     for (let i = 0; i < bl.length; i++) syms[i] = idOf.get(bl[i])!;
-    words.push(syms); counts.push(c);
+    words.push(syms);
+    counts.push(c);
   }
 
   // 3. pair statistics
@@ -56,7 +57,8 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
   const pairCount = new Map<number, number>();
   const pairWords = new Map<number, number[]>();
   for (let w = 0; w < words.length; w++) {
-    const s = words[w], c = counts[w];
+    const s = words[w],
+      c = counts[w];
     for (let i = 0; i + 1 < s.length; i++) {
       const key = s[i] * M + s[i + 1];
       pairCount.set(key, (pairCount.get(key) ?? 0) + c);
@@ -75,10 +77,15 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
     const c = -negCount;
     if (pairCount.get(key) !== c) continue; // stale entry
     if (c < minFreq) break;
-    const a = Math.floor(key / M), b = key - a * M;
+    const a = Math.floor(key / M),
+      b = key - a * M;
     const str = vocab[a] + vocab[b];
     let nid = idOf.get(str);
-    if (nid === undefined) { nid = vocab.length; vocab.push(str); idOf.set(str, nid); }
+    if (nid === undefined) {
+      nid = vocab.length;
+      vocab.push(str);
+      idOf.set(str, nid);
+    }
     merges.push([vocab[a], vocab[b]]);
     changed.clear();
     const list = pairWords.get(key) ?? [];
@@ -86,7 +93,11 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
     for (const w of list) {
       const s = words[w];
       let has = false;
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) { has = true; break; }
+      for (let i = 0; i + 1 < s.length; i++)
+        if (s[i] === a && s[i + 1] === b) {
+          has = true;
+          break;
+        }
       if (!has) continue;
       const cw = counts[w];
       for (let i = 0; i + 1 < s.length; i++) {
@@ -96,7 +107,10 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
       }
       const t: number[] = [];
       for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { t.push(nid); i++; } else t.push(s[i]);
+        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
+          t.push(nid);
+          i++;
+        } else t.push(s[i]);
       }
       const ns = Int32Array.from(t);
       words[w] = ns;
@@ -115,7 +129,8 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
     for (const k of changed) {
       const v = pairCount.get(k);
       if (v === undefined) continue;
-      if (v <= 0) pairCount.delete(k); else heap.push(-v, k);
+      if (v <= 0) pairCount.delete(k);
+      else heap.push(-v, k);
     }
   }
   return new BpeTokenizer(byteLevelTokenizerJson(vocab, merges, specials), 'trainBpe');

@@ -2,7 +2,11 @@
 import { Template } from '@huggingface/jinja';
 import { EngineIoError } from './errors.ts';
 
-export interface ChatMessage { role: string; content: string; [extra: string]: unknown }
+export interface ChatMessage {
+  role: string;
+  content: string;
+  [extra: string]: unknown;
+}
 
 /** tokenizer_config.json as far as tunelab reads it (special tokens normalized to strings). */
 export interface TokenizerConfig {
@@ -30,7 +34,11 @@ const compiled = new Map<string, Template>();
 function template(src: string): Template {
   let t = compiled.get(src);
   if (!t) {
-    try { t = new Template(src); } catch (e) { throw new EngineIoError('chat_template', `cannot parse: ${(e as Error).message}`); }
+    try {
+      t = new Template(src);
+    } catch (e) {
+      throw new EngineIoError('chat_template', `cannot parse: ${(e as Error).message}`);
+    }
     if (compiled.size > 64) compiled.clear();
     compiled.set(src, t);
   }
@@ -83,14 +91,21 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
  * conversation rendered through that turn (so it includes the end-of-turn marker, e.g. `<|im_end|>\n`).
  * Needs a template whose renderings of prefixes are prefixes (ChatML, Llama, Zephyr, ... are).
  */
-export function chatTemplateSpans(messages: ChatMessage[], options: Omit<ApplyChatTemplateOptions, 'addGenerationPrompt'> = {}): { text: string; assistantSpans: Array<[number, number]> } {
+export function chatTemplateSpans(
+  messages: ChatMessage[],
+  options: Omit<ApplyChatTemplateOptions, 'addGenerationPrompt'> = {},
+): { text: string; assistantSpans: Array<[number, number]> } {
   const text = applyChatTemplate(messages, options);
   const spans: Array<[number, number]> = [];
   messages.forEach((m, i) => {
     if (m.role !== 'assistant') return;
     const before = applyChatTemplate(messages.slice(0, i), { ...options, addGenerationPrompt: true });
     const through = applyChatTemplate(messages.slice(0, i + 1), options);
-    if (!text.startsWith(through) || !through.startsWith(before)) throw new EngineIoError('chat_template', `assistant turn ${i}: the template does not render prefixes as prefixes; cannot mask the loss`);
+    if (!text.startsWith(through) || !through.startsWith(before))
+      throw new EngineIoError(
+        'chat_template',
+        `assistant turn ${i}: the template does not render prefixes as prefixes; cannot mask the loss`,
+      );
     spans.push([before.length, through.length]);
   });
   return { text, assistantSpans: spans };

@@ -4,7 +4,10 @@
  * nothing from the rest of tunelab, hence its own class.
  */
 export class EngineIoError extends Error {
-  constructor(public where: string, message: string) {
+  constructor(
+    public where: string,
+    message: string,
+  ) {
     super(`${where}: ${message}`);
     this.name = 'EngineIoError';
   }

@@ -16,9 +16,36 @@ import type { BpeTokenizer } from './tokenizer.ts';
 export const GGUF_ALIGNMENT = 32;
 
 /** GGUF metadata value types */
-export const GgufType = { UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12 } as const;
+export const GgufType = {
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
+} as const;
 type ScalarKind = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
-const KIND_TYPE: Record<ScalarKind, number> = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, u64: 10, i64: 11, f64: 12 };
+const KIND_TYPE: Record<ScalarKind, number> = {
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  u64: 10,
+  i64: 11,
+  f64: 12,
+};
 
 export type GgufValue =
   | { type: ScalarKind; value: number | bigint | boolean | string }
@@ -38,25 +65,75 @@ export interface GgufTensor {
 class Chunks {
   parts: Buffer[] = [];
   size = 0;
-  push(b: Buffer) { this.parts.push(b); this.size += b.length; }
-  u32(v: number) { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
-  u64(v: number | bigint) { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
-  str(s: string) { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
+  push(b: Buffer) {
+    this.parts.push(b);
+    this.size += b.length;
+  }
+  u32(v: number) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  u64(v: number | bigint) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.push(b);
+  }
+  str(s: string) {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.push(b);
+  }
   scalar(kind: ScalarKind, v: number | bigint | boolean | string) {
     const b = Buffer.alloc(8);
     switch (kind) {
-      case 'u8': b.writeUInt8(Number(v)); this.push(b.subarray(0, 1)); return;
-      case 'i8': b.writeInt8(Number(v)); this.push(b.subarray(0, 1)); return;
-      case 'u16': b.writeUInt16LE(Number(v)); this.push(b.subarray(0, 2)); return;
-      case 'i16': b.writeInt16LE(Number(v)); this.push(b.subarray(0, 2)); return;
-      case 'u32': b.writeUInt32LE(Number(v)); this.push(b.subarray(0, 4)); return;
-      case 'i32': b.writeInt32LE(Number(v)); this.push(b.subarray(0, 4)); return;
-      case 'f32': b.writeFloatLE(Number(v)); this.push(b.subarray(0, 4)); return;
-      case 'bool': b.writeUInt8(v ? 1 : 0); this.push(b.subarray(0, 1)); return;
-      case 'u64': b.writeBigUInt64LE(BigInt(v as number)); this.push(b); return;
-      case 'i64': b.writeBigInt64LE(BigInt(v as number)); this.push(b); return;
-      case 'f64': b.writeDoubleLE(Number(v)); this.push(b); return;
-      case 'string': this.str(String(v)); return;
+      case 'u8':
+        b.writeUInt8(Number(v));
+        this.push(b.subarray(0, 1));
+        return;
+      case 'i8':
+        b.writeInt8(Number(v));
+        this.push(b.subarray(0, 1));
+        return;
+      case 'u16':
+        b.writeUInt16LE(Number(v));
+        this.push(b.subarray(0, 2));
+        return;
+      case 'i16':
+        b.writeInt16LE(Number(v));
+        this.push(b.subarray(0, 2));
+        return;
+      case 'u32':
+        b.writeUInt32LE(Number(v));
+        this.push(b.subarray(0, 4));
+        return;
+      case 'i32':
+        b.writeInt32LE(Number(v));
+        this.push(b.subarray(0, 4));
+        return;
+      case 'f32':
+        b.writeFloatLE(Number(v));
+        this.push(b.subarray(0, 4));
+        return;
+      case 'bool':
+        b.writeUInt8(v ? 1 : 0);
+        this.push(b.subarray(0, 1));
+        return;
+      case 'u64':
+        b.writeBigUInt64LE(BigInt(v as number));
+        this.push(b);
+        return;
+      case 'i64':
+        b.writeBigInt64LE(BigInt(v as number));
+        this.push(b);
+        return;
+      case 'f64':
+        b.writeDoubleLE(Number(v));
+        this.push(b);
+        return;
+      case 'string':
+        this.str(String(v));
+        return;
     }
   }
 }
@@ -67,7 +144,10 @@ const align = (n: number) => Math.ceil(n / GGUF_ALIGNMENT) * GGUF_ALIGNMENT;
 /** Write a GGUF v3 file. Metadata keys are written in the given order. */
 export function writeGguf(file: string, metadata: Array<[string, GgufValue]>, tensors: GgufTensor[]): void {
   const seen = new Set<string>();
-  for (const [k] of metadata) { if (seen.has(k)) throw new EngineIoError('writeGguf', `duplicate metadata key ${k}`); seen.add(k); }
+  for (const [k] of metadata) {
+    if (seen.has(k)) throw new EngineIoError('writeGguf', `duplicate metadata key ${k}`);
+    seen.add(k);
+  }
   const head = new Chunks();
   head.push(Buffer.from('GGUF', 'ascii'));
   head.u32(3);
@@ -89,7 +169,8 @@ export function writeGguf(file: string, metadata: Array<[string, GgufValue]>, te
   const offsets: number[] = [];
   for (const t of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new EngineIoError('writeGguf', `tensor ${t.name}: shape [${t.shape}] has ${n} elements, data ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new EngineIoError('writeGguf', `tensor ${t.name}: shape [${t.shape}] has ${n} elements, data ${t.data.length}`);
     head.str(t.name);
     head.u32(t.shape.length);
     for (let i = t.shape.length - 1; i >= 0; i--) head.u64(t.shape[i]);
@@ -104,8 +185,17 @@ export function writeGguf(file: string, metadata: Array<[string, GgufValue]>, te
     for (const p of head.parts) fs.writeSync(fd, p);
     let pos = 0;
     tensors.forEach((t, i) => {
-      if (offsets[i] > pos) { fs.writeSync(fd, Buffer.alloc(offsets[i] - pos)); pos = offsets[i]; }
-      const bytes = t.type === 'F32' ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : (() => { const h = encodeF16(t.data); return new Uint8Array(h.buffer, h.byteOffset, h.byteLength); })();
+      if (offsets[i] > pos) {
+        fs.writeSync(fd, Buffer.alloc(offsets[i] - pos));
+        pos = offsets[i];
+      }
+      const bytes =
+        t.type === 'F32'
+          ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
+          : (() => {
+              const h = encodeF16(t.data);
+              return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+            })();
       fs.writeSync(fd, bytes);
       pos += bytes.byteLength;
     });
@@ -119,8 +209,10 @@ export function writeGguf(file: string, metadata: Array<[string, GgufValue]>, te
  * Works on any [heads*d, cols] matrix (also a LoRA B).
  */
 export function permuteQK(data: Float32Array, rows: number, cols: number, heads: number): Float32Array {
-  if (rows % heads !== 0 || (rows / heads) % 2 !== 0) throw new EngineIoError('permuteQK', `${rows} rows cannot split into ${heads} heads of even size`);
-  const d = rows / heads, half = d / 2;
+  if (rows % heads !== 0 || (rows / heads) % 2 !== 0)
+    throw new EngineIoError('permuteQK', `${rows} rows cannot split into ${heads} heads of even size`);
+  const d = rows / heads,
+    half = d / 2;
   const out = new Float32Array(data.length);
   for (let h = 0; h < heads; h++) {
     for (let j = 0; j < 2; j++) {
@@ -136,12 +228,16 @@ export function permuteQK(data: Float32Array, rows: number, cols: number, heads:
 
 /** Inverse of permuteQK (GGML layout back to Hugging Face's). */
 export function unpermuteQK(data: Float32Array, rows: number, cols: number, heads: number): Float32Array {
-  const d = rows / heads, half = d / 2;
+  const d = rows / heads,
+    half = d / 2;
   const out = new Float32Array(data.length);
-  for (let h = 0; h < heads; h++) for (let j = 0; j < 2; j++) for (let i = 0; i < half; i++) {
-    const src = (h * d + 2 * i + j) * cols, dst = (h * d + j * half + i) * cols;
-    out.set(data.subarray(src, src + cols), dst);
-  }
+  for (let h = 0; h < heads; h++)
+    for (let j = 0; j < 2; j++)
+      for (let i = 0; i < half; i++) {
+        const src = (h * d + 2 * i + j) * cols,
+          dst = (h * d + j * half + i) * cols;
+        out.set(data.subarray(src, src + cols), dst);
+      }
   return out;
 }
 
@@ -219,7 +315,13 @@ function llamaHparams(c: LlamaConfig): Array<[string, GgufValue]> {
 }
 
 /** tokenizer.ggml.* metadata for a byte-level BPE tokenizer, padded to the model's vocab_size. */
-export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: TokenizerConfig = {}, config?: LlamaConfig, addBos?: boolean): Array<[string, GgufValue]> {
+export function ggufTokenizerMetadata(
+  tok: BpeTokenizer,
+  vocabSize: number,
+  tc: TokenizerConfig = {},
+  config?: LlamaConfig,
+  addBos?: boolean,
+): Array<[string, GgufValue]> {
   if (!tok.byteLevel) return spTokenizerMetadata(tok, vocabSize, tc, config, addBos);
   if (tok.vocabSize > vocabSize) throw new EngineIoError('gguf', `tokenizer has ${tok.vocabSize} tokens but the model only ${vocabSize}`);
   const tokens: string[] = [];
@@ -227,7 +329,11 @@ export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: 
   const added = new Map(tok.addedTokens().map((t) => [t.id, t]));
   for (let i = 0; i < vocabSize; i++) {
     const s = tok.idToToken(i);
-    if (s === undefined) { tokens.push(`[PAD${i}]`); types.push(5); continue; } // UNUSED
+    if (s === undefined) {
+      tokens.push(`[PAD${i}]`);
+      types.push(5);
+      continue;
+    } // UNUSED
     tokens.push(s);
     const a = added.get(i);
     types.push(a ? (a.special ? 3 : 4) : 1); // CONTROL / USER_DEFINED / NORMAL
@@ -243,17 +349,27 @@ export function ggufTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: 
   return kv;
 }
 
-function specialTokenMetadata(tok: BpeTokenizer, tc: TokenizerConfig, config: LlamaConfig | undefined, addBos: boolean | undefined): Array<[string, GgufValue]> {
+function specialTokenMetadata(
+  tok: BpeTokenizer,
+  tc: TokenizerConfig,
+  config: LlamaConfig | undefined,
+  addBos: boolean | undefined,
+): Array<[string, GgufValue]> {
   const kv: Array<[string, GgufValue]> = [];
   const idOf = (field: string, configId: unknown): number | undefined => {
     const name = tc[field];
-    if (typeof name === 'string') { const id = tok.tokenId(name); if (id !== undefined) return id; }
+    if (typeof name === 'string') {
+      const id = tok.tokenId(name);
+      if (id !== undefined) return id;
+    }
     if (typeof configId === 'number') return configId;
     if (Array.isArray(configId) && typeof configId[0] === 'number') return configId[0];
     return undefined;
   };
-  const bos = idOf('bos_token', config?.bos_token_id), eos = idOf('eos_token', config?.eos_token_id);
-  const pad = idOf('pad_token', config?.pad_token_id), unk = idOf('unk_token', undefined);
+  const bos = idOf('bos_token', config?.bos_token_id),
+    eos = idOf('eos_token', config?.eos_token_id);
+  const pad = idOf('pad_token', config?.pad_token_id),
+    unk = idOf('unk_token', undefined);
   if (bos !== undefined) kv.push(['tokenizer.ggml.bos_token_id', { type: 'u32', value: bos }]);
   if (eos !== undefined) kv.push(['tokenizer.ggml.eos_token_id', { type: 'u32', value: eos }]);
   if (unk !== undefined) kv.push(['tokenizer.ggml.unknown_token_id', { type: 'u32', value: unk }]);
@@ -272,24 +388,45 @@ function specialTokenMetadata(tok: BpeTokenizer, tc: TokenizerConfig, config: Ll
  * tokenizer. llama.cpp merges the adjacent pair whose merged token has the highest score, so each token's score is
  * minus the rank of the merge that creates it (0 for single symbols): the same order BPE applies its merges in.
  */
-function spTokenizerMetadata(tok: BpeTokenizer, vocabSize: number, tc: TokenizerConfig, config: LlamaConfig | undefined, addBos: boolean | undefined): Array<[string, GgufValue]> {
+function spTokenizerMetadata(
+  tok: BpeTokenizer,
+  vocabSize: number,
+  tc: TokenizerConfig,
+  config: LlamaConfig | undefined,
+  addBos: boolean | undefined,
+): Array<[string, GgufValue]> {
   const j = tok.toJSON() as any;
-  const norm = JSON.stringify(j.normalizer ?? null), pre = j.pre_tokenizer;
-  const prepend = norm.includes('"Prepend"') || (pre?.type === 'Metaspace' && (pre.prepend_scheme ?? (pre.add_prefix_space === false ? 'never' : 'always')) !== 'never');
+  const norm = JSON.stringify(j.normalizer ?? null),
+    pre = j.pre_tokenizer;
+  const prepend =
+    norm.includes('"Prepend"') ||
+    (pre?.type === 'Metaspace' && (pre.prepend_scheme ?? (pre.add_prefix_space === false ? 'never' : 'always')) !== 'never');
   const spLike = j.model?.byte_fallback && (norm.includes('▁') || pre?.type === 'Metaspace');
-  if (!spLike) throw new EngineIoError('gguf', 'only byte-level BPE and SentencePiece-style (byte_fallback, "▁") tokenizers can be exported to GGUF');
+  if (!spLike)
+    throw new EngineIoError('gguf', 'only byte-level BPE and SentencePiece-style (byte_fallback, "▁") tokenizers can be exported to GGUF');
   if (tok.vocabSize > vocabSize) throw new EngineIoError('gguf', `tokenizer has ${tok.vocabSize} tokens but the model only ${vocabSize}`);
   const score = new Map<string, number>();
-  tok.mergeList().forEach((m, r) => { const k = m.indexOf(' ', 1); const t = m.slice(0, k) + m.slice(k + 1); if (!score.has(t)) score.set(t, -(r + 1)); });
+  tok.mergeList().forEach((m, r) => {
+    const k = m.indexOf(' ', 1);
+    const t = m.slice(0, k) + m.slice(k + 1);
+    if (!score.has(t)) score.set(t, -(r + 1));
+  });
   const added = new Map(tok.addedTokens().map((t) => [t.id, t]));
   const unk = j.model?.unk_token;
-  const tokens: string[] = [], scores: number[] = [], types: number[] = [];
+  const tokens: string[] = [],
+    scores: number[] = [],
+    types: number[] = [];
   for (let i = 0; i < vocabSize; i++) {
     const s = tok.idToToken(i);
-    if (s === undefined) { tokens.push(`[PAD${i}]`); scores.push(-1e9); types.push(5); continue; }
+    if (s === undefined) {
+      tokens.push(`[PAD${i}]`);
+      scores.push(-1e9);
+      types.push(5);
+      continue;
+    }
     tokens.push(s);
     const a = added.get(i);
-    scores.push(a ? 0 : score.get(s) ?? 0);
+    scores.push(a ? 0 : (score.get(s) ?? 0));
     types.push(s === unk ? 2 : a ? (a.special ? 3 : 4) : /^<0x[0-9A-Fa-f]{2}>$/.test(s) ? 6 : 1);
   }
   return [
@@ -308,7 +445,10 @@ export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: '
   const c = normalizeLlamaConfig(config);
   const extra = checkWeights(c, weights, 'gguf');
   if (extra.length) throw new EngineIoError('gguf', `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}`);
-  const order = (n: string) => { const m = /^model\.layers\.(\d+)\./.exec(n); return m ? 1 + Number(m[1]) : n.startsWith('model.embed') ? 0 : 1e9; };
+  const order = (n: string) => {
+    const m = /^model\.layers\.(\d+)\./.exec(n);
+    return m ? 1 + Number(m[1]) : n.startsWith('model.embed') ? 0 : 1e9;
+  };
   const names = [...weights.keys()].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
   return names.map((n) => {
     const t = weights.get(n)!;
@@ -342,12 +482,18 @@ export function exportGguf(file: string, model: GgufExportInput, options: GgufEx
  * Export a LoRA adapter as a llama.cpp GGUF adapter: general.type=adapter, adapter.type=lora, adapter.lora.alpha;
  * tensors blk.N.<name>.weight.lora_a (A, [r, in]) and .lora_b (B, [out, r]); B of q/k permuted like the base rows.
  */
-export function exportLoraGguf(file: string, adapter: LoraAdapter, config: LlamaConfig, options: { dtype?: 'F32' | 'F16'; name?: string } = {}): void {
+export function exportLoraGguf(
+  file: string,
+  adapter: LoraAdapter,
+  config: LlamaConfig,
+  options: { dtype?: 'F32' | 'F16'; name?: string } = {},
+): void {
   const c = normalizeLlamaConfig(config);
   const dtype = options.dtype ?? 'F32';
   const tensors: GgufTensor[] = [];
   const mods = [...adapter.weights.keys()].sort((a, b) => {
-    const la = Number(/layers\.(\d+)\./.exec(a)?.[1] ?? -1), lb = Number(/layers\.(\d+)\./.exec(b)?.[1] ?? -1);
+    const la = Number(/layers\.(\d+)\./.exec(a)?.[1] ?? -1),
+      lb = Number(/layers\.(\d+)\./.exec(b)?.[1] ?? -1);
     return la - lb || (a < b ? -1 : 1);
   });
   for (const mod of mods) {
@@ -359,13 +505,16 @@ export function exportLoraGguf(file: string, adapter: LoraAdapter, config: Llama
     tensors.push({ name: `${base}.lora_a`, shape: A.shape.slice(), type: dtype, data: A.data });
     tensors.push({ name: `${base}.lora_b`, shape: B.shape.slice(), type: dtype, data: bData });
   }
-  writeGguf(file, [
-    ['general.architecture', { type: 'string', value: 'llama' }],
-    ['general.type', { type: 'string', value: 'adapter' }],
-    ['general.name', { type: 'string', value: options.name ?? 'tunelab-lora' }],
-    ['general.file_type', { type: 'u32', value: FILE_TYPE[dtype] }],
-    ['adapter.type', { type: 'string', value: 'lora' }],
-    ['adapter.lora.alpha', { type: 'f32', value: adapter.alpha }],
-  ], tensors);
+  writeGguf(
+    file,
+    [
+      ['general.architecture', { type: 'string', value: 'llama' }],
+      ['general.type', { type: 'string', value: 'adapter' }],
+      ['general.name', { type: 'string', value: options.name ?? 'tunelab-lora' }],
+      ['general.file_type', { type: 'u32', value: FILE_TYPE[dtype] }],
+      ['adapter.type', { type: 'string', value: 'lora' }],
+      ['adapter.lora.alpha', { type: 'f32', value: adapter.alpha }],
+    ],
+    tensors,
+  );
 }
-

@@ -20,12 +20,12 @@ export function f32ToF16Bits(x: number): number {
     const half = 1 << (shift - 1);
     let r = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
-    if (rem > half || (rem === half && (r & 1))) r++;
+    if (rem > half || (rem === half && r & 1)) r++;
     return sign | r;
   }
   let r = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1))) r++; // a carry rolls into the exponent (up to Infinity)
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++; // a carry rolls into the exponent (up to Infinity)
   return sign | r;
 }
 
@@ -52,7 +52,7 @@ export function f16BitsToF32(h: number): number {
 export function f32ToBf16Bits(x: number): number {
   f32[0] = x;
   const b = u32[0];
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40; // quiet NaN
+  if ((b & 0x7f800000) === 0x7f800000 && b & 0x7fffff) return (b >>> 16) | 0x40; // quiet NaN
   return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
@@ -76,9 +76,7 @@ export function encodeBf16(src: Float32Array, dst = new Uint16Array(src.length))
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) {
     const b = bits[i];
-    dst[i] = (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)
-      ? (b >>> 16) | 0x40
-      : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+    dst[i] = (b & 0x7f800000) === 0x7f800000 && b & 0x7fffff ? (b >>> 16) | 0x40 : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
   }
   return dst;
 }

@@ -41,7 +41,11 @@ function readJson(file: string, required: boolean): any {
     if (required) throw new EngineIoError(file, 'missing');
     return undefined;
   }
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new EngineIoError(file, `bad JSON: ${(e as Error).message}`); }
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new EngineIoError(file, `bad JSON: ${(e as Error).message}`);
+  }
 }
 
 /** Special-token fields of tokenizer_config.json may be strings or AddedToken objects: make them strings. */
@@ -63,7 +67,8 @@ function weightFiles(dir: string): string[] {
   }
   const single = path.join(dir, 'model.safetensors');
   if (fs.existsSync(single)) return [single];
-  if (fs.existsSync(path.join(dir, 'pytorch_model.bin'))) throw new EngineIoError(dir, 'only pytorch_model.bin found: convert it to safetensors first (tunelab does not read pickles)');
+  if (fs.existsSync(path.join(dir, 'pytorch_model.bin')))
+    throw new EngineIoError(dir, 'only pytorch_model.bin found: convert it to safetensors first (tunelab does not read pickles)');
   throw new EngineIoError(dir, 'no model.safetensors or model.safetensors.index.json');
 }
 
@@ -76,17 +81,30 @@ export function loadHfModel(dir: string): HfModel {
     const st = readSafetensors(f);
     for (const [k, v] of st.tensors) {
       if (weights.has(k)) throw new EngineIoError(f, `tensor ${k} appears in more than one shard`);
-      weights.set(k, v); dtypes.set(k, st.dtypes.get(k)!);
+      weights.set(k, v);
+      dtypes.set(k, st.dtypes.get(k)!);
     }
   }
   const ignored: string[] = [];
-  if (config.tie_word_embeddings && weights.has('lm_head.weight')) { weights.delete('lm_head.weight'); ignored.push('lm_head.weight'); }
-  for (const k of [...weights.keys()]) if (/\.rotary_emb\.inv_freq$/.test(k)) { weights.delete(k); ignored.push(k); }
+  if (config.tie_word_embeddings && weights.has('lm_head.weight')) {
+    weights.delete('lm_head.weight');
+    ignored.push('lm_head.weight');
+  }
+  for (const k of [...weights.keys()])
+    if (/\.rotary_emb\.inv_freq$/.test(k)) {
+      weights.delete(k);
+      ignored.push(k);
+    }
   const extra = checkWeights(config, weights, dir);
-  if (extra.length) throw new EngineIoError(dir, `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  if (extra.length)
+    throw new EngineIoError(dir, `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   const tokJson = readJson(path.join(dir, 'tokenizer.json'), false);
   const tokenizer = tokJson ? loadTokenizer(tokJson, path.join(dir, 'tokenizer.json')) : undefined;
-  if (tokenizer && tokenizer.vocabSize > config.vocab_size) throw new EngineIoError(path.join(dir, 'tokenizer.json'), `has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocab_size}`);
+  if (tokenizer && tokenizer.vocabSize > config.vocab_size)
+    throw new EngineIoError(
+      path.join(dir, 'tokenizer.json'),
+      `has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocab_size}`,
+    );
   const tokenizerConfig = normalizeTokenizerConfig(readJson(path.join(dir, 'tokenizer_config.json'), false));
   // a chat template may also live in chat_template.jinja / chat_template.json (newer transformers)
   if (tokenizerConfig.chat_template === undefined) {
@@ -143,8 +161,12 @@ export function saveHfModel(dir: string, model: SaveHfModelInput, options: SaveH
     let cur = 0;
     for (const n of names) {
       const s = sizeOf(model.weights.get(n)!);
-      if (cur > 0 && cur + s > max) { shards.push([]); cur = 0; }
-      shards[shards.length - 1].push(n); cur += s;
+      if (cur > 0 && cur + s > max) {
+        shards.push([]);
+        cur = 0;
+      }
+      shards[shards.length - 1].push(n);
+      cur += s;
     }
     const weightMap: Record<string, string> = {};
     const pad = (i: number) => String(i).padStart(5, '0');
@@ -156,7 +178,12 @@ export function saveHfModel(dir: string, model: SaveHfModelInput, options: SaveH
     writeFileAtomic(path.join(dir, 'model.safetensors.index.json'), json({ metadata: { total_size: total }, weight_map: weightMap }));
   }
   if (model.tokenizer) writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(model.tokenizer.toJSON(), null, 2) + '\n');
-  const tc: TokenizerConfig = { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false, model_max_length: config.max_position_embeddings, ...model.tokenizerConfig };
+  const tc: TokenizerConfig = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    clean_up_tokenization_spaces: false,
+    model_max_length: config.max_position_embeddings,
+    ...model.tokenizerConfig,
+  };
   if (model.tokenizer || model.tokenizerConfig) {
     writeFileAtomic(path.join(dir, 'tokenizer_config.json'), json(tc));
     const stm: Record<string, string> = {};

@@ -72,7 +72,10 @@ export function savePeftAdapter(dir: string, adapter: LoraAdapter, options: Save
   writeFileAtomic(path.join(dir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
-export interface LoadedPeftAdapter { adapter: LoraAdapter; config: PeftAdapterConfig }
+export interface LoadedPeftAdapter {
+  adapter: LoraAdapter;
+  config: PeftAdapterConfig;
+}
 
 /**
  * Read a PEFT LoRA adapter folder. Keys with an adapter name (`.lora_A.default.weight`) are accepted.
@@ -82,7 +85,11 @@ export function loadPeftAdapter(dir: string): LoadedPeftAdapter {
   const cfgFile = path.join(dir, 'adapter_config.json');
   if (!fs.existsSync(cfgFile)) throw new EngineIoError(cfgFile, 'missing');
   let config: PeftAdapterConfig;
-  try { config = JSON.parse(fs.readFileSync(cfgFile, 'utf8')); } catch (e) { throw new EngineIoError(cfgFile, `bad JSON: ${(e as Error).message}`); }
+  try {
+    config = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+  } catch (e) {
+    throw new EngineIoError(cfgFile, `bad JSON: ${(e as Error).message}`);
+  }
   if (config.peft_type !== 'LORA') throw new EngineIoError(`${cfgFile}: peft_type`, `"${config.peft_type}" is not supported (LORA only)`);
   if (!Number.isInteger(config.r) || config.r <= 0) throw new EngineIoError(`${cfgFile}: r`, 'must be a positive integer');
   if (typeof config.lora_alpha !== 'number') throw new EngineIoError(`${cfgFile}: lora_alpha`, 'must be a number');
@@ -95,7 +102,8 @@ export function loadPeftAdapter(dir: string): LoadedPeftAdapter {
   }
   const stFile = path.join(dir, 'adapter_model.safetensors');
   if (!fs.existsSync(stFile)) {
-    if (fs.existsSync(path.join(dir, 'adapter_model.bin'))) throw new EngineIoError(dir, 'only adapter_model.bin found: tunelab reads adapter_model.safetensors');
+    if (fs.existsSync(path.join(dir, 'adapter_model.bin')))
+      throw new EngineIoError(dir, 'only adapter_model.bin found: tunelab reads adapter_model.safetensors');
     throw new EngineIoError(stFile, 'missing');
   }
   const st = readSafetensors(stFile);
@@ -112,7 +120,11 @@ export function loadPeftAdapter(dir: string): LoadedPeftAdapter {
     if (!p.A || !p.B) throw new EngineIoError(stFile, `module ${mod} lacks lora_${p.A ? 'B' : 'A'}`);
     weights.set(mod, { A: p.A, B: p.B });
   }
-  const target = Array.isArray(config.target_modules) ? config.target_modules : typeof config.target_modules === 'string' ? [config.target_modules] : [];
+  const target = Array.isArray(config.target_modules)
+    ? config.target_modules
+    : typeof config.target_modules === 'string'
+      ? [config.target_modules]
+      : [];
   const alpha = config.use_rslora ? config.lora_alpha * Math.sqrt(config.r) : config.lora_alpha;
   const adapter: LoraAdapter = { rank: config.r, alpha, dropout: config.lora_dropout ?? 0, targetModules: target, weights };
   checkAdapter(adapter, stFile);
@@ -122,7 +134,8 @@ export function loadPeftAdapter(dir: string): LoadedPeftAdapter {
 function checkAdapter(adapter: LoraAdapter, where: string) {
   for (const [mod, { A, B }] of adapter.weights) {
     if (A.shape.length !== 2 || B.shape.length !== 2) throw new EngineIoError(where, `${mod}: lora_A and lora_B must be matrices`);
-    if (A.shape[0] !== adapter.rank || B.shape[1] !== adapter.rank) throw new EngineIoError(where, `${mod}: lora_A [${A.shape}] / lora_B [${B.shape}] do not have rank ${adapter.rank}`);
+    if (A.shape[0] !== adapter.rank || B.shape[1] !== adapter.rank)
+      throw new EngineIoError(where, `${mod}: lora_A [${A.shape}] / lora_B [${B.shape}] do not have rank ${adapter.rank}`);
   }
 }
 
@@ -139,7 +152,8 @@ export function mergeLora(base: Weights, adapter: LoraAdapter): Weights {
     const W = base.get(name);
     if (!W) throw new EngineIoError('mergeLora', `base weights have no ${name}`);
     const [o, i] = W.shape;
-    if (B.shape[0] !== o || A.shape[1] !== i) throw new EngineIoError('mergeLora', `${mod}: W [${W.shape}] does not match B [${B.shape}] x A [${A.shape}]`);
+    if (B.shape[0] !== o || A.shape[1] !== i)
+      throw new EngineIoError('mergeLora', `${mod}: W [${W.shape}] does not match B [${B.shape}] x A [${A.shape}]`);
     const data = new Float32Array(W.data);
     const row = new Float64Array(i);
     for (let y = 0; y < o; y++) {

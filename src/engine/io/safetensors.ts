@@ -12,8 +12,16 @@ import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './half.ts';
 
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
 
-export interface SafetensorsEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
-export interface SafetensorsHeader { tensors: Map<string, SafetensorsEntry>; metadata?: Record<string, string>; dataStart: number }
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+export interface SafetensorsHeader {
+  tensors: Map<string, SafetensorsEntry>;
+  metadata?: Record<string, string>;
+  dataStart: number;
+}
 
 export interface SafetensorsContents {
   tensors: Map<string, HostTensor>;
@@ -26,20 +34,29 @@ const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8,
 
 function parseHeader(json: string, headerLen: number, fileSize: number, where: string): SafetensorsHeader {
   let raw: Record<string, unknown>;
-  try { raw = JSON.parse(json); } catch (e) { throw new EngineIoError(where, `bad safetensors header JSON: ${(e as Error).message}`); }
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new EngineIoError(where, `bad safetensors header JSON: ${(e as Error).message}`);
+  }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new EngineIoError(where, 'safetensors header is not an object');
   const dataStart = 8 + headerLen;
   const tensors = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> | undefined;
   for (const [name, v] of Object.entries(raw)) {
-    if (name === '__metadata__') { metadata = v as Record<string, string>; continue; }
+    if (name === '__metadata__') {
+      metadata = v as Record<string, string>;
+      continue;
+    }
     const e = v as SafetensorsEntry;
-    if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) throw new EngineIoError(where, `tensor ${name}: bad header entry`);
+    if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets))
+      throw new EngineIoError(where, `tensor ${name}: bad header entry`);
     const size = BYTES[e.dtype];
     if (!size) throw new EngineIoError(where, `tensor ${name}: unsupported dtype ${e.dtype}`);
     const n = e.shape.reduce((a, b) => a * b, 1);
     const [b0, b1] = e.data_offsets;
-    if (b1 - b0 !== n * size) throw new EngineIoError(where, `tensor ${name}: data_offsets [${b0}, ${b1}] do not match shape [${e.shape}] of ${e.dtype}`);
+    if (b1 - b0 !== n * size)
+      throw new EngineIoError(where, `tensor ${name}: data_offsets [${b0}, ${b1}] do not match shape [${e.shape}] of ${e.dtype}`);
     if (dataStart + b1 > fileSize) throw new EngineIoError(where, `tensor ${name}: data runs past the end of the file`);
     tensors.set(name, e);
   }
@@ -51,15 +68,25 @@ function toFloat32(dtype: string, bytes: Uint8Array): Float32Array {
   const buf = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buf).set(bytes);
   switch (dtype) {
-    case 'F32': return new Float32Array(buf);
-    case 'F16': return decodeF16(new Uint16Array(buf));
-    case 'BF16': return decodeBf16(new Uint16Array(buf));
-    case 'F64': return Float32Array.from(new Float64Array(buf));
-    case 'I64': return Float32Array.from(new BigInt64Array(buf), (x) => Number(x));
-    case 'I32': return Float32Array.from(new Int32Array(buf));
-    case 'I16': return Float32Array.from(new Int16Array(buf));
-    case 'I8': return Float32Array.from(new Int8Array(buf));
-    case 'U8': case 'BOOL': return Float32Array.from(new Uint8Array(buf));
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F16':
+      return decodeF16(new Uint16Array(buf));
+    case 'BF16':
+      return decodeBf16(new Uint16Array(buf));
+    case 'F64':
+      return Float32Array.from(new Float64Array(buf));
+    case 'I64':
+      return Float32Array.from(new BigInt64Array(buf), (x) => Number(x));
+    case 'I32':
+      return Float32Array.from(new Int32Array(buf));
+    case 'I16':
+      return Float32Array.from(new Int16Array(buf));
+    case 'I8':
+      return Float32Array.from(new Int8Array(buf));
+    case 'U8':
+    case 'BOOL':
+      return Float32Array.from(new Uint8Array(buf));
   }
   throw new Error(`unsupported dtype ${dtype}`);
 }
@@ -94,11 +121,17 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     const hb = Buffer.alloc(n);
     fs.readSync(fd, hb, 0, n, 8);
     return parseHeader(hb.toString('utf8'), n, size, file);
-  } finally { fs.closeSync(fd); }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function openOrThrow(file: string): number {
-  try { return fs.openSync(file, 'r'); } catch (e) { throw new EngineIoError(file, `cannot open: ${(e as Error).message}`); }
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    throw new EngineIoError(file, `cannot open: ${(e as Error).message}`);
+  }
 }
 
 /** Read a safetensors file tensor by tensor (works for files larger than one Buffer). */
@@ -121,7 +154,9 @@ export function readSafetensors(file: string, options: { only?: (name: string) =
       tensors.set(name, { shape: e.shape.slice(), data: toFloat32(e.dtype, b) });
       dtypes.set(name, e.dtype);
     }
-  } finally { fs.closeSync(fd); }
+  } finally {
+    fs.closeSync(fd);
+  }
   return { tensors, dtypes, metadata: h.metadata };
 }
 
@@ -139,7 +174,7 @@ function encode(dtype: FloatDtype, data: Float32Array): Uint8Array {
 
 function plan(tensors: Map<string, HostTensor>, options: WriteSafetensorsOptions) {
   const names = [...tensors.keys()].sort();
-  const dt = (n: string): FloatDtype => typeof options.dtype === 'function' ? options.dtype(n) : options.dtype ?? 'F32';
+  const dt = (n: string): FloatDtype => (typeof options.dtype === 'function' ? options.dtype(n) : (options.dtype ?? 'F32'));
   // the reference writer orders by dtype alignment (larger first), then name
   names.sort((a, b) => BYTES[dt(b)] - BYTES[dt(a)] || (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
@@ -148,7 +183,8 @@ function plan(tensors: Map<string, HostTensor>, options: WriteSafetensorsOptions
   for (const name of names) {
     const t = tensors.get(name)!;
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new EngineIoError(`tensor ${name}`, `shape [${t.shape}] has ${n} elements but data has ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new EngineIoError(`tensor ${name}`, `shape [${t.shape}] has ${n} elements but data has ${t.data.length}`);
     const bytes = n * BYTES[dt(name)];
     header[name] = { dtype: dt(name), shape: t.shape, data_offsets: [off, off + bytes] };
     off += bytes;
@@ -203,5 +239,7 @@ export function writeAtomic(file: string, write: (fd: number) => void): void {
 }
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  writeAtomic(file, (fd) => { fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data); });
+  writeAtomic(file, (fd) => {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  });
 }

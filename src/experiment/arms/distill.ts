@@ -47,7 +47,11 @@ export function createDistillArm(config: DistillArmConfig, opts: ArmCreateOption
   let teacherCfg: { name: string; kind: string } & Record<string, unknown>;
   if (typeof config.teacher === 'string') {
     const found = opts.arms?.find((a) => a.name === config.teacher);
-    if (!found) throw new InputError(`${where}.teacher`, `no arm named '${config.teacher}'${opts.arms ? ` (arms: ${opts.arms.map((a) => a.name).join(', ')})` : ''}`);
+    if (!found)
+      throw new InputError(
+        `${where}.teacher`,
+        `no arm named '${config.teacher}'${opts.arms ? ` (arms: ${opts.arms.map((a) => a.name).join(', ')})` : ''}`,
+      );
     if (found.name === config.name) throw new InputError(`${where}.teacher`, 'an arm cannot be its own teacher');
     teacherCfg = found as typeof teacherCfg;
   } else {
@@ -55,7 +59,8 @@ export function createDistillArm(config: DistillArmConfig, opts: ArmCreateOption
     const k = armKind(teacherCfg.kind);
     if (!k) throw new InputError(`${where}.teacher.kind`, `unknown arm kind '${teacherCfg.kind}'`);
     const parsed = k.schema.safeParse(teacherCfg);
-    if (!parsed.success) throw new InputError(`${where}.teacher`, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new InputError(`${where}.teacher`, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     teacherCfg = parsed.data;
   }
   if (teacherCfg.kind === 'distill') throw new InputError(`${where}.teacher`, 'a distill arm cannot teach another distill arm');
@@ -67,20 +72,42 @@ export function createDistillArm(config: DistillArmConfig, opts: ArmCreateOption
 
   function finish(p: Predictor, t: TeacherSummary, labels: Record<string, string>): Predictor {
     const spent = {
-      calls: p.spent.calls + t.calls, tokensIn: p.spent.tokensIn + t.tokensIn, tokensOut: p.spent.tokensOut + t.tokensOut,
-      costUsd: p.spent.costUsd + t.costUsd + t.prepareCostUsd, ms: p.spent.ms,
+      calls: p.spent.calls + t.calls,
+      tokensIn: p.spent.tokensIn + t.tokensIn,
+      tokensOut: p.spent.tokensOut + t.tokensOut,
+      costUsd: p.spent.costUsd + t.costUsd + t.prepareCostUsd,
+      ms: p.spent.ms,
     };
     return {
       ...p,
       spent,
-      training: p.training && { ...p.training, details: { ...(p.training.details ?? {}), teacher: t.arm, teacherCalls: t.calls, teacherCostUsd: t.costUsd + t.prepareCostUsd, studentTrainingCostUsd: p.training.costUsd } },
+      training: p.training && {
+        ...p.training,
+        details: {
+          ...(p.training.details ?? {}),
+          teacher: t.arm,
+          teacherCalls: t.calls,
+          teacherCostUsd: t.costUsd + t.prepareCostUsd,
+          studentTrainingCostUsd: p.training.costUsd,
+        },
+      },
       notes: {
         ...(p.notes ?? {}),
         distill: {
-          teacher: t.arm, teacherKind: t.kind, teacherModel: t.modelId, rationales: t.rationales,
-          teacherExamples: t.examples, teacherCalls: t.calls, teacherErrors: t.errors, teacherCostUsd: t.costUsd, teacherPrepareCostUsd: t.prepareCostUsd,
-          teacherCostPerRequestUsd: t.costPerRequestUsd, teacherLatencyMsMean: t.latencyMsMean, teacherAgreementWithGold: t.agreementWithGold,
-          studentTrainingCostUsd: p.training?.costUsd ?? 0, studentModel: p.model.id,
+          teacher: t.arm,
+          teacherKind: t.kind,
+          teacherModel: t.modelId,
+          rationales: t.rationales,
+          teacherExamples: t.examples,
+          teacherCalls: t.calls,
+          teacherErrors: t.errors,
+          teacherCostUsd: t.costUsd,
+          teacherPrepareCostUsd: t.prepareCostUsd,
+          teacherCostPerRequestUsd: t.costPerRequestUsd,
+          teacherLatencyMsMean: t.latencyMsMean,
+          teacherAgreementWithGold: t.agreementWithGold,
+          studentTrainingCostUsd: p.training?.costUsd ?? 0,
+          studentModel: p.model.id,
           oneOffCostUsd: spent.costUsd + (p.training?.costUsd ?? 0),
         },
       },
@@ -96,9 +123,17 @@ export function createDistillArm(config: DistillArmConfig, opts: ArmCreateOption
     ctx.log(`teacher ${teacherCfg.name} (${teacherCfg.kind}): preparing`);
     const tp = await teacherArm.prepare({ ...ctx, workDir: `${ctx.workDir}/teacher`, resume: undefined, save: undefined });
     const seed = config.seed ?? ctx.seed;
-    const pool = config.teacherExamples ? new Rng((seed + 7) >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.teacherExamples) : ctx.data.train;
+    const pool = config.teacherExamples
+      ? new Rng((seed + 7) >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.teacherExamples)
+      : ctx.data.train;
     const labels: Record<string, string> = {};
-    let calls = 0, errors = 0, tokensIn = 0, tokensOut = 0, cost = 0, latency = 0, agree = 0;
+    let calls = 0,
+      errors = 0,
+      tokensIn = 0,
+      tokensOut = 0,
+      cost = 0,
+      latency = 0,
+      agree = 0;
     ctx.log(`teacher ${teacherCfg.name} answers ${pool.length} train examples${config.rationales ? ' (keeping its reasoning)' : ''}`);
     await mapLimit(pool, config.teacherConcurrency ?? 8, async (ex) => {
       if (ctx.signal?.aborted) return;
@@ -123,11 +158,24 @@ export function createDistillArm(config: DistillArmConfig, opts: ArmCreateOption
     if (ctx.signal?.aborted) throw new Error('stopped while the teacher was answering');
     if (!Object.keys(labels).length) throw new Error(`the teacher answered none of the ${pool.length} train examples`);
     const teacher: TeacherSummary = {
-      arm: teacherCfg.name, kind: teacherCfg.kind, modelId: tp.model.id, examples: pool.length, calls, errors, tokensIn, tokensOut, costUsd: cost,
-      prepareCostUsd: (tp.spent?.costUsd ?? 0) + (tp.training?.costUsd ?? 0), latencyMsMean: calls ? latency / calls : 0,
-      costPerRequestUsd: calls ? cost / calls : 0, agreementWithGold: calls ? agree / calls : 0, rationales: Boolean(config.rationales),
+      arm: teacherCfg.name,
+      kind: teacherCfg.kind,
+      modelId: tp.model.id,
+      examples: pool.length,
+      calls,
+      errors,
+      tokensIn,
+      tokensOut,
+      costUsd: cost,
+      prepareCostUsd: (tp.spent?.costUsd ?? 0) + (tp.training?.costUsd ?? 0),
+      latencyMsMean: calls ? latency / calls : 0,
+      costPerRequestUsd: calls ? cost / calls : 0,
+      agreementWithGold: calls ? agree / calls : 0,
+      rationales: Boolean(config.rationales),
     };
-    ctx.log(`teacher: ${calls} calls, $${cost.toFixed(4)}, agrees with the gold label on ${(teacher.agreementWithGold * 100).toFixed(1)}% of train; fine-tuning the student on its answers`);
+    ctx.log(
+      `teacher: ${calls} calls, $${cost.toFixed(4)}, agrees with the gold label on ${(teacher.agreementWithGold * 100).toFixed(1)}% of train; fine-tuning the student on its answers`,
+    );
     const p = await student.prepare(studentCtx(ctx, labels));
     return finish(p, teacher, labels);
   }

@@ -34,4 +34,6 @@ export const externalArmSchema = z
     gpus: z.number().int().min(1).optional(),
   })
   .refine(onlyOneOf, onlyOneOfMessage)
-  .refine((c) => Boolean(c.model) !== Boolean(c.path), { message: 'give exactly one of model (a models[] id) or path (a PEFT adapter or HF folder)' }) as unknown as z.ZodType<ExternalArmConfig>;
+  .refine((c) => Boolean(c.model) !== Boolean(c.path), {
+    message: 'give exactly one of model (a models[] id) or path (a PEFT adapter or HF folder)',
+  }) as unknown as z.ZodType<ExternalArmConfig>;

@@ -66,7 +66,10 @@ export const trainFields = {
   alpha: z.number().positive().optional(),
   dropout: z.number().min(0).max(0.9).optional(),
   batchSize: z.number().int().min(1).max(512).optional(),
-  targetModules: z.array(z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])).min(1).optional(),
+  targetModules: z
+    .array(z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']))
+    .min(1)
+    .optional(),
   trainExamples: z.number().int().min(1).optional(),
   devExamples: z.number().int().min(0).optional(),
   maxSteps: z.number().int().min(1).optional(),
@@ -76,7 +79,10 @@ export const trainFields = {
   baseModel: z.string().min(1).optional(),
   budget: z.number().nonnegative().optional(),
   trainingPrice: z.number().nonnegative().optional(),
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY').optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as TOGETHER_API_KEY')
+    .optional(),
   baseURL: z.string().url().optional(),
   account: z.string().min(1).optional(),
   suffix: z.string().min(1).max(64).optional(),
@@ -84,7 +90,14 @@ export const trainFields = {
   learningRateMultiplier: z.number().positive().optional(),
 };
 
-export const finetuneArmSchema = z.strictObject({ ...trainFields, kind: z.literal('finetune') }).refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
+export const finetuneArmSchema = z
+  .strictObject({ ...trainFields, kind: z.literal('finetune') })
+  .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;
 export const finetunePromptArmSchema = z
-  .strictObject({ ...trainFields, kind: z.literal('finetune+prompt'), shots: z.number().int().min(0).max(64).optional(), strategy: z.enum(['random', 'stratified', 'bm25']).optional() })
+  .strictObject({
+    ...trainFields,
+    kind: z.literal('finetune+prompt'),
+    shots: z.number().int().min(0).max(64).optional(),
+    strategy: z.enum(['random', 'stratified', 'bm25']).optional(),
+  })
   .refine(onlyOneOf, onlyOneOfMessage) as unknown as z.ZodType<FinetuneArmConfig>;

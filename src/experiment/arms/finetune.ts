@@ -11,7 +11,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { applySelection, baseProgram, preloadPrompt, type CreateOptions, type TemplateProgram } from '../../prompting/index.ts';
-import { LocalFineTuneBackend, runToCompletion, toJsonl, type FineTuneJob, type FineTuneOptions, type TrainingRecord, type TrainSummary } from '../../finetune/index.ts';
+import {
+  LocalFineTuneBackend,
+  runToCompletion,
+  toJsonl,
+  type FineTuneJob,
+  type FineTuneOptions,
+  type TrainingRecord,
+  type TrainSummary,
+} from '../../finetune/index.ts';
 import { trainHosted, type HostedFineTuneOptions } from '../../finetune/hosted/index.ts';
 import type { ChatModel } from '../../models/types.ts';
 import type { Example } from '../../task/types.ts';
@@ -35,20 +43,36 @@ function localDirOf(model: ChatModel, id: string): string {
 function recordsOf(examples: Example[], program: TemplateProgram): TrainingRecord[] {
   return examples.map((ex) => {
     const req = program.renderWith(ex, []);
-    const messages = req.messages.filter((m, i, arr) => !(i === arr.length - 1 && m.role === 'assistant')).map((m) => ({ role: m.role, content: m.content }));
+    const messages = req.messages
+      .filter((m, i, arr) => !(i === arr.length - 1 && m.role === 'assistant'))
+      .map((m) => ({ role: m.role, content: m.content }));
     const answer = program.format.demoAnswer(ex.expected, undefined);
     messages.push({ role: 'assistant', content: answer });
     return { messages };
   });
 }
 
-interface TrainedArtifact { kind: 'tunelab.finetune'; modelDir: string; summary: TrainSummary; reused: boolean; key: string }
+interface TrainedArtifact {
+  kind: 'tunelab.finetune';
+  modelDir: string;
+  summary: TrainSummary;
+  reused: boolean;
+  key: string;
+}
 
 /** What a hosted fine-tune produced; a resumed run rebuilds the predictor from it without asking the provider again. */
 interface HostedArtifact {
   kind: 'tunelab.hosted-finetune';
   result: {
-    model: string; jobId: string; status: string; trainedTokens: number; trainedTokensSource: string; costUsd: number; costSource: string; seconds: number; resumedJob: boolean;
+    model: string;
+    jobId: string;
+    status: string;
+    trainedTokens: number;
+    trainedTokensSource: string;
+    costUsd: number;
+    costSource: string;
+    seconds: number;
+    resumedJob: boolean;
     estimate?: { tokens: number; costUsd: number | null; pricePerMTok: number | null; note: string };
   };
 }
@@ -62,7 +86,14 @@ export function writeTrainingFiles(dir: string, train: TrainingRecord[], dev?: T
 
 const inFlight = new Map<string, Promise<{ summary: TrainSummary; reused: boolean }>>();
 
-async function trainOnce(key: string, dir: string, records: TrainingRecord[], opts: FineTuneOptions, cfg: FinetuneArmConfig, ctx: ArmContext): Promise<{ summary: TrainSummary; reused: boolean }> {
+async function trainOnce(
+  key: string,
+  dir: string,
+  records: TrainingRecord[],
+  opts: FineTuneOptions,
+  cfg: FinetuneArmConfig,
+  ctx: ArmContext,
+): Promise<{ summary: TrainSummary; reused: boolean }> {
   const done = join(dir, 'training.json');
   if (existsSync(done) && existsSync(join(dir, 'config.json'))) return { summary: JSON.parse(readFileSync(done, 'utf8')), reused: true };
   let p = inFlight.get(key);
@@ -80,16 +111,25 @@ async function trainOnce(key: string, dir: string, records: TrainingRecord[], op
     const errs = problems.filter((x) => x.level === 'error');
     if (errs.length) throw new Error(`training data: ${errs.map((e) => e.message).join('; ')}`);
     let last = 0;
-    const { state } = await runToCompletion(backend, records, { ...opts, outputDir: tmp, checkpointDir, checkpointEvery: CHECKPOINT_EVERY }, {
-      signal: ctx.signal,
-      pollMs: 2000,
-      onEvent: (e) => { if (!e.data || e.data.step === 0 || e.data.resumed_from_step !== undefined) ctx.log(e.message); },
-      onProgress: ({ metrics: m }) => {
-        if (!m.step || m.step === last) return;
-        last = m.step;
-        ctx.log(`training step ${m.step}/${m.totalSteps} loss ${m.trainLoss?.toFixed(3)}${m.validLoss !== undefined ? ` val ${m.validLoss.toFixed(3)}` : ''} ${m.tokensPerSec?.toFixed(0)} tok/s eta ${Math.round(m.etaSec ?? 0)}s`);
+    const { state } = await runToCompletion(
+      backend,
+      records,
+      { ...opts, outputDir: tmp, checkpointDir, checkpointEvery: CHECKPOINT_EVERY },
+      {
+        signal: ctx.signal,
+        pollMs: 2000,
+        onEvent: (e) => {
+          if (!e.data || e.data.step === 0 || e.data.resumed_from_step !== undefined) ctx.log(e.message);
+        },
+        onProgress: ({ metrics: m }) => {
+          if (!m.step || m.step === last) return;
+          last = m.step;
+          ctx.log(
+            `training step ${m.step}/${m.totalSteps} loss ${m.trainLoss?.toFixed(3)}${m.validLoss !== undefined ? ` val ${m.validLoss.toFixed(3)}` : ''} ${m.tokensPerSec?.toFixed(0)} tok/s eta ${Math.round(m.etaSec ?? 0)}s`,
+          );
+        },
       },
-    });
+    );
     if (state.status !== 'succeeded' || !state.summary) throw new Error(`training ${state.status}${state.error ? `: ${state.error}` : ''}`);
     const summary = state.summary;
     rmSync(checkpointDir, { recursive: true, force: true });
@@ -97,12 +137,21 @@ async function trainOnce(key: string, dir: string, records: TrainingRecord[], op
     renameSync(tmp, dir);
     // the folder moved: record where it is now
     const fixed = { ...summary, outputDir: dir, adapterDir: summary.adapterDir ? join(dir, 'adapter') : undefined };
-    writeFileSync(done, JSON.stringify({ ...JSON.parse(readFileSync(done, 'utf8')), outputDir: dir, adapterDir: fixed.adapterDir }, null, 2) + '\n');
-    ctx.log(`trained in ${summary.seconds.toFixed(1)} s: ${summary.steps} steps${summary.resumedFromStep !== undefined ? ` (resumed at step ${summary.resumedFromStep})` : ''}, validation loss ${summary.initialValLoss?.toFixed(3) ?? 'n/a'} → ${summary.bestValLoss?.toFixed(3) ?? 'n/a'}`);
+    writeFileSync(
+      done,
+      JSON.stringify({ ...JSON.parse(readFileSync(done, 'utf8')), outputDir: dir, adapterDir: fixed.adapterDir }, null, 2) + '\n',
+    );
+    ctx.log(
+      `trained in ${summary.seconds.toFixed(1)} s: ${summary.steps} steps${summary.resumedFromStep !== undefined ? ` (resumed at step ${summary.resumedFromStep})` : ''}, validation loss ${summary.initialValLoss?.toFixed(3) ?? 'n/a'} → ${summary.bestValLoss?.toFixed(3) ?? 'n/a'}`,
+    );
     return { summary: fixed, reused: false };
   })();
   inFlight.set(key, p);
-  try { return await p; } finally { inFlight.delete(key); }
+  try {
+    return await p;
+  } finally {
+    inFlight.delete(key);
+  }
 }
 
 export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions = {}): Arm {
@@ -111,7 +160,8 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
   const method = config.method ?? 'lora';
 
   async function build(ctx: ArmContext, artifact?: TrainedArtifact | HostedArtifact): Promise<Predictor> {
-    if ((config.backend ?? 'local') !== 'local') return buildHosted(ctx, artifact?.kind === 'tunelab.hosted-finetune' ? artifact : undefined);
+    if ((config.backend ?? 'local') !== 'local')
+      return buildHosted(ctx, artifact?.kind === 'tunelab.hosted-finetune' ? artifact : undefined);
     const t0 = Date.now();
     const seed = config.seed ?? ctx.seed;
     const labels = ctx.labels ?? ctx.scorer.labels;
@@ -119,7 +169,9 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const program = baseProgram(config, pre, bctx);
     const baseModel = ctx.model(config.model);
     const baseDir = localDirOf(baseModel, config.model);
-    const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+    const train = config.trainExamples
+      ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
+      : ctx.data.train.slice();
     const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
     const records = recordsOf(train, program);
@@ -127,14 +179,39 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     writeTrainingFiles(ctx.workDir, records, validation);
     const lr = config.learningRate ?? (method === 'lora' ? 2e-3 : 3e-4);
     const ftOpts: FineTuneOptions = {
-      baseModel: baseDir, method, epochs: config.epochs ?? 3, learningRate: lr, batchSize: config.batchSize ?? 8,
-      rank: config.rank ?? 8, alpha: config.alpha, dropout: config.dropout ?? 0, targetModules: config.targetModules, seed,
-      outputDir: '', validation, maxSteps: config.maxSteps,
+      baseModel: baseDir,
+      method,
+      epochs: config.epochs ?? 3,
+      learningRate: lr,
+      batchSize: config.batchSize ?? 8,
+      rank: config.rank ?? 8,
+      alpha: config.alpha,
+      dropout: config.dropout ?? 0,
+      targetModules: config.targetModules,
+      seed,
+      outputDir: '',
+      validation,
+      maxSteps: config.maxSteps,
     };
-    const key = createHash('sha256').update(JSON.stringify({ baseDir: resolve(baseDir), records, validation, ...ftOpts, outputDir: undefined, validationN: validation?.length, patience: config.patience ?? 2, maxSeqLen: config.maxSeqLen })).digest('hex').slice(0, 16);
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify({
+          baseDir: resolve(baseDir),
+          records,
+          validation,
+          ...ftOpts,
+          outputDir: undefined,
+          validationN: validation?.length,
+          patience: config.patience ?? 2,
+          maxSeqLen: config.maxSeqLen,
+        }),
+      )
+      .digest('hex')
+      .slice(0, 16);
     // shared by the run's arms: <run>/arms/_finetuned/<key>
     const local = artifact?.kind === 'tunelab.finetune' ? artifact : undefined;
-    const dir = local?.modelDir && existsSync(join(local.modelDir, 'config.json')) ? local.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
+    const dir =
+      local?.modelDir && existsSync(join(local.modelDir, 'config.json')) ? local.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
     mkdirSync(dirname(dir), { recursive: true });
     ctx.log(`fine-tuning ${method} on ${records.length} train examples (${validation?.length ?? 0} dev for validation) from ${baseDir}`);
     const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx);
@@ -143,7 +220,14 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     let model = ctx.model(modelId, { like: config.model });
     let prog = program;
     if (config.kind === 'finetune+prompt' && config.shots) {
-      ({ program: prog, model } = await applySelection(program, { strategy: config.strategy ?? 'random', k: config.shots }, bctx, model, undefined, `${where}.shots`));
+      ({ program: prog, model } = await applySelection(
+        program,
+        { strategy: config.strategy ?? 'random', k: config.shots },
+        bctx,
+        model,
+        undefined,
+        `${where}.shots`,
+      ));
     }
     const art: TrainedArtifact = { kind: 'tunelab.finetune', modelDir: dir, summary, reused, key };
     return {
@@ -151,12 +235,26 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
       prompt: prog,
       spent: { calls: 0, tokensIn: summary.trainedTokens, tokensOut: 0, costUsd: 0, ms: Date.now() - t0 },
       training: {
-        seconds: summary.seconds, costUsd: (summary.seconds / 3600) * perHour, modelId,
+        seconds: summary.seconds,
+        costUsd: (summary.seconds / 3600) * perHour,
+        modelId,
         details: {
-          method, steps: summary.steps, epochs: config.epochs ?? 3, learningRate: lr, rank: method === 'lora' ? config.rank ?? 8 : undefined,
-          trainExamples: summary.examples, devExamples: summary.validation, trainedTokens: summary.trainedTokens, trainableParams: summary.trainableParams,
-          initialValLoss: summary.initialValLoss, bestValLoss: summary.bestValLoss, finalTrainLoss: summary.losses.at(-1), stoppedEarly: summary.stoppedEarly,
-          tokensPerSec: summary.tokensPerSec, sharedWithOtherArm: reused, adapterDir: summary.adapterDir,
+          method,
+          steps: summary.steps,
+          epochs: config.epochs ?? 3,
+          learningRate: lr,
+          rank: method === 'lora' ? (config.rank ?? 8) : undefined,
+          trainExamples: summary.examples,
+          devExamples: summary.validation,
+          trainedTokens: summary.trainedTokens,
+          trainableParams: summary.trainableParams,
+          initialValLoss: summary.initialValLoss,
+          bestValLoss: summary.bestValLoss,
+          finalTrainLoss: summary.losses.at(-1),
+          stoppedEarly: summary.stoppedEarly,
+          tokensPerSec: summary.tokensPerSec,
+          sharedWithOtherArm: reused,
+          adapterDir: summary.adapterDir,
         },
       },
       notes: { promptHash: prog.hash, demos: prog.demos.map((d) => d.id), modelDir: dir, trainingShared: reused },
@@ -174,8 +272,14 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const program = baseProgram(config, pre, bctx);
     const baseModel = ctx.model(config.model);
     const info = baseModel.info;
-    if (!info || info.provider === 'local') throw new InputError(`${where}.model`, `backend ${backend} trains at a provider: model must name a models[] entry of that provider (its endpoint serves the tuned model)`);
-    const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+    if (!info || info.provider === 'local')
+      throw new InputError(
+        `${where}.model`,
+        `backend ${backend} trains at a provider: model must name a models[] entry of that provider (its endpoint serves the tuned model)`,
+      );
+    const train = config.trainExamples
+      ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
+      : ctx.data.train.slice();
     const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
     const records = recordsOf(train, program);
@@ -183,47 +287,115 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     writeTrainingFiles(ctx.workDir, records, validation);
     const lr = config.learningRate ?? (backend === 'together' ? 1e-5 : 1e-4);
     const opts: HostedFineTuneOptions = {
-      baseModel: config.baseModel ?? info.model, method, epochs: config.epochs ?? 3, learningRate: lr, batchSize: config.batchSize,
-      rank: method === 'lora' ? config.rank : undefined, alpha: config.alpha, dropout: config.dropout, targetModules: config.targetModules, seed,
-      outputDir: '', validation, suffix: config.suffix, maxSeqLen: config.maxSeqLen, learningRateMultiplier: config.learningRateMultiplier,
+      baseModel: config.baseModel ?? info.model,
+      method,
+      epochs: config.epochs ?? 3,
+      learningRate: lr,
+      batchSize: config.batchSize,
+      rank: method === 'lora' ? config.rank : undefined,
+      alpha: config.alpha,
+      dropout: config.dropout,
+      targetModules: config.targetModules,
+      seed,
+      outputDir: '',
+      validation,
+      suffix: config.suffix,
+      maxSeqLen: config.maxSeqLen,
+      learningRateMultiplier: config.learningRateMultiplier,
     };
     let r: HostedArtifact['result'];
     if (artifact?.result) r = artifact.result;
     else {
       const resumed = ctx.resume as { job?: FineTuneJob } | undefined;
       const out = await trainHosted({
-        backend, where, records, opts, workDir: ctx.workDir, apiKeyEnv: config.apiKeyEnv, account: config.account,
+        backend,
+        where,
+        records,
+        opts,
+        workDir: ctx.workDir,
+        apiKeyEnv: config.apiKeyEnv,
+        account: config.account,
         // the jobs API of an OpenAI-shaped or Together endpoint is at the same base URL as its chat API
         baseURL: config.baseURL ?? (backend === 'fireworks' ? undefined : info.endpoint),
-        budgetUsd: config.budget, trainingPrice: config.trainingPrice, pollMs: (config.pollSeconds ?? 10) * 1000,
-        cancelOnAbort: ctx.cancelJobs, signal: ctx.signal, log: ctx.log, resumeJob: resumed?.job,
+        budgetUsd: config.budget,
+        trainingPrice: config.trainingPrice,
+        pollMs: (config.pollSeconds ?? 10) * 1000,
+        cancelOnAbort: ctx.cancelJobs,
+        signal: ctx.signal,
+        log: ctx.log,
+        resumeJob: resumed?.job,
         onJob: (job) => ctx.save?.({ job }),
       });
       r = {
-        model: out.model, jobId: out.job.id, status: out.state.providerStatus, trainedTokens: out.trainedTokens, trainedTokensSource: out.trainedTokensSource,
-        costUsd: out.costUsd, costSource: out.costSource, seconds: out.seconds, resumedJob: out.resumed,
-        estimate: out.estimate ? { tokens: out.estimate.tokens, costUsd: Number.isFinite(out.estimate.costUsd) ? out.estimate.costUsd : null, pricePerMTok: out.estimate.pricePerMTok ?? null, note: out.estimate.note ?? '' } : undefined,
+        model: out.model,
+        jobId: out.job.id,
+        status: out.state.providerStatus,
+        trainedTokens: out.trainedTokens,
+        trainedTokensSource: out.trainedTokensSource,
+        costUsd: out.costUsd,
+        costSource: out.costSource,
+        seconds: out.seconds,
+        resumedJob: out.resumed,
+        estimate: out.estimate
+          ? {
+              tokens: out.estimate.tokens,
+              costUsd: Number.isFinite(out.estimate.costUsd) ? out.estimate.costUsd : null,
+              pricePerMTok: out.estimate.pricePerMTok ?? null,
+              note: out.estimate.note ?? '',
+            }
+          : undefined,
       };
-      ctx.log(`${backend} job ${r.jobId} ${r.status}: ${r.model}; ${r.trainedTokens} trained tokens (${r.trainedTokensSource}), $${r.costUsd.toFixed(4)} (${r.costSource})`);
+      ctx.log(
+        `${backend} job ${r.jobId} ${r.status}: ${r.model}; ${r.trainedTokens} trained tokens (${r.trainedTokensSource}), $${r.costUsd.toFixed(4)} (${r.costSource})`,
+      );
     }
     let model = ctx.model(r.model, { like: config.model });
     let prog = program;
     if (config.kind === 'finetune+prompt' && config.shots) {
-      ({ program: prog, model } = await applySelection(program, { strategy: config.strategy ?? 'random', k: config.shots }, bctx, model, undefined, `${where}.shots`));
+      ({ program: prog, model } = await applySelection(
+        program,
+        { strategy: config.strategy ?? 'random', k: config.shots },
+        bctx,
+        model,
+        undefined,
+        `${where}.shots`,
+      ));
     }
     return {
       model,
       prompt: prog,
       spent: { calls: 0, tokensIn: r.trainedTokens, tokensOut: 0, costUsd: 0, ms: Date.now() - t0 },
       training: {
-        seconds: r.seconds, costUsd: r.costUsd, modelId: r.model,
+        seconds: r.seconds,
+        costUsd: r.costUsd,
+        modelId: r.model,
         details: {
-          backend, jobId: r.jobId, providerStatus: r.status, method, epochs: opts.epochs, learningRate: backend === 'openai' ? undefined : lr,
-          learningRateMultiplier: opts.learningRateMultiplier, rank: opts.rank, baseModel: opts.baseModel, trainExamples: records.length, devExamples: validation?.length ?? 0,
-          trainedTokens: r.trainedTokens, trainedTokensSource: r.trainedTokensSource, costSource: r.costSource, estimate: r.estimate, resumedJob: r.resumedJob,
+          backend,
+          jobId: r.jobId,
+          providerStatus: r.status,
+          method,
+          epochs: opts.epochs,
+          learningRate: backend === 'openai' ? undefined : lr,
+          learningRateMultiplier: opts.learningRateMultiplier,
+          rank: opts.rank,
+          baseModel: opts.baseModel,
+          trainExamples: records.length,
+          devExamples: validation?.length ?? 0,
+          trainedTokens: r.trainedTokens,
+          trainedTokensSource: r.trainedTokensSource,
+          costSource: r.costSource,
+          estimate: r.estimate,
+          resumedJob: r.resumedJob,
         },
       },
-      notes: { promptHash: prog.hash, demos: prog.demos.map((d) => d.id), backend, jobId: r.jobId, tunedModel: r.model, trainingFiles: ['train.jsonl', ...(validation ? ['dev.jsonl'] : [])] },
+      notes: {
+        promptHash: prog.hash,
+        demos: prog.demos.map((d) => d.id),
+        backend,
+        jobId: r.jobId,
+        tunedModel: r.model,
+        trainingFiles: ['train.jsonl', ...(validation ? ['dev.jsonl'] : [])],
+      },
       artifact: { kind: 'tunelab.hosted-finetune', result: r } satisfies HostedArtifact,
     };
   }
@@ -250,7 +422,9 @@ export function armTrainingRecords(
   const pre = preloadPrompt(config, `arms.${config.name}`, ctx.baseDir);
   const seed = config.seed ?? ctx.seed;
   const program = baseProgram(config, pre, { inputFields: ctx.inputFields, labels: ctx.labels, seed, train: ctx.data.train });
-  const train = config.trainExamples ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples) : ctx.data.train.slice();
+  const train = config.trainExamples
+    ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
+    : ctx.data.train.slice();
   const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
   return { train: recordsOf(train, program), dev: recordsOf(dev, program) };
 }

@@ -29,4 +29,13 @@ export const BUILTIN_ARM_KINDS: readonly ArmKind[] = [
 ];
 for (const k of BUILTIN_ARM_KINDS) registerArmKind(k);
 
-export { registerArmKind, lazyArmKind, armKind, armKinds, loadArmKinds, type ArmKind, type ArmCreateOptions, type ArmFactory } from './registry.ts';
+export {
+  registerArmKind,
+  lazyArmKind,
+  armKind,
+  armKinds,
+  loadArmKinds,
+  type ArmKind,
+  type ArmCreateOptions,
+  type ArmFactory,
+} from './registry.ts';

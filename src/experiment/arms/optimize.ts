@@ -4,9 +4,28 @@
 import { resolve, join } from 'node:path';
 import { z } from 'zod';
 import {
-  baseProgram, bootstrapFewShot, budgetSchema, Evaluator, freezeProgram, Meter, MeteredModel, mipro, onlyOneOf, onlyOneOfMessage, preloadPrompt,
-  programFromFrozen, promptFields, proposeInstructions, readFrozenPrompt, writeFrozenPrompt,
-  type Budget, type CreateOptions, type FrozenPrompt, type OptimizeContext, type OptimizeResult, type PromptConfig,
+  baseProgram,
+  bootstrapFewShot,
+  budgetSchema,
+  Evaluator,
+  freezeProgram,
+  Meter,
+  MeteredModel,
+  mipro,
+  onlyOneOf,
+  onlyOneOfMessage,
+  preloadPrompt,
+  programFromFrozen,
+  promptFields,
+  proposeInstructions,
+  readFrozenPrompt,
+  writeFrozenPrompt,
+  type Budget,
+  type CreateOptions,
+  type FrozenPrompt,
+  type OptimizeContext,
+  type OptimizeResult,
+  type PromptConfig,
 } from '../../prompting/index.ts';
 import { InputError } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
@@ -72,8 +91,14 @@ export const optimizeArmSchema = z
     export: z.string().min(1).optional(),
   })
   .refine(onlyOneOf, onlyOneOfMessage)
-  .refine((c) => (c.optimizer === undefined) !== (c.load === undefined), { message: 'give exactly one of optimizer (bootstrap, instructions, mipro) or load (a frozen prompt file)', path: ['optimizer'] })
-  .refine((c) => c.load === undefined || (c.messages === undefined && c.prompt === undefined), { message: 'load: takes the whole prompt from the file; drop messages/prompt', path: ['load'] }) as unknown as z.ZodType<OptimizeArmConfig>;
+  .refine((c) => (c.optimizer === undefined) !== (c.load === undefined), {
+    message: 'give exactly one of optimizer (bootstrap, instructions, mipro) or load (a frozen prompt file)',
+    path: ['optimizer'],
+  })
+  .refine((c) => c.load === undefined || (c.messages === undefined && c.prompt === undefined), {
+    message: 'load: takes the whole prompt from the file; drop messages/prompt',
+    path: ['load'],
+  }) as unknown as z.ZodType<OptimizeArmConfig>;
 
 export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions = {}): Arm {
   const baseDir = opts.baseDir ?? process.cwd();
@@ -106,7 +131,13 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
       const program = fromFrozen(a.frozen, ctx.labels ?? ctx.scorer.labels);
       if (program.hash !== a.frozen.hash) return this.prepare(ctx);
       ctx.log(`optimize: restored frozen prompt ${program.hash.slice(0, 12)}`);
-      return { model: ctx.model(config.model), prompt: program, spent: a.frozen.spent ?? { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 }, notes: a.notes, artifact };
+      return {
+        model: ctx.model(config.model),
+        prompt: program,
+        spent: a.frozen.spent ?? { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 },
+        notes: a.notes,
+        artifact,
+      };
     },
     async prepare(ctx: ArmContext): Promise<Predictor> {
       const t0 = Date.now();
@@ -116,8 +147,14 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
       if (loaded) {
         const fromTest = loaded.demos.map((d, i) => ({ d, i })).filter(({ d }) => ctx.isTest?.({ id: d.id, input: d.input }));
         if (fromTest.length) {
-          const which = fromTest.slice(0, 3).map(({ d, i }) => `demos[${i}]${d.id ? ` (id ${d.id})` : ''}`).join(', ');
-          throw new InputError(`${where}.load`, `${config.load}: ${fromTest.length} demonstration(s) are test examples (${which}); a prompt must not be scored on examples it shows. Freeze it again from a run whose split keeps them out of test, or drop those demos`);
+          const which = fromTest
+            .slice(0, 3)
+            .map(({ d, i }) => `demos[${i}]${d.id ? ` (id ${d.id})` : ''}`)
+            .join(', ');
+          throw new InputError(
+            `${where}.load`,
+            `${config.load}: ${fromTest.length} demonstration(s) are test examples (${which}); a prompt must not be scored on examples it shows. Freeze it again from a run whose split keeps them out of test, or drop those demos`,
+          );
         }
         const program = fromFrozen(loaded, labels);
         ctx.log(`optimize: loaded frozen prompt ${program.hash.slice(0, 12)} from ${config.load}`);
@@ -125,7 +162,13 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
           model: raw,
           prompt: program,
           spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: Date.now() - t0 },
-          notes: { promptHash: program.hash, loadedFrom: resolve(baseDir, config.load!), frozenHash: loaded.hash, frozenDevScore: loaded.devScore, frozenSpent: loaded.spent },
+          notes: {
+            promptHash: program.hash,
+            loadedFrom: resolve(baseDir, config.load!),
+            frozenHash: loaded.hash,
+            frozenDevScore: loaded.devScore,
+            frozenSpent: loaded.spent,
+          },
         };
       }
       const bctx = { inputFields: ctx.inputFields, labels, seed, train: ctx.data.train };
@@ -150,22 +193,53 @@ export function createOptimizeArm(config: OptimizeArmConfig, opts: CreateOptions
       o.evaluator = new Evaluator(model, ctx.scorer, meter, { concurrency: config.concurrency ?? 8, signal: ctx.signal });
       let res: OptimizeResult;
       if (config.optimizer === 'bootstrap') {
-        res = await bootstrapFewShot(o, base, { k: config.k, candidates: config.candidates, teacherShots: config.teacherShots, maxBootstrapped: config.maxBootstrapped, eta: config.eta });
+        res = await bootstrapFewShot(o, base, {
+          k: config.k,
+          candidates: config.candidates,
+          teacherShots: config.teacherShots,
+          maxBootstrapped: config.maxBootstrapped,
+          eta: config.eta,
+        });
       } else if (config.optimizer === 'instructions') {
-        res = await proposeInstructions(o, base, { rounds: config.rounds, candidates: config.candidates, trainBatch: config.trainBatch, failures: config.failures, eta: config.eta });
+        res = await proposeInstructions(o, base, {
+          rounds: config.rounds,
+          candidates: config.candidates,
+          trainBatch: config.trainBatch,
+          failures: config.failures,
+          eta: config.eta,
+        });
       } else {
-        res = await mipro(o, base, { k: config.k, trials: config.trials, demoSets: config.demoSets, instructions: config.candidates, teacherShots: config.teacherShots, maxBootstrapped: config.maxBootstrapped, failures: config.failures, eta: config.eta });
+        res = await mipro(o, base, {
+          k: config.k,
+          trials: config.trials,
+          demoSets: config.demoSets,
+          instructions: config.candidates,
+          teacherShots: config.teacherShots,
+          maxBootstrapped: config.maxBootstrapped,
+          failures: config.failures,
+          eta: config.eta,
+        });
       }
       const spent = meter.snapshot();
       const frozen = freezeProgram(res.program, {
         devScore: res.devScore,
         spent,
-        meta: { arm: config.name, optimizer: config.optimizer, model: config.model, seed, devN: res.devN, baselineDevScore: res.baselineScore, budget: meter.budget },
+        meta: {
+          arm: config.name,
+          optimizer: config.optimizer,
+          model: config.model,
+          seed,
+          devN: res.devN,
+          baselineDevScore: res.baselineScore,
+          budget: meter.budget,
+        },
       });
       const frozenPath = join(ctx.workDir, 'frozen-prompt.json');
       writeFrozenPrompt(frozenPath, frozen);
       if (config.export) writeFrozenPrompt(resolve(baseDir, config.export), frozen);
-      ctx.log(`optimize ${config.optimizer}: dev ${res.devScore.toFixed(3)} (n=${res.devN}, base ${res.baselineScore?.toFixed(3) ?? '?'}); ${spent.calls} calls, $${spent.costUsd.toFixed(4)}`);
+      ctx.log(
+        `optimize ${config.optimizer}: dev ${res.devScore.toFixed(3)} (n=${res.devN}, base ${res.baselineScore?.toFixed(3) ?? '?'}); ${spent.calls} calls, $${spent.costUsd.toFixed(4)}`,
+      );
       const notes = {
         promptHash: res.program.hash,
         optimizer: config.optimizer,

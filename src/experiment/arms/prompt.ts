@@ -1,7 +1,16 @@
 // The `prompt` arm: a chat template (given, from a prompt file, or the default), optional static
 // few-shot demonstrations drawn seeded from train, an output format; no search.
 import { z } from 'zod';
-import { applySelection, baseProgram, onlyOneOf, onlyOneOfMessage, preloadPrompt, promptFields, type CreateOptions, type PromptConfig } from '../../prompting/index.ts';
+import {
+  applySelection,
+  baseProgram,
+  onlyOneOf,
+  onlyOneOfMessage,
+  preloadPrompt,
+  promptFields,
+  type CreateOptions,
+  type PromptConfig,
+} from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { ArmKind } from './registry.ts';
 
@@ -34,7 +43,15 @@ export function createPromptArm(config: PromptArmConfig, opts: CreateOptions = {
       const bctx = { inputFields: ctx.inputFields, labels: ctx.labels ?? ctx.scorer.labels, seed, train: ctx.data.train };
       let program = baseProgram(config, pre, bctx);
       let model = ctx.model(config.model);
-      if (config.shots) ({ program, model } = await applySelection(program, { strategy: 'random', k: config.shots }, bctx, model, undefined, `arms.${config.name}.shots`));
+      if (config.shots)
+        ({ program, model } = await applySelection(
+          program,
+          { strategy: 'random', k: config.shots },
+          bctx,
+          model,
+          undefined,
+          `arms.${config.name}.shots`,
+        ));
       ctx.log(`prompt ${program.hash.slice(0, 12)}: ${program.demos.length} demos, format ${program.formatSpec.type}`);
       return {
         model,

@@ -17,7 +17,12 @@ export interface RepeatArmConfig {
 }
 
 export const repeatArmSchema = z
-  .strictObject({ name: z.string().min(1), kind: z.literal('repeat'), of: z.looseObject({ name: z.string().min(1), kind: z.string().min(1) }), index: z.number().int().min(2) })
+  .strictObject({
+    name: z.string().min(1),
+    kind: z.literal('repeat'),
+    of: z.looseObject({ name: z.string().min(1), kind: z.string().min(1) }),
+    index: z.number().int().min(2),
+  })
   .superRefine((c, ctx) => {
     const k = armKind(c.of.kind);
     if (!k) return ctx.addIssue({ code: 'custom', path: ['of', 'kind'], message: `unknown arm kind '${c.of.kind}'` });
@@ -47,7 +52,11 @@ export function createRepeatArm(config: RepeatArmConfig, opts?: ArmCreateOptions
     inner = k.create(config.of, opts);
     return inner;
   };
-  const wrap = (p: Predictor): Predictor => ({ ...p, prompt: seededProgram(p.prompt, config.index), notes: { ...(p.notes ?? {}), repeatOf: config.of.name, repeat: config.index } });
+  const wrap = (p: Predictor): Predictor => ({
+    ...p,
+    prompt: seededProgram(p.prompt, config.index),
+    notes: { ...(p.notes ?? {}), repeatOf: config.of.name, repeat: config.index },
+  });
   return {
     name: config.name,
     kind: config.of.kind,

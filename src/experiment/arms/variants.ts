@@ -3,9 +3,29 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  baseProgram, budgetSchema, buildVariant, Evaluator, expandGrid, freezeProgram, Meter, MeteredModel, onlyOneOf, onlyOneOfMessage, preloadPrompt,
-  promptFields, selectionSchema, successiveHalving, varySchema, writeFrozenPrompt,
-  type Budget, type CreateOptions, type PromptConfig, type SearchCandidate, type SelectionSpec, type VariantPoint, type VaryConfig,
+  baseProgram,
+  budgetSchema,
+  buildVariant,
+  Evaluator,
+  expandGrid,
+  freezeProgram,
+  Meter,
+  MeteredModel,
+  onlyOneOf,
+  onlyOneOfMessage,
+  preloadPrompt,
+  promptFields,
+  selectionSchema,
+  successiveHalving,
+  varySchema,
+  writeFrozenPrompt,
+  type Budget,
+  type CreateOptions,
+  type PromptConfig,
+  type SearchCandidate,
+  type SelectionSpec,
+  type VariantPoint,
+  type VaryConfig,
 } from '../../prompting/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { ArmKind } from './registry.ts';
@@ -50,7 +70,13 @@ export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions
   const setup = (ctx: ArmContext) => {
     const seed = config.seed ?? ctx.seed;
     const bctx = { inputFields: ctx.inputFields, labels: ctx.labels ?? ctx.scorer.labels, seed, train: ctx.data.train };
-    return { seed, bctx, base: baseProgram(config, pre, bctx), defaults: { selection: config.selection, shots: config.shots }, embedder: config.embedder ? ctx.model(config.embedder) : undefined };
+    return {
+      seed,
+      bctx,
+      base: baseProgram(config, pre, bctx),
+      defaults: { selection: config.selection, shots: config.shots },
+      embedder: config.embedder ? ctx.model(config.embedder) : undefined,
+    };
   };
   return {
     name: config.name,
@@ -74,9 +100,18 @@ export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions
       let frozenPath: string | undefined;
       if (!final.program.selector) {
         frozenPath = join(ctx.workDir, 'frozen-prompt.json');
-        writeFrozenPrompt(frozenPath, freezeProgram(final.program, { devScore: sh.bestScore, spent, meta: { arm: config.name, variant: bestPoint.label, devN: sh.bestN } }));
+        writeFrozenPrompt(
+          frozenPath,
+          freezeProgram(final.program, {
+            devScore: sh.bestScore,
+            spent,
+            meta: { arm: config.name, variant: bestPoint.label, devN: sh.bestN },
+          }),
+        );
       }
-      ctx.log(`variants: ${cands.length} variants, best ${bestPoint.label} dev ${sh.bestScore.toFixed(3)} (n=${sh.bestN}); ${spent.calls} calls`);
+      ctx.log(
+        `variants: ${cands.length} variants, best ${bestPoint.label} dev ${sh.bestScore.toFixed(3)} (n=${sh.bestN}); ${spent.calls} calls`,
+      );
       const notes = {
         promptHash: final.program.hash,
         best: { id: bestPoint.id, label: bestPoint.label, devScore: sh.bestScore, devN: sh.bestN },
@@ -84,7 +119,13 @@ export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions
         rungs: sh.rungs,
         frozenPrompt: frozenPath,
       };
-      return { model: final.model, prompt: final.program, spent, notes, artifact: { kind: 'tunelab.variants', point: bestPoint, hash: final.program.hash, notes } };
+      return {
+        model: final.model,
+        prompt: final.program,
+        spent,
+        notes,
+        artifact: { kind: 'tunelab.variants', point: bestPoint, hash: final.program.hash, notes },
+      };
     },
     async restore(ctx: ArmContext, artifact: unknown): Promise<Predictor> {
       const a = artifact as { kind?: string; point?: VariantPoint; hash?: string; notes?: Record<string, unknown> };
@@ -92,7 +133,13 @@ export function createVariantsArm(config: VariantsArmConfig, opts: CreateOptions
       const { bctx, base, defaults, embedder } = setup(ctx);
       const final = await buildVariant(base, a.point, defaults, bctx, ctx.model(config.model), embedder);
       if (final.program.hash !== a.hash) return this.prepare(ctx);
-      return { model: final.model, prompt: final.program, spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 }, notes: a.notes, artifact };
+      return {
+        model: final.model,
+        prompt: final.program,
+        spent: { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ms: 0 },
+        notes: a.notes,
+        artifact,
+      };
     },
   };
 }

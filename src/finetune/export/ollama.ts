@@ -6,7 +6,8 @@ export function ollamaTemplateFor(jinja: string | undefined): { template: string
   const j = jinja ?? '';
   if (j.includes('<|start_header_id|>')) {
     return {
-      template: '{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n',
+      template:
+        '{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n',
       stop: ['<|eot_id|>', '<|start_header_id|>'],
     };
   }
@@ -17,7 +18,13 @@ export function ollamaTemplateFor(jinja: string | undefined): { template: string
   };
 }
 
-export function ollamaModelfile(o: { gguf: string; chatTemplate?: string; temperature?: number; adapter?: string; system?: string }): string {
+export function ollamaModelfile(o: {
+  gguf: string;
+  chatTemplate?: string;
+  temperature?: number;
+  adapter?: string;
+  system?: string;
+}): string {
   const t = ollamaTemplateFor(o.chatTemplate);
   return [
     `FROM ${o.gguf}`,

@@ -64,9 +64,16 @@ export function strategyFor(i: Pick<RecipeInput, 'gpus' | 'method' | 'strategy'>
 export function deepspeedConfig(stage: 2 | 3): Record<string, unknown> {
   return {
     bf16: { enabled: 'auto' },
-    zero_optimization: stage === 3
-      ? { stage: 3, overlap_comm: true, contiguous_gradients: true, stage3_gather_16bit_weights_on_model_save: true, reduce_bucket_size: 'auto' }
-      : { stage: 2, overlap_comm: true, contiguous_gradients: true, allgather_bucket_size: 5e8, reduce_bucket_size: 'auto' },
+    zero_optimization:
+      stage === 3
+        ? {
+            stage: 3,
+            overlap_comm: true,
+            contiguous_gradients: true,
+            stage3_gather_16bit_weights_on_model_save: true,
+            reduce_bucket_size: 'auto',
+          }
+        : { stage: 2, overlap_comm: true, contiguous_gradients: true, allgather_bucket_size: 5e8, reduce_bucket_size: 'auto' },
     gradient_accumulation_steps: 'auto',
     gradient_clipping: 'auto',
     train_batch_size: 'auto',
@@ -76,14 +83,40 @@ export function deepspeedConfig(stage: 2 | 3): Record<string, unknown> {
 
 /** An accelerate config file (accelerate launch --config_file) for one machine with N GPUs. */
 export function accelerateConfig(gpus: number, strategy: Strategy): Record<string, unknown> {
-  const common = { compute_environment: 'LOCAL_MACHINE', machine_rank: 0, main_training_function: 'main', mixed_precision: 'bf16', num_machines: 1, num_processes: gpus, rdzv_backend: 'static', same_network: true, use_cpu: false, debug: false };
+  const common = {
+    compute_environment: 'LOCAL_MACHINE',
+    machine_rank: 0,
+    main_training_function: 'main',
+    mixed_precision: 'bf16',
+    num_machines: 1,
+    num_processes: gpus,
+    rdzv_backend: 'static',
+    same_network: true,
+    use_cpu: false,
+    debug: false,
+  };
   if (strategy === 'fsdp') {
     return {
-      ...common, distributed_type: 'FSDP',
-      fsdp_config: { fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP', fsdp_backward_prefetch: 'BACKWARD_PRE', fsdp_cpu_ram_efficient_loading: true, fsdp_forward_prefetch: false, fsdp_offload_params: false, fsdp_sharding_strategy: 'FULL_SHARD', fsdp_state_dict_type: 'SHARDED_STATE_DICT', fsdp_sync_module_states: true, fsdp_use_orig_params: true },
+      ...common,
+      distributed_type: 'FSDP',
+      fsdp_config: {
+        fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP',
+        fsdp_backward_prefetch: 'BACKWARD_PRE',
+        fsdp_cpu_ram_efficient_loading: true,
+        fsdp_forward_prefetch: false,
+        fsdp_offload_params: false,
+        fsdp_sharding_strategy: 'FULL_SHARD',
+        fsdp_state_dict_type: 'SHARDED_STATE_DICT',
+        fsdp_sync_module_states: true,
+        fsdp_use_orig_params: true,
+      },
     };
   }
-  return { ...common, distributed_type: 'DEEPSPEED', deepspeed_config: { deepspeed_config_file: `deepspeed_${strategy}.json`, zero3_init_flag: strategy === 'zero3' } };
+  return {
+    ...common,
+    distributed_type: 'DEEPSPEED',
+    deepspeed_config: { deepspeed_config_file: `deepspeed_${strategy}.json`, zero3_init_flag: strategy === 'zero3' },
+  };
 }
 
 function llamaFactoryTemplate(model: string): string {
@@ -113,17 +146,40 @@ function skypilot(i: RecipeInput, setup: string, run: string): string {
 
 function readme(i: RecipeInput, target: string, commands: string[], notes: string[]): string {
   return [
-    `# ${target} recipe for arm \`${i.arm}\` (written by tunelab export)`, '',
+    `# ${target} recipe for arm \`${i.arm}\` (written by tunelab export)`,
+    '',
     `Base model: \`${i.baseModel}\`; ${i.method === 'lora' ? `LoRA r=${i.rank} alpha=${i.alpha} dropout=${i.dropout} on ${i.targetModules.join(', ')}` : 'full fine-tuning'}; ${i.epochs} epochs, learning rate ${i.learningRate}, ${i.batchSize} examples per step, sequence length ${i.seqLen}, seed ${i.seed}; ${i.gpus} GPU${i.gpus > 1 ? `s (${strategyFor(i)})` : ''}.`,
-    `Data: ${i.train.length} training and ${i.dev.length} validation records, exactly what the arm trains on (chat \`messages\`).`, '',
-    '## Run it on this machine', '', '```sh', ...commands, '```', '',
-    '## Run it on a rented GPU (SkyPilot)', '', '```sh', `sky launch -c tunelab-${i.arm} sky.yaml --env HF_TOKEN`,
-    ...(i.bucket ? ['# the adapter is written to the bucket mounted at /outputs'] : [`rsync -Pavz tunelab-${i.arm}:sky_workdir/outputs/ ./outputs/   # copy the adapter back`]),
-    `sky down tunelab-${i.arm}`, '```', '',
-    '## Compare it', '', 'Add the result to tunelab.yaml as an external arm and run again:', '', '```yaml',
-    `  - name: ${i.arm}-${target}`, '    kind: external', '    path: ./outputs/adapter        # a PEFT adapter folder (or a merged HF folder)',
-    '    trainingCost: { usd: 0 }       # or trainerLog: ./outputs/trainer_state.json with pricePerHour', '```', '',
-    ...notes.map((n) => `- ${n}`), '',
+    `Data: ${i.train.length} training and ${i.dev.length} validation records, exactly what the arm trains on (chat \`messages\`).`,
+    '',
+    '## Run it on this machine',
+    '',
+    '```sh',
+    ...commands,
+    '```',
+    '',
+    '## Run it on a rented GPU (SkyPilot)',
+    '',
+    '```sh',
+    `sky launch -c tunelab-${i.arm} sky.yaml --env HF_TOKEN`,
+    ...(i.bucket
+      ? ['# the adapter is written to the bucket mounted at /outputs']
+      : [`rsync -Pavz tunelab-${i.arm}:sky_workdir/outputs/ ./outputs/   # copy the adapter back`]),
+    `sky down tunelab-${i.arm}`,
+    '```',
+    '',
+    '## Compare it',
+    '',
+    'Add the result to tunelab.yaml as an external arm and run again:',
+    '',
+    '```yaml',
+    `  - name: ${i.arm}-${target}`,
+    '    kind: external',
+    '    path: ./outputs/adapter        # a PEFT adapter folder (or a merged HF folder)',
+    '    trainingCost: { usd: 0 }       # or trainerLog: ./outputs/trainer_state.json with pricePerHour',
+    '```',
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
   ].join('\n');
 }
 
@@ -144,13 +200,21 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
     const cfg: Record<string, unknown> = {
       base_model: i.baseModel,
       chat_template: 'tokenizer_default',
-      datasets: [{ path: 'data/train.jsonl', ds_type: 'json', type: 'chat_template', field_messages: 'messages', roles_to_train: ['assistant'] }],
-      ...(i.dev.length ? { test_datasets: [{ path: 'data/dev.jsonl', ds_type: 'json', split: 'train', type: 'chat_template', field_messages: 'messages' }] } : { val_set_size: 0 }),
+      datasets: [
+        { path: 'data/train.jsonl', ds_type: 'json', type: 'chat_template', field_messages: 'messages', roles_to_train: ['assistant'] },
+      ],
+      ...(i.dev.length
+        ? {
+            test_datasets: [{ path: 'data/dev.jsonl', ds_type: 'json', split: 'train', type: 'chat_template', field_messages: 'messages' }],
+          }
+        : { val_set_size: 0 }),
       dataset_prepared_path: 'prepared',
       output_dir: 'outputs/adapter',
       sequence_len: i.seqLen,
       sample_packing: false,
-      ...(i.method === 'lora' ? { adapter: 'lora', lora_r: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target_modules: i.targetModules } : {}),
+      ...(i.method === 'lora'
+        ? { adapter: 'lora', lora_r: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target_modules: i.targetModules }
+        : {}),
       micro_batch_size: mb,
       gradient_accumulation_steps: accum,
       num_epochs: i.epochs,
@@ -163,7 +227,16 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
       logging_steps: 1,
       seed: i.seed,
       ...(strat && strat !== 'fsdp' ? { deepspeed: `deepspeed_${strat}.json` } : {}),
-      ...(strat === 'fsdp' ? { fsdp: ['full_shard', 'auto_wrap'], fsdp_config: { fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP', fsdp_state_dict_type: 'FULL_STATE_DICT', fsdp_offload_params: false } } : {}),
+      ...(strat === 'fsdp'
+        ? {
+            fsdp: ['full_shard', 'auto_wrap'],
+            fsdp_config: {
+              fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP',
+              fsdp_state_dict_type: 'FULL_STATE_DICT',
+              fsdp_offload_params: false,
+            },
+          }
+        : {}),
     };
     files['axolotl.yaml'] = yaml(cfg);
     commands = [strat ? 'accelerate launch -m axolotl.cli.train axolotl.yaml' : 'axolotl train axolotl.yaml'];
@@ -192,26 +265,33 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
       save_strategy: 'epoch',
       seed: i.seed,
       report_to: 'none',
-      ...(i.method === 'lora' ? { use_peft: true, lora_r: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target_modules: i.targetModules } : {}),
+      ...(i.method === 'lora'
+        ? { use_peft: true, lora_r: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target_modules: i.targetModules }
+        : {}),
     };
     files['sft.yaml'] = yaml(cfg);
     commands = [strat ? 'trl sft --config sft.yaml --accelerate_config accelerate.yaml' : 'trl sft --config sft.yaml'];
     setup = 'pip install -U "trl[peft]" deepspeed';
-    notes.push('assistant_only_loss needs a chat template with generation markers; set it to false if your model\'s template has none.');
+    notes.push("assistant_only_loss needs a chat template with generation markers; set it to false if your model's template has none.");
   } else if (target === 'llama-factory') {
     files['data/train.jsonl'] = msgs(i.train);
     files['data/dev.jsonl'] = msgs(i.dev);
     const entry = (file: string) => ({
-      file_name: file, formatting: 'sharegpt', columns: { messages: 'messages' },
+      file_name: file,
+      formatting: 'sharegpt',
+      columns: { messages: 'messages' },
       tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
     });
-    files['data/dataset_info.json'] = JSON.stringify({ tunelab_train: entry('train.jsonl'), ...(i.dev.length ? { tunelab_dev: entry('dev.jsonl') } : {}) }, null, 2) + '\n';
+    files['data/dataset_info.json'] =
+      JSON.stringify({ tunelab_train: entry('train.jsonl'), ...(i.dev.length ? { tunelab_dev: entry('dev.jsonl') } : {}) }, null, 2) + '\n';
     const cfg: Record<string, unknown> = {
       model_name_or_path: i.baseModel,
       stage: 'sft',
       do_train: true,
       finetuning_type: i.method,
-      ...(i.method === 'lora' ? { lora_rank: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target: i.targetModules.join(',') } : {}),
+      ...(i.method === 'lora'
+        ? { lora_rank: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, lora_target: i.targetModules.join(',') }
+        : {}),
       dataset: 'tunelab_train',
       dataset_dir: 'data',
       ...(i.dev.length ? { eval_dataset: 'tunelab_dev', eval_strategy: 'epoch', per_device_eval_batch_size: mb } : {}),
@@ -234,7 +314,11 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
       ...(strat && strat !== 'fsdp' ? { deepspeed: `deepspeed_${strat}.json` } : {}),
     };
     files['train.yaml'] = yaml(cfg);
-    commands = [strat === 'fsdp' ? 'accelerate launch --config_file accelerate.yaml src/train.py train.yaml  # from a LLaMA-Factory checkout' : `${strat ? 'FORCE_TORCHRUN=1 ' : ''}llamafactory-cli train train.yaml`];
+    commands = [
+      strat === 'fsdp'
+        ? 'accelerate launch --config_file accelerate.yaml src/train.py train.yaml  # from a LLaMA-Factory checkout'
+        : `${strat ? 'FORCE_TORCHRUN=1 ' : ''}llamafactory-cli train train.yaml`,
+    ];
     setup = 'pip install -U "llamafactory[torch,metrics,deepspeed]"';
   } else if (target === 'mlx-lm') {
     files['data/train.jsonl'] = msgs(i.train);
@@ -257,18 +341,43 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
       save_every: iters,
       max_seq_length: i.seqLen,
       grad_checkpoint: true,
-      ...(i.method === 'lora' ? { lora_parameters: { keys: i.targetModules.map((t) => (/^(q|k|v|o)_proj$/.test(t) ? `self_attn.${t}` : `mlp.${t}`)), rank: i.rank, scale: i.alpha / i.rank, dropout: i.dropout } } : {}),
+      ...(i.method === 'lora'
+        ? {
+            lora_parameters: {
+              keys: i.targetModules.map((t) => (/^(q|k|v|o)_proj$/.test(t) ? `self_attn.${t}` : `mlp.${t}`)),
+              rank: i.rank,
+              scale: i.alpha / i.rank,
+              dropout: i.dropout,
+            },
+          }
+        : {}),
     };
     files['lora_config.yaml'] = yaml(cfg);
-    commands = ['mlx_lm.lora --config lora_config.yaml', 'mlx_lm.fuse --model ' + i.baseModel + ' --adapter-path outputs/adapter --save-path outputs/merged'];
+    commands = [
+      'mlx_lm.lora --config lora_config.yaml',
+      'mlx_lm.fuse --model ' + i.baseModel + ' --adapter-path outputs/adapter --save-path outputs/merged',
+    ];
     setup = 'pip install -U mlx-lm';
-    notes.push(`MLX runs on Apple silicon only: --gpus does not apply and the SkyPilot task is not written (${i.epochs} epochs = ${iters} iterations of ${i.batchSize}).`);
+    notes.push(
+      `MLX runs on Apple silicon only: --gpus does not apply and the SkyPilot task is not written (${i.epochs} epochs = ${iters} iterations of ${i.batchSize}).`,
+    );
   } else {
     files['data/train.jsonl'] = msgs(i.train);
     files['data/dev.jsonl'] = msgs(i.dev);
     const settings = {
-      base_model: i.baseModel, max_seq_length: i.seqLen, method: i.method, r: i.rank, lora_alpha: i.alpha, lora_dropout: i.dropout, target_modules: i.targetModules,
-      num_train_epochs: i.epochs, learning_rate: i.learningRate, per_device_train_batch_size: mb, gradient_accumulation_steps: accum, seed: i.seed, output_dir: 'outputs/adapter',
+      base_model: i.baseModel,
+      max_seq_length: i.seqLen,
+      method: i.method,
+      r: i.rank,
+      lora_alpha: i.alpha,
+      lora_dropout: i.dropout,
+      target_modules: i.targetModules,
+      num_train_epochs: i.epochs,
+      learning_rate: i.learningRate,
+      per_device_train_batch_size: mb,
+      gradient_accumulation_steps: accum,
+      seed: i.seed,
+      output_dir: 'outputs/adapter',
     };
     files['unsloth_config.json'] = JSON.stringify(settings, null, 2) + '\n';
     files['train_unsloth.py'] = UNSLOTH_SCRIPT;
@@ -276,7 +385,8 @@ export function buildRecipe(target: ExportTarget, i: RecipeInput): Recipe {
     setup = 'pip install -U unsloth';
     if (i.gpus > 1) notes.push('Unsloth trains on one GPU here; use the axolotl or trl export for several GPUs.');
   }
-  if (target !== 'mlx-lm') files['sky.yaml'] = skypilot(i, setup, [...commands, ...(i.bucket ? ['cp -r outputs/. /outputs/'] : [])].join('\n'));
+  if (target !== 'mlx-lm')
+    files['sky.yaml'] = skypilot(i, setup, [...commands, ...(i.bucket ? ['cp -r outputs/. /outputs/'] : [])].join('\n'));
   files['README.md'] = readme(i, target, commands, notes);
   return { files, commands };
 }

@@ -11,14 +11,14 @@ import type { HostedEstimate, HostedFineTuneOptions, PreferenceRecord } from './
  * (by model name) in the arm config. Keys are matched as exact model names first, then by pattern.
  */
 export const OPENAI_TRAINING_PRICES: { match: RegExp; usdPerMTok: number; note: string }[] = [
-    { match: /^gpt-4\.1-nano/, usdPerMTok: 1.5, note: 'gpt-4.1-nano' },
-    { match: /^gpt-4\.1-mini/, usdPerMTok: 5, note: 'gpt-4.1-mini' },
-    { match: /^gpt-4\.1/, usdPerMTok: 25, note: 'gpt-4.1' },
-    { match: /^gpt-4o-mini/, usdPerMTok: 3, note: 'gpt-4o-mini' },
-    { match: /^gpt-4o/, usdPerMTok: 25, note: 'gpt-4o' },
-    { match: /^gpt-3\.5-turbo/, usdPerMTok: 8, note: 'gpt-3.5-turbo' },
-    // tunelab serve and other self-hosted servers of the same shape charge nothing
-    { match: /^local:/, usdPerMTok: 0, note: 'tunelab serve (local engine)' },
+  { match: /^gpt-4\.1-nano/, usdPerMTok: 1.5, note: 'gpt-4.1-nano' },
+  { match: /^gpt-4\.1-mini/, usdPerMTok: 5, note: 'gpt-4.1-mini' },
+  { match: /^gpt-4\.1/, usdPerMTok: 25, note: 'gpt-4.1' },
+  { match: /^gpt-4o-mini/, usdPerMTok: 3, note: 'gpt-4o-mini' },
+  { match: /^gpt-4o/, usdPerMTok: 25, note: 'gpt-4o' },
+  { match: /^gpt-3\.5-turbo/, usdPerMTok: 8, note: 'gpt-3.5-turbo' },
+  // tunelab serve and other self-hosted servers of the same shape charge nothing
+  { match: /^local:/, usdPerMTok: 0, note: 'tunelab serve (local engine)' },
 ];
 // Together (by size and method, LoRA / full, DPO 2.5×) and Fireworks (by size) follow below.
 
@@ -34,8 +34,16 @@ export function paramsFromName(name: string): number | undefined {
 function togetherPrice(model: string, method: 'lora' | 'full', dpo: boolean): number | undefined {
   const b = paramsFromName(model);
   if (b === undefined) return undefined;
-  const lora = [[16, 0.48], [69, 1.5], [100, 2.9]] as const;
-  const full = [[16, 0.54], [69, 1.65], [100, 3.2]] as const;
+  const lora = [
+    [16, 0.48],
+    [69, 1.5],
+    [100, 2.9],
+  ] as const;
+  const full = [
+    [16, 0.54],
+    [69, 1.65],
+    [100, 3.2],
+  ] as const;
   const row = (method === 'full' ? full : lora).find(([max]) => b <= max);
   if (!row) return undefined;
   return dpo ? row[1] * 2.5 : row[1];
@@ -92,18 +100,23 @@ export function hostedEstimate(
   const steps = Math.ceil(n / batch) * epochs;
   const price = trainingPriceFor(provider, opts.baseModel, { method: opts.method, dpo, ...prices });
   const costUsd = price.usdPerMTok === undefined ? NaN : (tokens / 1e6) * price.usdPerMTok;
-  const note = price.source === 'unknown'
-    ? `no training price known for ${opts.baseModel}: set trainingPrice (USD per 1M trained tokens) in the arm config`
-    : `${tokens.toLocaleString('en-US')} trained tokens (≈4 characters per token, × ${epochs} epochs) at $${price.usdPerMTok}/1M (${price.source === 'config' ? 'price from config' : 'list price table'})`;
+  const note =
+    price.source === 'unknown'
+      ? `no training price known for ${opts.baseModel}: set trainingPrice (USD per 1M trained tokens) in the arm config`
+      : `${tokens.toLocaleString('en-US')} trained tokens (≈4 characters per token, × ${epochs} epochs) at $${price.usdPerMTok}/1M (${price.source === 'config' ? 'price from config' : 'list price table'})`;
   return { tokens, steps, costUsd, seconds: NaN, note, pricePerMTok: price.usdPerMTok, priceSource: price.source };
 }
 
 /** Refuses a job whose estimated cost is over the budget (or unknown while a budget is set). */
 export function checkBudget(est: HostedEstimate, budgetUsd: number | undefined, where: string): void {
   if (budgetUsd === undefined) return;
-  if (!Number.isFinite(est.costUsd)) throw new InputError(where, `a budget of $${budgetUsd} is set but the job's cost cannot be estimated (${est.note})`);
+  if (!Number.isFinite(est.costUsd))
+    throw new InputError(where, `a budget of $${budgetUsd} is set but the job's cost cannot be estimated (${est.note})`);
   if (est.costUsd > budgetUsd) {
-    throw new InputError(where, `estimated training cost $${est.costUsd.toFixed(2)} is over the budget of $${budgetUsd} (${est.note}); nothing was uploaded or started`);
+    throw new InputError(
+      where,
+      `estimated training cost $${est.costUsd.toFixed(2)} is over the budget of $${budgetUsd} (${est.note}); nothing was uploaded or started`,
+    );
   }
 }
 
@@ -119,24 +132,51 @@ export interface ProviderLimits {
 }
 
 /** Checks the data and settings against a provider's documented limits, plus the shared record checks. */
-export function validateForProvider(provider: string, data: TrainingRecord[], opts: HostedFineTuneOptions, limits: ProviderLimits): Problem[] {
-  const problems = validateRecords(data, { contextLength: opts.maxSeqLen ?? limits.maxTokensPerRecord, countTokens: recordTokens, validation: opts.validation, minRecords: limits.minRecords });
+export function validateForProvider(
+  provider: string,
+  data: TrainingRecord[],
+  opts: HostedFineTuneOptions,
+  limits: ProviderLimits,
+): Problem[] {
+  const problems = validateRecords(data, {
+    contextLength: opts.maxSeqLen ?? limits.maxTokensPerRecord,
+    countTokens: recordTokens,
+    validation: opts.validation,
+    minRecords: limits.minRecords,
+  });
   // a record over the provider's per-example limit is refused by the provider, not cut: an error here
-  for (const p of problems) if (p.level === 'warning' && /exceed \d+ tokens/.test(p.message) && limits.maxTokensPerRecord && !opts.maxSeqLen) p.level = 'error';
+  for (const p of problems)
+    if (p.level === 'warning' && /exceed \d+ tokens/.test(p.message) && limits.maxTokensPerRecord && !opts.maxSeqLen) p.level = 'error';
   const n = opts.preferences?.length || data.length;
-  if (n < limits.minRecords) problems.push({ level: 'error', message: `${provider} needs at least ${limits.minRecords} training examples (got ${n})` });
-  if (limits.maxRecords && n > limits.maxRecords) problems.push({ level: 'error', message: `${provider} accepts at most ${limits.maxRecords} training examples (got ${n})` });
+  if (n < limits.minRecords)
+    problems.push({ level: 'error', message: `${provider} needs at least ${limits.minRecords} training examples (got ${n})` });
+  if (limits.maxRecords && n > limits.maxRecords)
+    problems.push({ level: 'error', message: `${provider} accepts at most ${limits.maxRecords} training examples (got ${n})` });
   if (limits.maxFileBytes) {
     const bytes = data.reduce((s, r) => s + JSON.stringify({ messages: r.messages }).length + 1, 0);
-    if (bytes > limits.maxFileBytes) problems.push({ level: 'error', message: `training file is ${bytes} bytes; ${provider} accepts at most ${limits.maxFileBytes}` });
+    if (bytes > limits.maxFileBytes)
+      problems.push({ level: 'error', message: `training file is ${bytes} bytes; ${provider} accepts at most ${limits.maxFileBytes}` });
   }
-  if (!limits.methods.includes(opts.method)) problems.push({ level: 'error', message: `${provider} does not offer ${opts.method} fine-tuning (offers: ${limits.methods.join(', ')})` });
-  if (opts.method === 'lora' && limits.maxRank && (opts.rank ?? 8) > limits.maxRank) problems.push({ level: 'error', message: `${provider} LoRA rank is at most ${limits.maxRank} (got ${opts.rank})` });
-  if (limits.epochs && (opts.epochs < limits.epochs[0] || opts.epochs > limits.epochs[1])) problems.push({ level: 'error', message: `${provider} epochs must be in [${limits.epochs[0]}, ${limits.epochs[1]}] (got ${opts.epochs})` });
+  if (!limits.methods.includes(opts.method))
+    problems.push({
+      level: 'error',
+      message: `${provider} does not offer ${opts.method} fine-tuning (offers: ${limits.methods.join(', ')})`,
+    });
+  if (opts.method === 'lora' && limits.maxRank && (opts.rank ?? 8) > limits.maxRank)
+    problems.push({ level: 'error', message: `${provider} LoRA rank is at most ${limits.maxRank} (got ${opts.rank})` });
+  if (limits.epochs && (opts.epochs < limits.epochs[0] || opts.epochs > limits.epochs[1]))
+    problems.push({
+      level: 'error',
+      message: `${provider} epochs must be in [${limits.epochs[0]}, ${limits.epochs[1]}] (got ${opts.epochs})`,
+    });
   if (!(opts.learningRate > 0)) problems.push({ level: 'error', message: 'learning rate must be positive' });
   for (const [i, p] of (opts.preferences ?? []).entries()) {
     if (!p?.input?.messages?.length || !p.preferred_output?.length || !p.non_preferred_output?.length) {
-      problems.push({ level: 'error', message: 'preference record needs input.messages, preferred_output and non_preferred_output', index: i });
+      problems.push({
+        level: 'error',
+        message: 'preference record needs input.messages, preferred_output and non_preferred_output',
+        index: i,
+      });
       break;
     }
   }

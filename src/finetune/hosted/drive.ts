@@ -48,7 +48,12 @@ function aborted(signal: AbortSignal | undefined): boolean {
   return Boolean(signal?.aborted);
 }
 
-export async function driveHostedJob(backend: HostedBackend, data: TrainingRecord[], opts: HostedFineTuneOptions, o: DriveOptions): Promise<DriveResult> {
+export async function driveHostedJob(
+  backend: HostedBackend,
+  data: TrainingRecord[],
+  opts: HostedFineTuneOptions,
+  o: DriveOptions,
+): Promise<DriveResult> {
   const log = o.log ?? (() => {});
   let job = o.resume;
   let estimate: HostedEstimate | undefined;
@@ -57,10 +62,14 @@ export async function driveHostedJob(backend: HostedBackend, data: TrainingRecor
   estimate = await backend.estimate(data, opts);
   if (!job) {
     const problems = await backend.validate(data, opts);
-    for (const p of problems.filter((x) => x.level === 'warning')) log(`training data warning${p.index !== undefined ? ` (record ${p.index})` : ''}: ${p.message}`);
+    for (const p of problems.filter((x) => x.level === 'warning'))
+      log(`training data warning${p.index !== undefined ? ` (record ${p.index})` : ''}: ${p.message}`);
     const errors = problems.filter((p) => p.level === 'error');
-    if (errors.length) throw new InputError(o.where, `training data refused before upload (${backend.provider}):\n${formatProblems(errors)}`);
-    log(`estimate (${backend.provider}, ${opts.baseModel}): ${Number.isFinite(estimate.costUsd) ? `$${estimate.costUsd.toFixed(4)}` : 'cost unknown'}; ${estimate.note}${o.budgetUsd !== undefined ? `; budget $${o.budgetUsd}` : ''}`);
+    if (errors.length)
+      throw new InputError(o.where, `training data refused before upload (${backend.provider}):\n${formatProblems(errors)}`);
+    log(
+      `estimate (${backend.provider}, ${opts.baseModel}): ${Number.isFinite(estimate.costUsd) ? `$${estimate.costUsd.toFixed(4)}` : 'cost unknown'}; ${estimate.note}${o.budgetUsd !== undefined ? `; budget $${o.budgetUsd}` : ''}`,
+    );
     checkBudget(estimate, o.budgetUsd, `${o.where}.budget`);
     if (aborted(o.signal)) throw new AbortedError('stopped before the job was created');
     job = await backend.start(data, opts, o.signal);
@@ -84,7 +93,10 @@ export async function driveHostedJob(backend: HostedBackend, data: TrainingRecor
     }
     for (const e of state.events.slice(seen)) log(`${backend.provider}: ${e.message}`);
     seen = state.events.length;
-    if (state.providerStatus !== lastStatus) { log(`${backend.provider} job ${job.id}: ${state.providerStatus}`); lastStatus = state.providerStatus; }
+    if (state.providerStatus !== lastStatus) {
+      log(`${backend.provider} job ${job.id}: ${state.providerStatus}`);
+      lastStatus = state.providerStatus;
+    }
     o.onState?.(state);
     if (state.status === 'succeeded' || state.status === 'failed' || state.status === 'cancelled') break;
     try {
@@ -99,13 +111,30 @@ export async function driveHostedJob(backend: HostedBackend, data: TrainingRecor
   const trainedTokens = state.trainedTokens ?? estimate.tokens;
   let costUsd: number;
   let costSource: DriveResult['costSource'];
-  if (state.costUsd !== undefined) { costUsd = state.costUsd; costSource = 'provider'; }
-  else if (state.trainedTokens !== undefined && estimate.pricePerMTok !== undefined) { costUsd = (state.trainedTokens / 1e6) * estimate.pricePerMTok; costSource = 'provider tokens × price'; }
-  else if (Number.isFinite(estimate.costUsd)) { costUsd = estimate.costUsd; costSource = 'estimate'; }
-  else { costUsd = 0; costSource = 'unknown'; }
+  if (state.costUsd !== undefined) {
+    costUsd = state.costUsd;
+    costSource = 'provider';
+  } else if (state.trainedTokens !== undefined && estimate.pricePerMTok !== undefined) {
+    costUsd = (state.trainedTokens / 1e6) * estimate.pricePerMTok;
+    costSource = 'provider tokens × price';
+  } else if (Number.isFinite(estimate.costUsd)) {
+    costUsd = estimate.costUsd;
+    costSource = 'estimate';
+  } else {
+    costUsd = 0;
+    costSource = 'unknown';
+  }
   return {
-    job, state, model, estimate, trainedTokens, trainedTokensSource: state.trainedTokens !== undefined ? 'provider' : 'estimate',
-    costUsd, costSource, seconds: Math.max(0, (Date.now() - job.createdAt) / 1000), resumed,
+    job,
+    state,
+    model,
+    estimate,
+    trainedTokens,
+    trainedTokensSource: state.trainedTokens !== undefined ? 'provider' : 'estimate',
+    costUsd,
+    costSource,
+    seconds: Math.max(0, (Date.now() - job.createdAt) / 1000),
+    resumed,
   };
 }
 

@@ -14,12 +14,24 @@ export const FIREWORKS_BASE_URL = 'https://api.fireworks.ai/v1';
 export const FIREWORKS_INFERENCE_URL = 'https://api.fireworks.ai/inference/v1';
 
 const STATUS: Record<string, JobStatus> = {
-  JOB_STATE_UNSPECIFIED: 'queued', JOB_STATE_CREATING: 'validating_files', JOB_STATE_VALIDATING: 'validating_files', JOB_STATE_PENDING: 'queued',
-  JOB_STATE_RUNNING: 'running', JOB_STATE_WRITING_RESULTS: 'running', JOB_STATE_EVALUATION: 'running', JOB_STATE_ROLLOUT: 'running',
-  JOB_STATE_COMPLETED: 'succeeded', JOB_STATE_EARLY_STOPPED: 'succeeded',
-  JOB_STATE_FAILED: 'failed', JOB_STATE_EXPIRED: 'failed', JOB_STATE_FAILED_CLEANING_UP: 'failed',
-  JOB_STATE_CANCELLED: 'cancelled', JOB_STATE_DELETING: 'cancelled', JOB_STATE_DELETING_CLEANING_UP: 'cancelled',
-  JOB_STATE_PAUSED: 'queued', JOB_STATE_RE_QUEUEING: 'queued',
+  JOB_STATE_UNSPECIFIED: 'queued',
+  JOB_STATE_CREATING: 'validating_files',
+  JOB_STATE_VALIDATING: 'validating_files',
+  JOB_STATE_PENDING: 'queued',
+  JOB_STATE_RUNNING: 'running',
+  JOB_STATE_WRITING_RESULTS: 'running',
+  JOB_STATE_EVALUATION: 'running',
+  JOB_STATE_ROLLOUT: 'running',
+  JOB_STATE_COMPLETED: 'succeeded',
+  JOB_STATE_EARLY_STOPPED: 'succeeded',
+  JOB_STATE_FAILED: 'failed',
+  JOB_STATE_EXPIRED: 'failed',
+  JOB_STATE_FAILED_CLEANING_UP: 'failed',
+  JOB_STATE_CANCELLED: 'cancelled',
+  JOB_STATE_DELETING: 'cancelled',
+  JOB_STATE_DELETING_CLEANING_UP: 'cancelled',
+  JOB_STATE_PAUSED: 'queued',
+  JOB_STATE_RE_QUEUEING: 'queued',
 };
 
 /** A base model name in Fireworks' resource form (a bare id is one of Fireworks' own models). */
@@ -27,7 +39,12 @@ export function fireworksModelName(model: string): string {
   return model.startsWith('accounts/') ? model : `accounts/fireworks/models/${model}`;
 }
 
-const idPart = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'tunelab';
+const idPart = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'tunelab';
 
 export class FireworksFineTuneBackend implements HostedBackend {
   readonly name = 'fireworks';
@@ -41,15 +58,35 @@ export class FireworksFineTuneBackend implements HostedBackend {
     this.baseURL = (o.baseURL ?? FIREWORKS_BASE_URL).replace(/\/+$/, '');
     if (!o.account) throw new Error('fireworks: an account id is needed (arm config `account:`)');
     this.account = o.account;
-    this.http = new HttpClient({ baseURL: this.baseURL, apiKey: o.apiKey, provider: 'fireworks', retries: o.retries, backoff: o.backoff, timeoutMs: o.timeoutMs, onRetry: o.onRetry });
+    this.http = new HttpClient({
+      baseURL: this.baseURL,
+      apiKey: o.apiKey,
+      provider: 'fireworks',
+      retries: o.retries,
+      backoff: o.backoff,
+      timeoutMs: o.timeoutMs,
+      onRetry: o.onRetry,
+    });
   }
 
-  private get acct(): string { return `/accounts/${encodeURIComponent(this.account)}`; }
+  private get acct(): string {
+    return `/accounts/${encodeURIComponent(this.account)}`;
+  }
 
   async validate(data: TrainingRecord[], opts: HostedFineTuneOptions): Promise<Problem[]> {
     // 3 to 3,000,000 examples; LoRA only, rank at most 32 (Fireworks' fine-tuning guide)
-    const problems = validateForProvider('Fireworks', data, opts, { minRecords: 3, maxRecords: 3_000_000, methods: ['lora'], maxRank: 32, maxTokensPerRecord: opts.maxSeqLen });
-    if (opts.preferences?.length) problems.push({ level: 'error', message: 'Fireworks preference tuning uses its own DPO job type; this backend runs supervised jobs only' });
+    const problems = validateForProvider('Fireworks', data, opts, {
+      minRecords: 3,
+      maxRecords: 3_000_000,
+      methods: ['lora'],
+      maxRank: 32,
+      maxTokensPerRecord: opts.maxSeqLen,
+    });
+    if (opts.preferences?.length)
+      problems.push({
+        level: 'error',
+        message: 'Fireworks preference tuning uses its own DPO job type; this backend runs supervised jobs only',
+      });
     return problems;
   }
 
@@ -58,13 +95,29 @@ export class FireworksFineTuneBackend implements HostedBackend {
   }
 
   private async dataset(id: string, records: TrainingRecord[], signal?: AbortSignal): Promise<string> {
-    await this.http.json('POST', `${this.acct}/datasets`, { datasetId: id, dataset: { userUploaded: {}, exampleCount: String(records.length) } }, signal);
-    await this.http.multipart(`${this.acct}/datasets/${id}:upload`, {}, { field: 'file', name: `${id}.jsonl`, data: toJsonlLines(records.map((r) => ({ messages: r.messages }))) }, signal);
+    await this.http.json(
+      'POST',
+      `${this.acct}/datasets`,
+      { datasetId: id, dataset: { userUploaded: {}, exampleCount: String(records.length) } },
+      signal,
+    );
+    await this.http.multipart(
+      `${this.acct}/datasets/${id}:upload`,
+      {},
+      { field: 'file', name: `${id}.jsonl`, data: toJsonlLines(records.map((r) => ({ messages: r.messages }))) },
+      signal,
+    );
     const deadline = Date.now() + 10 * 60_000;
     for (let i = 0; ; i++) {
-      const d = await this.http.json<{ state?: string; status?: { code?: string; message?: string } }>('GET', `${this.acct}/datasets/${id}`, undefined, signal);
+      const d = await this.http.json<{ state?: string; status?: { code?: string; message?: string } }>(
+        'GET',
+        `${this.acct}/datasets/${id}`,
+        undefined,
+        signal,
+      );
       if (d.state === 'READY') return `accounts/${this.account}/datasets/${id}`;
-      if (d.status?.code && d.status.code !== 'OK') throw new Error(`fireworks: dataset ${id} was not accepted: ${d.status.message ?? d.status.code}`);
+      if (d.status?.code && d.status.code !== 'OK')
+        throw new Error(`fireworks: dataset ${id} was not accepted: ${d.status.message ?? d.status.code}`);
       if (Date.now() > deadline) throw new Error(`fireworks: dataset ${id} not READY after 10 minutes (state ${d.state})`);
       await sleep(Math.min(5000, 200 * 2 ** Math.min(i, 5)), signal);
     }
@@ -75,15 +128,33 @@ export class FireworksFineTuneBackend implements HostedBackend {
     const dataset = await this.dataset(`${tag}-train`, data, signal);
     const evaluationDataset = opts.validation?.length ? await this.dataset(`${tag}-dev`, opts.validation, signal) : undefined;
     const body: Record<string, unknown> = {
-      displayName: `tunelab ${tag}`, dataset, baseModel: fireworksModelName(opts.baseModel), outputModel: `accounts/${this.account}/models/${tag}`,
-      epochs: opts.epochs, learningRate: opts.learningRate, loraRank: opts.rank ?? 8,
+      displayName: `tunelab ${tag}`,
+      dataset,
+      baseModel: fireworksModelName(opts.baseModel),
+      outputModel: `accounts/${this.account}/models/${tag}`,
+      epochs: opts.epochs,
+      learningRate: opts.learningRate,
+      loraRank: opts.rank ?? 8,
       ...(opts.maxSeqLen ? { maxContextLength: opts.maxSeqLen } : {}),
       ...(opts.batchSize ? { batchSizeSamples: opts.batchSize } : {}),
       ...(evaluationDataset ? { evaluationDataset } : {}),
     };
-    const job = await this.http.json<{ name: string; createTime?: string }>('POST', `${this.acct}/supervisedFineTuningJobs?supervisedFineTuningJobId=${tag}`, body, signal);
-    const id = String(job.name ?? '').split('/').pop() || tag;
-    return { id, backend: this.name, options: { ...opts, validation: undefined } as HostedFineTuneOptions, createdAt: Date.parse(job.createTime ?? '') || Date.now() };
+    const job = await this.http.json<{ name: string; createTime?: string }>(
+      'POST',
+      `${this.acct}/supervisedFineTuningJobs?supervisedFineTuningJobId=${tag}`,
+      body,
+      signal,
+    );
+    const id =
+      String(job.name ?? '')
+        .split('/')
+        .pop() || tag;
+    return {
+      id,
+      backend: this.name,
+      options: { ...opts, validation: undefined } as HostedFineTuneOptions,
+      createdAt: Date.parse(job.createTime ?? '') || Date.now(),
+    };
   }
 
   async poll(job: FineTuneJob): Promise<HostedJobState> {
@@ -93,12 +164,24 @@ export class FireworksFineTuneBackend implements HostedBackend {
     // Fireworks has no events list for these jobs: state changes become the events
     const prev = this.states.get(job.id);
     this.states.set(job.id, providerStatus);
-    const events = prev === providerStatus ? [] : [{ at: Date.now(), level: status === 'failed' ? 'error' as const : 'info' as const, message: `state ${providerStatus}${j.status?.message ? `: ${j.status.message}` : ''}` }];
+    const events =
+      prev === providerStatus
+        ? []
+        : [
+            {
+              at: Date.now(),
+              level: status === 'failed' ? ('error' as const) : ('info' as const),
+              message: `state ${providerStatus}${j.status?.message ? `: ${j.status.message}` : ''}`,
+            },
+          ];
     const p = j.jobProgress ?? {};
     const tokens = Number(p.inputTokens ?? 0) + Number(p.outputTokens ?? 0);
     const cost = j.estimatedCost ? Number(j.estimatedCost.units ?? 0) + Number(j.estimatedCost.nanos ?? 0) / 1e9 : undefined;
     return {
-      status, providerStatus, events, metrics: { ...(typeof p.percent === 'number' ? { step: p.percent, totalSteps: 100 } : {}) },
+      status,
+      providerStatus,
+      events,
+      metrics: { ...(typeof p.percent === 'number' ? { step: p.percent, totalSteps: 100 } : {}) },
       ...(tokens > 0 ? { trainedTokens: tokens } : {}),
       ...(cost !== undefined && cost > 0 ? { costUsd: cost } : {}),
       ...(typeof j.outputModel === 'string' && j.outputModel && status === 'succeeded' ? { fineTunedModel: j.outputModel } : {}),

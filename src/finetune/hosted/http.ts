@@ -55,20 +55,44 @@ export class HttpClient {
 
   /** JSON request; resolves to the parsed body. `path` is relative to the base URL (starts with /). */
   async json<T = any>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.send<T>(method, path, () => (body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }), signal);
+    return this.send<T>(
+      method,
+      path,
+      () => (body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      signal,
+    );
   }
 
   /** multipart/form-data upload: string fields plus one file. */
-  async multipart<T = any>(path: string, fields: Record<string, string>, file: { field: string; name: string; data: string | Uint8Array; type?: string }, signal?: AbortSignal): Promise<T> {
-    return this.send<T>('POST', path, () => {
-      const form = new FormData();
-      for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      form.append(file.field, new Blob([typeof file.data === 'string' ? file.data : Buffer.from(file.data)], { type: file.type ?? 'application/jsonl' }), file.name);
-      return { body: form };
-    }, signal);
+  async multipart<T = any>(
+    path: string,
+    fields: Record<string, string>,
+    file: { field: string; name: string; data: string | Uint8Array; type?: string },
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.send<T>(
+      'POST',
+      path,
+      () => {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(fields)) form.append(k, v);
+        form.append(
+          file.field,
+          new Blob([typeof file.data === 'string' ? file.data : Buffer.from(file.data)], { type: file.type ?? 'application/jsonl' }),
+          file.name,
+        );
+        return { body: form };
+      },
+      signal,
+    );
   }
 
-  private async send<T>(method: string, path: string, make: () => { body?: BodyInit; headers?: Record<string, string> }, signal?: AbortSignal): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    make: () => { body?: BodyInit; headers?: Record<string, string> },
+    signal?: AbortSignal,
+  ): Promise<T> {
     const url = `${this.baseURL}${path}`;
     const retries = this.o.retries ?? 5;
     for (let attempt = 1; ; attempt++) {
@@ -85,11 +109,20 @@ export class HttpClient {
           method,
           body,
           signal: ac.signal,
-          headers: { accept: 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}), ...(this.o.headers ?? {}), ...(headers ?? {}) },
+          headers: {
+            accept: 'application/json',
+            ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+            ...(this.o.headers ?? {}),
+            ...(headers ?? {}),
+          },
         });
         const text = await res.text();
         let parsed: unknown = text;
-        try { parsed = text ? JSON.parse(text) : {}; } catch { /* not JSON: keep the text */ }
+        try {
+          parsed = text ? JSON.parse(text) : {};
+        } catch {
+          /* not JSON: keep the text */
+        }
         if (res.ok) {
           if (typeof parsed === 'string') throw new ProviderHttpError(this.o.provider, res.status, 'response is not JSON', path);
           return parsed as T;
@@ -101,7 +134,11 @@ export class HttpClient {
       } catch (e) {
         if (e instanceof ProviderHttpError) throw e;
         if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
-        message = this.redact((e as Error)?.message === 'This operation was aborted' ? 'timeout' : String((e as any)?.cause?.code ?? (e as Error)?.message ?? e));
+        message = this.redact(
+          (e as Error)?.message === 'This operation was aborted'
+            ? 'timeout'
+            : String((e as any)?.cause?.code ?? (e as Error)?.message ?? e),
+        );
         if (attempt > retries) throw new ProviderHttpError(this.o.provider, undefined, message, path);
       } finally {
         clearTimeout(timer);
@@ -117,8 +154,14 @@ export class HttpClient {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted')); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

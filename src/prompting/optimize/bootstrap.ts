@@ -28,7 +28,11 @@ export interface Bootstrapped {
  * Run the teacher (the base prompt plus `teacherShots` labeled train demos, never the example itself)
  * on train examples in seeded order; keep those the metric accepts as demonstrations.
  */
-export async function bootstrapDemos(o: OptimizeContext, base: TemplateProgram, opts: { teacherShots: number; maxAccepted: number; maxCalls: number }): Promise<Bootstrapped> {
+export async function bootstrapDemos(
+  o: OptimizeContext,
+  base: TemplateProgram,
+  opts: { teacherShots: number; maxAccepted: number; maxCalls: number },
+): Promise<Bootstrapped> {
   const ev = evaluatorFor(o);
   const teacher = o.teacher ?? o.model;
   const order = new Rng(deriveSeed(o.seed, 'bootstrap:order')).shuffle(o.train);
@@ -42,13 +46,15 @@ export async function bootstrapDemos(o: OptimizeContext, base: TemplateProgram, 
     if (n <= 0 || !o.meter.canCall()) break;
     const chunk = order.slice(tried, tried + n);
     tried += n;
-    const results = await Promise.all(chunk.map(async (e) => {
-      const pool = o.train.filter((x) => x.id !== e.id);
-      const shots = new Rng(deriveSeed(o.seed, `teacher:${e.id}`)).sample(pool, opts.teacherShots).map((x) => demoOf(x));
-      const prog = base.with({ demos: [...base.demos, ...shots] });
-      const { items } = await ev.run(prog, [e], teacher);
-      return { e, item: items[0] };
-    }));
+    const results = await Promise.all(
+      chunk.map(async (e) => {
+        const pool = o.train.filter((x) => x.id !== e.id);
+        const shots = new Rng(deriveSeed(o.seed, `teacher:${e.id}`)).sample(pool, opts.teacherShots).map((x) => demoOf(x));
+        const prog = base.with({ demos: [...base.demos, ...shots] });
+        const { items } = await ev.run(prog, [e], teacher);
+        return { e, item: items[0] };
+      }),
+    );
     for (const { e, item } of results) {
       if (!item) continue;
       if (item.pass) accepted.push(demoOf(e, reasoning ? item.output : undefined));
@@ -69,7 +75,12 @@ export function demoSets(o: OptimizeContext, boot: Demo[], k: number, count: num
   for (let tries = 0; sets.length < count && tries < count * 10; tries++) {
     const size = boot.length ? 1 + rng.int(Math.min(k, boot.length)) : k;
     const b = rng.sample(boot, size);
-    const fill = rng.sample(o.train.filter((e) => !b.some((d) => d.id === e.id)), k - b.length).map((e) => demoOf(e));
+    const fill = rng
+      .sample(
+        o.train.filter((e) => !b.some((d) => d.id === e.id)),
+        k - b.length,
+      )
+      .map((e) => demoOf(e));
     const demos = rng.shuffle([...b, ...fill]);
     const key = demos.map((d) => d.id).join(',');
     if (seen.has(key)) continue;
@@ -86,13 +97,27 @@ export async function bootstrapFewShot(o: OptimizeContext, base: TemplateProgram
   const total = o.meter.callsLeft();
   const share = opts.bootstrapShare ?? 0.4;
   const bootCalls = Number.isFinite(total) ? Math.floor(total * share) : o.train.length;
-  const boot = await bootstrapDemos(o, base, { teacherShots: opts.teacherShots ?? k, maxAccepted: opts.maxBootstrapped ?? 3 * k, maxCalls: bootCalls });
+  const boot = await bootstrapDemos(o, base, {
+    teacherShots: opts.teacherShots ?? k,
+    maxAccepted: opts.maxBootstrapped ?? 3 * k,
+    maxCalls: bootCalls,
+  });
   o.log(`bootstrap: ${boot.accepted.length} accepted of ${boot.tried} train examples run`);
   const cands: SearchCandidate[] = [{ id: 'c0', label: 'zero-shot (base)', program: base }];
   for (const s of demoSets(o, boot.accepted, k, count)) {
-    cands.push({ id: `c${cands.length}`, label: s.label, program: base.with({ demos: [...base.demos, ...s.demos] }), info: { demos: s.demos.map((d) => d.id) } });
+    cands.push({
+      id: `c${cands.length}`,
+      label: s.label,
+      program: base.with({ demos: [...base.demos, ...s.demos] }),
+      info: { demos: s.demos.map((d) => d.id) },
+    });
   }
   const ev = evaluatorFor(o);
   const sh = await successiveHalving(cands, o.dev, ev, { eta: opts.eta, budgetCalls: o.meter.callsLeft(), seed: o.seed });
-  return halvingResult(o, base, sh, { bootstrapped: boot.accepted.map((d) => d.id), tried: boot.tried, rungs: sh.rungs, chosen: sh.best.label });
+  return halvingResult(o, base, sh, {
+    bootstrapped: boot.accepted.map((d) => d.id),
+    tried: boot.tried,
+    rungs: sh.rungs,
+    chosen: sh.best.label,
+  });
 }

@@ -46,7 +46,11 @@ export function evaluatorFor(o: OptimizeContext): Evaluator {
 }
 
 /** Spend what is left of the budget scoring the chosen program on all of dev (memoized calls are free). */
-export async function finalScore(o: OptimizeContext, program: TemplateProgram, fallback: { score: number; n: number }): Promise<{ score: number; n: number }> {
+export async function finalScore(
+  o: OptimizeContext,
+  program: TemplateProgram,
+  fallback: { score: number; n: number },
+): Promise<{ score: number; n: number }> {
   const r = await evaluatorFor(o).score(program, o.dev);
   return r.n >= fallback.n && r.n > 0 ? { score: r.score, n: r.n } : fallback;
 }
@@ -60,7 +64,12 @@ export function memoScore(o: OptimizeContext, program: TemplateProgram): { score
 }
 
 /** An optimizer's result from its search: the winner scored on all of dev, beside the base program's memoized score. */
-export async function halvingResult(o: OptimizeContext, base: TemplateProgram, sh: HalvingResult, details: Record<string, unknown>): Promise<OptimizeResult> {
+export async function halvingResult(
+  o: OptimizeContext,
+  base: TemplateProgram,
+  sh: HalvingResult,
+  details: Record<string, unknown>,
+): Promise<OptimizeResult> {
   const fin = await finalScore(o, sh.best.program, { score: sh.bestScore, n: sh.bestN });
   return { program: sh.best.program, devScore: fin.score, devN: fin.n, baselineScore: memoScore(o, base)?.score, table: sh.table, details };
 }

@@ -32,17 +32,26 @@ export async function mipro(o: OptimizeContext, base: TemplateProgram, opts: Mip
   const k = opts.k ?? 4;
   const total = o.meter.callsLeft();
   const bootCalls = Number.isFinite(total) ? Math.floor(total * (opts.bootstrapShare ?? 0.3)) : o.train.length;
-  const boot = await bootstrapDemos(o, base, { teacherShots: opts.teacherShots ?? k, maxAccepted: opts.maxBootstrapped ?? 3 * k, maxCalls: bootCalls });
+  const boot = await bootstrapDemos(o, base, {
+    teacherShots: opts.teacherShots ?? k,
+    maxAccepted: opts.maxBootstrapped ?? 3 * k,
+    maxCalls: bootCalls,
+  });
   const nInstr = opts.instructions ?? 4;
   const msgs = proposerMessages({
     labels: o.labels,
     inputFields: o.inputFields,
     history: [{ instruction: base.instruction, score: boot.tried ? boot.accepted.length / boot.tried : 0, n: boot.tried }],
     failures: boot.failures.slice(0, opts.failures ?? 6),
-    successes: boot.accepted.slice(0, 2).map((d) => ({ example: o.train.find((e) => e.id === d.id)! })).filter((s) => s.example),
+    successes: boot.accepted
+      .slice(0, 2)
+      .map((d) => ({ example: o.train.find((e) => e.id === d.id)! }))
+      .filter((s) => s.example),
     count: nInstr,
   });
-  const proposals = (await propose(o, o.proposer ?? o.model, msgs, opts.temperature ?? 0.7, 0)).filter((p) => p !== base.instruction).slice(0, nInstr);
+  const proposals = (await propose(o, o.proposer ?? o.model, msgs, opts.temperature ?? 0.7, 0))
+    .filter((p) => p !== base.instruction)
+    .slice(0, nInstr);
   const instructions = [base.instruction, ...proposals];
   const sets = [{ label: 'no demos', demos: [] as TemplateProgram['demos'] }, ...demoSets(o, boot.accepted, k, opts.demoSets ?? 4)];
   const combos: { i: number; s: number }[] = [];
@@ -53,9 +62,16 @@ export async function mipro(o: OptimizeContext, base: TemplateProgram, opts: Mip
   const cands: SearchCandidate[] = chosen.map((c, j) => {
     let p = base.with({ demos: [...base.demos, ...sets[c.s].demos] });
     if (c.i > 0) p = p.withInstruction(instructions[c.i]);
-    return { id: `m${j}`, label: `instruction#${c.i} × ${sets[c.s].label}`, program: p, info: { instruction: instructions[c.i], demos: sets[c.s].demos.map((d) => d.id) } };
+    return {
+      id: `m${j}`,
+      label: `instruction#${c.i} × ${sets[c.s].label}`,
+      program: p,
+      info: { instruction: instructions[c.i], demos: sets[c.s].demos.map((d) => d.id) },
+    };
   });
   const sh = await successiveHalving(cands, o.dev, evaluatorFor(o), { eta: opts.eta, budgetCalls: o.meter.callsLeft(), seed: o.seed });
-  o.log(`mipro: ${boot.accepted.length} bootstrapped, ${proposals.length} instructions, ${cands.length} combinations; best ${sh.best.label} dev ${sh.bestScore.toFixed(3)}`);
+  o.log(
+    `mipro: ${boot.accepted.length} bootstrapped, ${proposals.length} instructions, ${cands.length} combinations; best ${sh.best.label} dev ${sh.bestScore.toFixed(3)}`,
+  );
   return halvingResult(o, base, sh, { bootstrapped: boot.accepted.map((d) => d.id), instructions, rungs: sh.rungs, chosen: sh.best.label });
 }

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { exportGguf, exportLoraGguf, permuteQK, unpermuteQK, trainBpe, decodeF16, encodeF16, writeGguf, DEFAULT_CHAT_TEMPLATE } from '../../../src/engine/io/index.ts';
+import {
+  exportGguf,
+  exportLoraGguf,
+  permuteQK,
+  unpermuteQK,
+  trainBpe,
+  decodeF16,
+  encodeF16,
+  writeGguf,
+  DEFAULT_CHAT_TEMPLATE,
+} from '../../../src/engine/io/index.ts';
 import type { HostTensor, LoraAdapter } from '../../../src/engine/types.ts';
 import { randomWeights, rng, sameBits, spTokenizerJson, tinyConfig, tmpDir } from './util.ts';
 
@@ -22,7 +32,21 @@ test('GGUF model export parses with @huggingface/gguf: llama metadata, tokenizer
   const dir = tmpDir('gguf');
   const file = path.join(dir, 'model.gguf');
   const weights = randomWeights(config, 1);
-  exportGguf(file, { config, weights, tokenizer: tok, tokenizerConfig: { bos_token: '<|im_start|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', chat_template: DEFAULT_CHAT_TEMPLATE } }, { dtype: 'F16' });
+  exportGguf(
+    file,
+    {
+      config,
+      weights,
+      tokenizer: tok,
+      tokenizerConfig: {
+        bos_token: '<|im_start|>',
+        eos_token: '<|im_end|>',
+        pad_token: '<|endoftext|>',
+        chat_template: DEFAULT_CHAT_TEMPLATE,
+      },
+    },
+    { dtype: 'F16' },
+  );
   const { metadata: m, tensorInfos, tensorDataOffset } = await gguf(file, { allowLocalFile: true });
   const md = m as Record<string, any>;
   assert.equal(md.version, 3);
@@ -62,14 +86,27 @@ test('GGUF model export parses with @huggingface/gguf: llama metadata, tokenizer
   assert.deepEqual(byName.get('blk.0.attn_norm.weight')!.shape, [32n]);
   assert.equal(byName.get('blk.0.attn_norm.weight')!.dtype, 0);
   assert.equal(byName.get('blk.0.ffn_gate.weight')!.dtype, 1);
-  for (const n of ['blk.0.attn_q.weight', 'blk.0.attn_output.weight', 'blk.1.ffn_up.weight', 'output_norm.weight', 'blk.1.ffn_norm.weight', 'blk.1.attn_v.weight']) assert.ok(byName.has(n), n);
+  for (const n of [
+    'blk.0.attn_q.weight',
+    'blk.0.attn_output.weight',
+    'blk.1.ffn_up.weight',
+    'output_norm.weight',
+    'blk.1.ffn_norm.weight',
+    'blk.1.attn_v.weight',
+  ])
+    assert.ok(byName.has(n), n);
   // data: q/k permuted, others as is (F16-rounded)
   const f16 = (a: Float32Array) => decodeF16(encodeF16(a));
   const q = weights.get('model.layers.0.self_attn.q_proj.weight')!;
   assert.ok(sameBits(unpermuteQK(readTensor(file, tensorDataOffset, byName.get('blk.0.attn_q.weight')!), 32, 32, 4), f16(q.data)));
   const k = weights.get('model.layers.1.self_attn.k_proj.weight')!;
   assert.ok(sameBits(unpermuteQK(readTensor(file, tensorDataOffset, byName.get('blk.1.attn_k.weight')!), 16, 32, 2), f16(k.data)));
-  assert.ok(sameBits(readTensor(file, tensorDataOffset, byName.get('blk.0.ffn_up.weight')!), f16(weights.get('model.layers.0.mlp.up_proj.weight')!.data)));
+  assert.ok(
+    sameBits(
+      readTensor(file, tensorDataOffset, byName.get('blk.0.ffn_up.weight')!),
+      f16(weights.get('model.layers.0.mlp.up_proj.weight')!.data),
+    ),
+  );
   assert.ok(sameBits(readTensor(file, tensorDataOffset, byName.get('output_norm.weight')!), weights.get('model.norm.weight')!.data));
   // untied models get output.weight
   const c2 = { ...config, tie_word_embeddings: false };
@@ -81,9 +118,13 @@ test('GGUF model export parses with @huggingface/gguf: llama metadata, tokenizer
 
 /** HF Llama RoPE (rotate_half) on one head vector at position p */
 function ropeHf(x: Float64Array, p: number, base: number): Float64Array {
-  const d = x.length, h = d / 2, out = new Float64Array(d);
+  const d = x.length,
+    h = d / 2,
+    out = new Float64Array(d);
   for (let i = 0; i < h; i++) {
-    const th = p * base ** (-2 * i / d), c = Math.cos(th), s = Math.sin(th);
+    const th = p * base ** ((-2 * i) / d),
+      c = Math.cos(th),
+      s = Math.sin(th);
     out[i] = x[i] * c - x[i + h] * s;
     out[i + h] = x[i + h] * c + x[i] * s;
   }
@@ -91,9 +132,12 @@ function ropeHf(x: Float64Array, p: number, base: number): Float64Array {
 }
 /** GGML "normal" RoPE (adjacent pairs), what llama.cpp uses for the llama architecture */
 function ropeGgml(x: Float64Array, p: number, base: number): Float64Array {
-  const d = x.length, out = new Float64Array(d);
+  const d = x.length,
+    out = new Float64Array(d);
   for (let i = 0; i < d / 2; i++) {
-    const th = p * base ** (-2 * i / d), c = Math.cos(th), s = Math.sin(th);
+    const th = p * base ** ((-2 * i) / d),
+      c = Math.cos(th),
+      s = Math.sin(th);
     out[2 * i] = x[2 * i] * c - x[2 * i + 1] * s;
     out[2 * i + 1] = x[2 * i + 1] * c + x[2 * i] * s;
   }
@@ -101,13 +145,22 @@ function ropeGgml(x: Float64Array, p: number, base: number): Float64Array {
 }
 
 test('q/k permutation turns HF rotate_half RoPE into GGML interleaved RoPE (attention scores equal)', () => {
-  const r = rng(5), heads = 2, d = 8, cols = 6;
+  const r = rng(5),
+    heads = 2,
+    d = 8,
+    cols = 6;
   const W = Float32Array.from({ length: heads * d * cols }, () => r() - 0.5);
   const P = permuteQK(W, heads * d, cols, heads);
   assert.ok(sameBits(unpermuteQK(P, heads * d, cols, heads), W));
   const x = Float64Array.from({ length: cols }, () => r() - 0.5);
-  const mul = (M: Float32Array) => Float64Array.from({ length: heads * d }, (_, row) => { let s = 0; for (let c = 0; c < cols; c++) s += M[row * cols + c] * x[c]; return s; });
-  const qHf = mul(W), qG = mul(P);
+  const mul = (M: Float32Array) =>
+    Float64Array.from({ length: heads * d }, (_, row) => {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += M[row * cols + c] * x[c];
+      return s;
+    });
+  const qHf = mul(W),
+    qG = mul(P);
   for (let h = 0; h < heads; h++) {
     const a = ropeHf(qHf.subarray(h * d, h * d + d), 7, 10000);
     const b = ropeGgml(qG.subarray(h * d, h * d + d), 7, 10000);
@@ -122,10 +175,16 @@ test('q/k permutation turns HF rotate_half RoPE into GGML interleaved RoPE (atte
 test('GGUF LoRA adapter: general.type adapter, alpha, lora_a/lora_b names and shapes, q lora_b permuted', async () => {
   const r = rng(8);
   const t = (shape: number[]): HostTensor => ({ shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => r() - 0.5) });
-  const adapter: LoraAdapter = { rank: 4, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], weights: new Map([
-    ['model.layers.0.self_attn.q_proj', { A: t([4, 32]), B: t([32, 4]) }],
-    ['model.layers.1.self_attn.v_proj', { A: t([4, 32]), B: t([16, 4]) }],
-  ]) };
+  const adapter: LoraAdapter = {
+    rank: 4,
+    alpha: 16,
+    dropout: 0,
+    targetModules: ['q_proj', 'v_proj'],
+    weights: new Map([
+      ['model.layers.0.self_attn.q_proj', { A: t([4, 32]), B: t([32, 4]) }],
+      ['model.layers.1.self_attn.v_proj', { A: t([4, 32]), B: t([16, 4]) }],
+    ]),
+  };
   const file = path.join(tmpDir('lora'), 'adapter.gguf');
   exportLoraGguf(file, adapter, config);
   const { metadata, tensorInfos, tensorDataOffset } = await gguf(file, { allowLocalFile: true });
@@ -135,39 +194,98 @@ test('GGUF LoRA adapter: general.type adapter, alpha, lora_a/lora_b names and sh
   assert.equal(md['adapter.type'], 'lora');
   assert.equal(md['adapter.lora.alpha'], 16);
   const byName = new Map(tensorInfos.map((x) => [x.name, x]));
-  assert.deepEqual([...byName.keys()], ['blk.0.attn_q.weight.lora_a', 'blk.0.attn_q.weight.lora_b', 'blk.1.attn_v.weight.lora_a', 'blk.1.attn_v.weight.lora_b']);
+  assert.deepEqual(
+    [...byName.keys()],
+    ['blk.0.attn_q.weight.lora_a', 'blk.0.attn_q.weight.lora_b', 'blk.1.attn_v.weight.lora_a', 'blk.1.attn_v.weight.lora_b'],
+  );
   assert.deepEqual(byName.get('blk.0.attn_q.weight.lora_a')!.shape, [32n, 4n]);
   assert.deepEqual(byName.get('blk.0.attn_q.weight.lora_b')!.shape, [4n, 32n]);
   assert.deepEqual(byName.get('blk.1.attn_v.weight.lora_b')!.shape, [4n, 16n]);
   const q = adapter.weights.get('model.layers.0.self_attn.q_proj')!;
   assert.ok(sameBits(readTensor(file, tensorDataOffset, byName.get('blk.0.attn_q.weight.lora_a')!), q.A.data));
   assert.ok(sameBits(readTensor(file, tensorDataOffset, byName.get('blk.0.attn_q.weight.lora_b')!), permuteQK(q.B.data, 32, 4, 4)));
-  assert.ok(sameBits(readTensor(file, tensorDataOffset, byName.get('blk.1.attn_v.weight.lora_b')!), adapter.weights.get('model.layers.1.self_attn.v_proj')!.B.data));
+  assert.ok(
+    sameBits(
+      readTensor(file, tensorDataOffset, byName.get('blk.1.attn_v.weight.lora_b')!),
+      adapter.weights.get('model.layers.1.self_attn.v_proj')!.B.data,
+    ),
+  );
 });
 
 test('writeGguf: every metadata value type round trips through @huggingface/gguf', async () => {
   const file = path.join(tmpDir('kv'), 'kv.gguf');
-  writeGguf(file, [
-    ['a.u8', { type: 'u8', value: 200 }], ['a.i8', { type: 'i8', value: -5 }], ['a.u16', { type: 'u16', value: 60000 }],
-    ['a.i16', { type: 'i16', value: -300 }], ['a.u32', { type: 'u32', value: 4e9 }], ['a.i32', { type: 'i32', value: -2e9 }],
-    ['a.f32', { type: 'f32', value: 0.5 }], ['a.bool', { type: 'bool', value: true }], ['a.str', { type: 'string', value: 'héllo 😀' }],
-    ['a.u64', { type: 'u64', value: 2n ** 40n }], ['a.i64', { type: 'i64', value: -(2n ** 40n) }], ['a.f64', { type: 'f64', value: 0.1 }],
-    ['a.arr', { type: 'array', itemType: 'i32', value: [1, -2, 3] }], ['a.sarr', { type: 'array', itemType: 'string', value: ['x', '', 'yz'] }],
-  ], [{ name: 't', shape: [3], type: 'F32', data: Float32Array.of(1, 2, 3) }]);
+  writeGguf(
+    file,
+    [
+      ['a.u8', { type: 'u8', value: 200 }],
+      ['a.i8', { type: 'i8', value: -5 }],
+      ['a.u16', { type: 'u16', value: 60000 }],
+      ['a.i16', { type: 'i16', value: -300 }],
+      ['a.u32', { type: 'u32', value: 4e9 }],
+      ['a.i32', { type: 'i32', value: -2e9 }],
+      ['a.f32', { type: 'f32', value: 0.5 }],
+      ['a.bool', { type: 'bool', value: true }],
+      ['a.str', { type: 'string', value: 'héllo 😀' }],
+      ['a.u64', { type: 'u64', value: 2n ** 40n }],
+      ['a.i64', { type: 'i64', value: -(2n ** 40n) }],
+      ['a.f64', { type: 'f64', value: 0.1 }],
+      ['a.arr', { type: 'array', itemType: 'i32', value: [1, -2, 3] }],
+      ['a.sarr', { type: 'array', itemType: 'string', value: ['x', '', 'yz'] }],
+    ],
+    [{ name: 't', shape: [3], type: 'F32', data: Float32Array.of(1, 2, 3) }],
+  );
   const { metadata } = await gguf(file, { allowLocalFile: true });
   const md = metadata as Record<string, any>;
-  assert.equal(md['a.u8'], 200); assert.equal(md['a.i8'], -5); assert.equal(md['a.u16'], 60000); assert.equal(md['a.i16'], -300);
-  assert.equal(md['a.u32'], 4e9); assert.equal(md['a.i32'], -2e9); assert.equal(md['a.f32'], 0.5); assert.equal(md['a.bool'], true);
-  assert.equal(md['a.str'], 'héllo 😀'); assert.equal(md['a.u64'], 2n ** 40n); assert.equal(md['a.i64'], -(2n ** 40n)); assert.equal(md['a.f64'], 0.1);
-  assert.deepEqual(md['a.arr'], [1, -2, 3]); assert.deepEqual(md['a.sarr'], ['x', '', 'yz']);
+  assert.equal(md['a.u8'], 200);
+  assert.equal(md['a.i8'], -5);
+  assert.equal(md['a.u16'], 60000);
+  assert.equal(md['a.i16'], -300);
+  assert.equal(md['a.u32'], 4e9);
+  assert.equal(md['a.i32'], -2e9);
+  assert.equal(md['a.f32'], 0.5);
+  assert.equal(md['a.bool'], true);
+  assert.equal(md['a.str'], 'héllo 😀');
+  assert.equal(md['a.u64'], 2n ** 40n);
+  assert.equal(md['a.i64'], -(2n ** 40n));
+  assert.equal(md['a.f64'], 0.1);
+  assert.deepEqual(md['a.arr'], [1, -2, 3]);
+  assert.deepEqual(md['a.sarr'], ['x', '', 'yz']);
 });
 
 test('GGUF pre-tokenizer names follow the tokenizer layout; SentencePiece-style tokenizers are refused clearly', async () => {
   const { loadTokenizer, LLAMA3_PATTERN, ggufPreTokenizer } = await import('../../../src/engine/io/index.ts');
   const j = tok.toJSON() as any;
   assert.equal(ggufPreTokenizer(tok), 'gpt-2');
-  assert.equal(ggufPreTokenizer(loadTokenizer({ ...j, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, use_regex: true }] } })), 'smollm');
-  assert.equal(ggufPreTokenizer(loadTokenizer({ ...j, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, use_regex: false }] } })), 'llama-bpe');
+  assert.equal(
+    ggufPreTokenizer(
+      loadTokenizer({
+        ...j,
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Digits', individual_digits: true },
+            { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
+          ],
+        },
+      }),
+    ),
+    'smollm',
+  );
+  assert.equal(
+    ggufPreTokenizer(
+      loadTokenizer({
+        ...j,
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false },
+            { type: 'ByteLevel', add_prefix_space: false, use_regex: false },
+          ],
+        },
+      }),
+    ),
+    'llama-bpe',
+  );
   const sp = loadTokenizer({ ...j, pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first' }, decoder: null });
   const file = path.join(tmpDir('sp'), 'm.gguf');
   assert.throws(() => exportGguf(file, { config, weights: randomWeights(config, 3), tokenizer: sp }), /byte-level/);

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  applyChatTemplate, byteTokenizer, EngineIoError, loadHfModel, roundTo, saveHfModel, trainBpe, writeSafetensors, readSafetensorsHeader,
+  applyChatTemplate,
+  byteTokenizer,
+  EngineIoError,
+  loadHfModel,
+  roundTo,
+  saveHfModel,
+  trainBpe,
+  writeSafetensors,
+  readSafetensorsHeader,
 } from '../../../src/engine/io/index.ts';
 import type { Weights } from '../../../src/engine/types.ts';
 import { randomWeights, sameBits, spTokenizerJson, tinyConfig, tmpDir } from './util.ts';
@@ -23,8 +31,20 @@ test('HF folder save -> load round trip is bit-exact (f32), tokenizer and config
   const dir = tmpDir('hf');
   const config = tinyConfig({ bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
   const weights = randomWeights(config, 3);
-  saveHfModel(dir, { config, weights, tokenizer: tok, tokenizerConfig: { bos_token: '<|im_start|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', chat_template: "{{ 'x' }}" } });
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+  saveHfModel(dir, {
+    config,
+    weights,
+    tokenizer: tok,
+    tokenizerConfig: { bos_token: '<|im_start|>', eos_token: '<|im_end|>', pad_token: '<|endoftext|>', chat_template: "{{ 'x' }}" },
+  });
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    'config.json',
+    'generation_config.json',
+    'model.safetensors',
+    'special_tokens_map.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
   const m = loadHfModel(dir);
   assertSameWeights(weights, m.weights);
   assert.equal(m.config.hidden_size, 32);
@@ -38,7 +58,8 @@ test('HF folder save -> load round trip is bit-exact (f32), tokenizer and config
   // save what was loaded: identical bytes
   const dir2 = tmpDir('hf2');
   saveHfModel(dir2, m);
-  for (const f of ['model.safetensors', 'config.json', 'tokenizer.json']) assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(dir2, f))), f);
+  for (const f of ['model.safetensors', 'config.json', 'tokenizer.json'])
+    assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(dir2, f))), f);
 });
 
 test('HF folder in f16 / bf16, and sharded with an index', () => {
@@ -63,7 +84,13 @@ test('HF folder in f16 / bf16, and sharded with an index', () => {
 });
 
 /** Write a folder the way a published checkpoint is laid out (file names, config fields, dtypes). */
-function writePublished(dir: string, config: Record<string, unknown>, weights: Weights, dtype: 'BF16' | 'F16', extraTensors: Weights = new Map()) {
+function writePublished(
+  dir: string,
+  config: Record<string, unknown>,
+  weights: Weights,
+  dtype: 'BF16' | 'F16',
+  extraTensors: Weights = new Map(),
+) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeSafetensors(path.join(dir, 'model.safetensors'), new Map([...weights, ...extraTensors]), { dtype, metadata: { format: 'pt' } });
@@ -72,23 +99,72 @@ function writePublished(dir: string, config: Record<string, unknown>, weights: W
 test('loads a SmolLM2-layout folder (tied embeddings, no lm_head, GQA, bf16, its config fields)', () => {
   const dir = tmpDir('smollm2');
   const config = {
-    architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 1, eos_token_id: 2,
-    hidden_act: 'silu', hidden_size: 48, initializer_range: 0.041666666666666664, intermediate_size: 128, is_llama_config: true,
-    max_position_embeddings: 8192, model_type: 'llama', num_attention_heads: 6, num_hidden_layers: 3, num_key_value_heads: 2,
-    pad_token_id: 2, pretraining_tp: 1, rms_norm_eps: 1e-5, rope_interleaved: false, rope_scaling: null, rope_theta: 100000,
-    tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.42.3', use_cache: true, vocab_size: 300,
+    architectures: ['LlamaForCausalLM'],
+    attention_bias: false,
+    attention_dropout: 0.0,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: 48,
+    initializer_range: 0.041666666666666664,
+    intermediate_size: 128,
+    is_llama_config: true,
+    max_position_embeddings: 8192,
+    model_type: 'llama',
+    num_attention_heads: 6,
+    num_hidden_layers: 3,
+    num_key_value_heads: 2,
+    pad_token_id: 2,
+    pretraining_tp: 1,
+    rms_norm_eps: 1e-5,
+    rope_interleaved: false,
+    rope_scaling: null,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    transformers_version: '4.42.3',
+    use_cache: true,
+    vocab_size: 300,
   };
   const weights = randomWeights(config as any, 5);
   assert.ok(!weights.has('lm_head.weight'));
   writePublished(dir, config, weights, 'BF16');
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...(tok.toJSON() as object), pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] } }));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({
-    add_prefix_space: false, bos_token: '<|im_start|>', eos_token: '<|im_end|>', pad_token: '<|im_end|>', unk_token: '<|endoftext|>',
-    chat_template: "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
-    clean_up_tokenization_spaces: false, model_max_length: 8192, tokenizer_class: 'GPT2Tokenizer', vocab_size: 300,
-    added_tokens_decoder: { 0: { content: '<|endoftext|>', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true } },
-  }));
-  fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 2, transformers_version: '4.42.3' }));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      ...(tok.toJSON() as object),
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [
+          { type: 'Digits', individual_digits: true },
+          { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+        ],
+      },
+    }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      add_prefix_space: false,
+      bos_token: '<|im_start|>',
+      eos_token: '<|im_end|>',
+      pad_token: '<|im_end|>',
+      unk_token: '<|endoftext|>',
+      chat_template:
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
+      clean_up_tokenization_spaces: false,
+      model_max_length: 8192,
+      tokenizer_class: 'GPT2Tokenizer',
+      vocab_size: 300,
+      added_tokens_decoder: {
+        0: { content: '<|endoftext|>', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+      },
+    }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'generation_config.json'),
+    JSON.stringify({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 2, transformers_version: '4.42.3' }),
+  );
   const m = loadHfModel(dir);
   assert.equal(m.config.num_key_value_heads, 2);
   assert.equal(m.config.head_dim, 8);
@@ -96,32 +172,69 @@ test('loads a SmolLM2-layout folder (tied embeddings, no lm_head, GQA, bf16, its
   assert.equal(m.config.rope_theta, 100000);
   assertSameWeights(weights, m.weights, 'BF16');
   assert.equal(m.dtypes.get('model.embed_tokens.weight'), 'BF16');
-  assert.deepEqual(m.tokenizer!.encode('42'), [...'42'].map((d) => tok.tokenId(d)));
+  assert.deepEqual(
+    m.tokenizer!.encode('42'),
+    [...'42'].map((d) => tok.tokenId(d)),
+  );
   assert.equal(m.generationConfig!.eos_token_id, 2);
-  assert.equal(applyChatTemplate([{ role: 'user', content: 'x' }], { tokenizerConfig: m.tokenizerConfig, addGenerationPrompt: true }), '<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n');
+  assert.equal(
+    applyChatTemplate([{ role: 'user', content: 'x' }], { tokenizerConfig: m.tokenizerConfig, addGenerationPrompt: true }),
+    '<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n',
+  );
 });
 
 test('loads a TinyLlama-layout folder (separate lm_head, GQA 8:2, bf16, AddedToken objects, old inv_freq buffers)', () => {
   const dir = tmpDir('tinyllama');
   const config = {
-    architectures: ['LlamaForCausalLM'], attention_bias: false, bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu',
-    hidden_size: 64, initializer_range: 0.02, intermediate_size: 176, max_position_embeddings: 2048, model_type: 'llama',
-    num_attention_heads: 8, num_hidden_layers: 2, num_key_value_heads: 2, pretraining_tp: 1, rms_norm_eps: 1e-5, rope_scaling: null,
-    rope_theta: 10000.0, tie_word_embeddings: false, torch_dtype: 'bfloat16', transformers_version: '4.35.0', use_cache: true, vocab_size: 352,
+    architectures: ['LlamaForCausalLM'],
+    attention_bias: false,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: 64,
+    initializer_range: 0.02,
+    intermediate_size: 176,
+    max_position_embeddings: 2048,
+    model_type: 'llama',
+    num_attention_heads: 8,
+    num_hidden_layers: 2,
+    num_key_value_heads: 2,
+    pretraining_tp: 1,
+    rms_norm_eps: 1e-5,
+    rope_scaling: null,
+    rope_theta: 10000.0,
+    tie_word_embeddings: false,
+    torch_dtype: 'bfloat16',
+    transformers_version: '4.35.0',
+    use_cache: true,
+    vocab_size: 352,
   };
   const weights = randomWeights(config as any, 6);
   assert.ok(weights.has('lm_head.weight'));
-  const invFreq: Weights = new Map([['model.layers.0.self_attn.rotary_emb.inv_freq', { shape: [4], data: Float32Array.of(1, 0.1, 0.01, 0.001) }]]);
+  const invFreq: Weights = new Map([
+    ['model.layers.0.self_attn.rotary_emb.inv_freq', { shape: [4], data: Float32Array.of(1, 0.1, 0.01, 0.001) }],
+  ]);
   writePublished(dir, config, weights, 'BF16', invFreq);
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({
-    add_bos_token: true, add_eos_token: false,
-    bos_token: { __type: 'AddedToken', content: '<s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
-    eos_token: { __type: 'AddedToken', content: '</s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
-    pad_token: null, unk_token: '<unk>', legacy: false, model_max_length: 2048, tokenizer_class: 'LlamaTokenizer',
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      add_bos_token: true,
+      add_eos_token: false,
+      bos_token: { __type: 'AddedToken', content: '<s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
+      eos_token: { __type: 'AddedToken', content: '</s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
+      pad_token: null,
+      unk_token: '<unk>',
+      legacy: false,
+      model_max_length: 2048,
+      tokenizer_class: 'LlamaTokenizer',
+    }),
+  );
   const spJson = spTokenizerJson(tok);
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(spJson));
-  fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: 2, max_length: 2048, pad_token_id: 0, transformers_version: '4.35.0' }));
+  fs.writeFileSync(
+    path.join(dir, 'generation_config.json'),
+    JSON.stringify({ bos_token_id: 1, eos_token_id: 2, max_length: 2048, pad_token_id: 0, transformers_version: '4.35.0' }),
+  );
   const h = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
   assert.equal(h.tensors.get('lm_head.weight')!.dtype, 'BF16');
   const m = loadHfModel(dir);
@@ -146,14 +259,21 @@ test('loader errors name the file and the problem', () => {
   fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), num_key_value_heads: 3 }));
   assert.throws(() => loadHfModel(dir), /num_key_value_heads/);
   fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), model_type: 'gpt2' }));
-  assert.throws(() => loadHfModel(dir), (e: unknown) => e instanceof EngineIoError && /model_type "gpt2"/.test(e.message) && e.message.includes(cfgFile));
+  assert.throws(
+    () => loadHfModel(dir),
+    (e: unknown) => e instanceof EngineIoError && /model_type "gpt2"/.test(e.message) && e.message.includes(cfgFile),
+  );
   fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), intermediate_size: 65 }));
   assert.throws(() => loadHfModel(dir), /mlp\.gate_proj\.weight has shape \[64,32\], config says \[65,32\]/);
   fs.writeFileSync(cfgFile, good);
-  const w2 = new Map(weights); w2.delete('model.norm.weight');
+  const w2 = new Map(weights);
+  w2.delete('model.norm.weight');
   writeSafetensors(path.join(dir, 'model.safetensors'), w2);
   assert.throws(() => loadHfModel(dir), /model\.norm\.weight is missing/);
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizer(Array.from({ length: 50 }, (_, i) => `<|s${i}|>`)).toJSON()));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer.json'),
+    JSON.stringify(byteTokenizer(Array.from({ length: 50 }, (_, i) => `<|s${i}|>`)).toJSON()),
+  );
   writeSafetensors(path.join(dir, 'model.safetensors'), weights);
   assert.throws(() => loadHfModel(dir), /has 306 tokens but config\.json vocab_size is 300/);
   fs.rmSync(path.join(dir, 'tokenizer.json'));

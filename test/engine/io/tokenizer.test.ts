@@ -14,12 +14,34 @@ const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 const tok = trainBpe(corpus, { vocabSize: 1024, specialTokens: SPECIALS });
 
 function randomUnicode(r: () => number, n: number): string {
-  const ranges: Array<[number, number]> = [[0x20, 0x7e], [0x0, 0x1f], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x590, 0x6ff], [0x900, 0x97f], [0x3040, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0x1f300, 0x1faff], [0x10000, 0x1000f], [0x300, 0x36f], [0xfe00, 0xfe0f], [0x2000, 0x206f]];
+  const ranges: Array<[number, number]> = [
+    [0x20, 0x7e],
+    [0x0, 0x1f],
+    [0xa0, 0x24f],
+    [0x370, 0x3ff],
+    [0x400, 0x4ff],
+    [0x590, 0x6ff],
+    [0x900, 0x97f],
+    [0x3040, 0x30ff],
+    [0x4e00, 0x9fff],
+    [0xac00, 0xd7a3],
+    [0x1f300, 0x1faff],
+    [0x10000, 0x1000f],
+    [0x300, 0x36f],
+    [0xfe00, 0xfe0f],
+    [0x2000, 0x206f],
+  ];
   let s = '';
   for (let i = 0; i < n; i++) {
     const pick = r();
-    if (pick < 0.3) { s += ' '; continue; }
-    if (pick < 0.35) { s += SPECIALS[Math.floor(r() * SPECIALS.length)]; continue; }
+    if (pick < 0.3) {
+      s += ' ';
+      continue;
+    }
+    if (pick < 0.35) {
+      s += SPECIALS[Math.floor(r() * SPECIALS.length)];
+      continue;
+    }
     const [a, b] = ranges[Math.floor(r() * ranges.length)];
     s += String.fromCodePoint(a + Math.floor(r() * (b - a + 1)));
   }
@@ -28,7 +50,10 @@ function randomUnicode(r: () => number, n: number): string {
 
 test('BPE training: exact vocab size, specials first, deterministic', () => {
   assert.equal(tok.vocabSize, 1024);
-  assert.deepEqual(SPECIALS.map((s) => tok.tokenId(s)), [0, 1, 2]);
+  assert.deepEqual(
+    SPECIALS.map((s) => tok.tokenId(s)),
+    [0, 1, 2],
+  );
   assert.deepEqual(tok.specialTokens, SPECIALS);
   const again = trainBpe(corpus, { vocabSize: 1024, specialTokens: SPECIALS });
   assert.equal(JSON.stringify(again.toJSON()), JSON.stringify(tok.toJSON()));
@@ -72,7 +97,12 @@ test('a saved tokenizer.json gives identical ids in @huggingface/tokenizers, and
   const hf = new HfTokenizer(json, { clean_up_tokenization_spaces: false });
   const mine = loadTokenizer(json);
   const r = rng(9);
-  const texts = [moby.slice(400_000, 420_000), 'Hello  world!\n\n\tTabs   and 123456 numbers, émojis 😀👍🏽 and 中文.', "it's they're I'LL we've", ...Array.from({ length: 100 }, () => randomUnicode(r, 40))];
+  const texts = [
+    moby.slice(400_000, 420_000),
+    'Hello  world!\n\n\tTabs   and 123456 numbers, émojis 😀👍🏽 and 中文.',
+    "it's they're I'LL we've",
+    ...Array.from({ length: 100 }, () => randomUnicode(r, 40)),
+  ];
   for (const t of texts) {
     const a = tok.encode(t);
     assert.deepEqual(hf.encode(t).ids, a, JSON.stringify(t.slice(0, 50)));
@@ -89,12 +119,29 @@ function withPreTokenizer(pre: unknown): BpeTokenizer {
 
 test('published byte-level pre-tokenizer layouts (SmolLM2 digits, Llama 3 split) match @huggingface/tokenizers', () => {
   const layouts = {
-    smollm2: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
-    llama3: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    smollm2: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Digits', individual_digits: true },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      ],
+    },
+    llama3: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
     prefix: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
   };
   const r = rng(13);
-  const texts = ["It'S 2024: 1234567 apples\r\n\r\n  x", "DON'T  stop\n\n\n", moby.slice(1000, 6000), ...Array.from({ length: 50 }, () => randomUnicode(r, 40))];
+  const texts = [
+    "It'S 2024: 1234567 apples\r\n\r\n  x",
+    "DON'T  stop\n\n\n",
+    moby.slice(1000, 6000),
+    ...Array.from({ length: 50 }, () => randomUnicode(r, 40)),
+  ];
   for (const [name, pre] of Object.entries(layouts)) {
     const j = structuredClone(tok.toJSON()) as any;
     j.pre_tokenizer = pre;
@@ -116,7 +163,12 @@ test('SentencePiece-style BPE (TinyLlama layout): byte fallback, <s> prefix, dec
   const mine = loadTokenizer(j);
   const hf = new HfTokenizer(j, { clean_up_tokenization_spaces: false });
   const r = rng(17);
-  const texts = ['Call me Ishmael.', 'héllo wörld 😀 123', moby.slice(2000, 5000), ...Array.from({ length: 40 }, () => randomUnicode(r, 30).replace(/<\|[a-z_]+\|>/g, ''))];
+  const texts = [
+    'Call me Ishmael.',
+    'héllo wörld 😀 123',
+    moby.slice(2000, 5000),
+    ...Array.from({ length: 40 }, () => randomUnicode(r, 30).replace(/<\|[a-z_]+\|>/g, '')),
+  ];
   for (const t of texts) {
     const ids = mine.encode(t);
     assert.equal(ids[0], 1);
