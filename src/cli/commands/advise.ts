@@ -2,7 +2,8 @@
 // recomputed from the store under other assumptions (volume, horizon, requirements, budgets). Calls no model.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildRunReport, openRunStore } from '../../experiment/index.ts';
+import { buildRunReport } from '../../experiment/index.ts';
+import { openForReading } from '../../view/data.ts';
 import { decisionOfRun, type DecisionSettings } from '../../decide/index.ts';
 import { decisionTable, decisionMarkdown } from '../../report/decision.ts';
 import { decisionHtml } from '../../report/decision-html.ts';
@@ -80,7 +81,7 @@ export default async function advise(_first: unknown, _opts: unknown, cmd?: { ar
   const monthly = num(v['budget-monthly'], '--budget-monthly');
   const runArg = positionals[0] ?? 'latest';
   const path = await locateStore({ config: v.config ?? 'tunelab.yaml', store: v.store });
-  const store = openRunStore(path);
+  const store = openForReading(path); // advise only reads: it runs beside a `tunelab run` that holds the writer lock
   try {
     const run = findRun(store, runArg, path);
     const report = buildRunReport(store, run.id);
