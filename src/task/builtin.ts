@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError } from './types.ts';
 import { BUILTIN_NAMES, type BuiltinSource } from './schema.ts';
+import { loadWordnetTopic, WORDNET_TOPICS } from './wordnet-topic.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -35,6 +36,7 @@ const LABELS: Record<string, string[]> = {
     'science_fiction',
   ],
   'sotu-party': ['Democratic', 'Democratic-Republican', 'Federalist', 'National Union', 'Republican', 'Whig', 'Whig & Democratic', 'none'],
+  'wordnet-topic': Object.values(WORDNET_TOPICS).sort(),
 };
 
 export function builtinLabels(name: string): string[] {
@@ -235,6 +237,7 @@ const LOADERS: Record<string, () => Promise<BuiltinRecord[]>> = {
   spamassassin: loadSpam,
   'brown-genre': loadBrown,
   'sotu-party': loadSotu,
+  'wordnet-topic': loadWordnetTopic,
 };
 
 /** Full-length records of a built-in set, parsed once per process. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DATA_ENCODINGS } from './text.ts';
 
 /** Names of the built-in data sets (npm packages read in-process). */
-export const BUILTIN_NAMES = ['spamassassin', 'brown-genre', 'sotu-party'] as const;
+export const BUILTIN_NAMES = ['spamassassin', 'brown-genre', 'sotu-party', 'wordnet-topic'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
 /** A field path: a key, or a dot path into nested objects (`email.body`). A key that itself contains dots wins over the nested reading. */
