@@ -1,17 +1,18 @@
 /**
- * Llama-family causal LM (Hugging Face LlamaForCausalLM semantics) as graphs:
+ * Llama-family causal LM (Hugging Face LlamaForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM semantics) as graphs:
  * RMSNorm, rotary embeddings (rotate_half convention), SwiGLU MLP, grouped-query attention,
- * causal and padding masks, tied embeddings, optional LoRA on q/k/v/o/gate/up/down.
+ * causal and padding masks, tied embeddings, optional LoRA on q/k/v/o/gate/up/down;
+ * qwen2: biases on q/k/v; qwen3: per-head RMSNorm on q and k before RoPE.
  */
 import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
-import { headDim, paramShapes } from './config.ts';
+import { headDim, modelType, paramShapes } from './config.ts';
 import { Graph, type DType, type Value } from './graph.ts';
 import { Rng } from '../core/index.ts';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
-/** Decode-graph parameters with q/k/v and gate/up rows concatenated (qkv_proj, gate_up_proj). */
+/** Decode-graph parameters with q/k/v and gate/up rows concatenated (qkv_proj, gate_up_proj; qwen2's q/k/v biases as qkv_proj.bias). */
 export function fusedParamShapes(cfg: LlamaConfig): [string, number[]][] {
   const D = cfg.hidden_size,
     I = cfg.intermediate_size,
@@ -20,8 +21,9 @@ export function fusedParamShapes(cfg: LlamaConfig): [string, number[]][] {
     KV = cfg.num_key_value_heads;
   const out: [string, number[]][] = [];
   for (const [name, shape] of paramShapes(cfg)) {
-    if (/\.(k_proj|v_proj|up_proj)\.weight$/.test(name)) continue;
+    if (/\.(k_proj|v_proj|up_proj)\.weight$|\.(k_proj|v_proj)\.bias$/.test(name)) continue;
     if (name.endsWith('.q_proj.weight')) out.push([name.replace('q_proj', 'qkv_proj'), [(H + 2 * KV) * hd, D]]);
+    else if (name.endsWith('.q_proj.bias')) out.push([name.replace('q_proj', 'qkv_proj'), [(H + 2 * KV) * hd]]);
     else if (name.endsWith('.gate_proj.weight')) out.push([name.replace('gate_proj', 'gate_up_proj'), [2 * I, D]]);
     else out.push([name, shape]);
   }
@@ -39,12 +41,13 @@ export function fuseWeights(cfg: LlamaConfig, w: Weights): Weights {
       data.set(p.data, off);
       off += p.data.length;
     }
-    return { shape: [parts.reduce((s, p) => s + p.shape[0], 0), parts[0].shape[1]], data };
+    return { shape: [parts.reduce((s, p) => s + p.shape[0], 0), ...parts[0].shape.slice(1)], data };
   };
   for (const [name] of fusedParamShapes(cfg)) {
-    if (name.endsWith('.qkv_proj.weight')) {
-      const p = name.replace('.qkv_proj.weight', '');
-      out.set(name, cat([`${p}.q_proj.weight`, `${p}.k_proj.weight`, `${p}.v_proj.weight`]));
+    const qkv = /\.qkv_proj\.(weight|bias)$/.exec(name);
+    if (qkv) {
+      const p = name.slice(0, qkv.index);
+      out.set(name, cat(['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.${m}.${qkv[1]}`)));
     } else if (name.endsWith('.gate_up_proj.weight')) {
       const p = name.replace('.gate_up_proj.weight', '');
       out.set(name, cat([`${p}.gate_proj.weight`, `${p}.up_proj.weight`]));
@@ -53,7 +56,7 @@ export function fuseWeights(cfg: LlamaConfig, w: Weights): Weights {
   return out;
 }
 
-/** HF initialisation: normal(0, initializer_range) for linear and embedding weights, ones for norms. */
+/** HF initialisation: normal(0, initializer_range) for linear and embedding weights, ones for norms, zeros for biases. */
 export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_range as number | undefined) ?? 0.02): Weights {
   const rng = new Rng(seed);
   const w: Weights = new Map();
@@ -61,7 +64,7 @@ export function initWeights(cfg: LlamaConfig, seed = 0, std = (cfg.initializer_r
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     if (name.endsWith('norm.weight')) data.fill(1);
-    else for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+    else if (!name.endsWith('.bias')) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
     w.set(name, { shape, data });
   }
   return w;
@@ -258,6 +261,8 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
   const eps = cfg.rms_norm_eps;
   const proj = (x: Value, module: string) => {
     let y = g.linear(x, P.get(`${module}.weight`)!);
+    const bias = P.get(`${module}.bias`);
+    if (bias) y = g.add(y, bias);
     const lm = lora?.modules.get(module);
     if (lm) {
       const xin = lm.dropMask ? g.mul(x, lm.dropMask) : x;
@@ -275,7 +280,8 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
     let q: Value, k: Value, v0: Value;
     const qkvW = P.get(`${p}.self_attn.qkv_proj.weight`);
     if (qkvW) {
-      const qkv = g.linear(h, qkvW);
+      const qkvB = P.get(`${p}.self_attn.qkv_proj.bias`);
+      const qkv = qkvB ? g.add(g.linear(h, qkvW), qkvB) : g.linear(h, qkvW);
       q = g.reshape(g.slice(qkv, 1, 0, H * hd), [B, S, H, hd]);
       k = g.reshape(g.slice(qkv, 1, H * hd, (H + KV) * hd), [B, S, KV, hd]);
       v0 = g.reshape(g.slice(qkv, 1, (H + KV) * hd, (H + 2 * KV) * hd), [B, S, KV, hd]);
@@ -283,6 +289,11 @@ export function llamaForward(g: Graph, cfg: LlamaConfig, P: ParamValues, inp: Fo
       q = g.reshape(proj(h, `${p}.self_attn.q_proj`), [B, S, H, hd]);
       k = g.reshape(proj(h, `${p}.self_attn.k_proj`), [B, S, KV, hd]);
       v0 = g.reshape(proj(h, `${p}.self_attn.v_proj`), [B, S, KV, hd]);
+    }
+    const qn = P.get(`${p}.self_attn.q_norm.weight`);
+    if (qn) {
+      q = rmsNorm(g, q, qn, eps);
+      k = rmsNorm(g, k, P.get(`${p}.self_attn.k_norm.weight`)!, eps);
     }
     q = rope(g, q, inp.cos, inp.sin);
     k = rope(g, k, inp.cos, inp.sin);
@@ -455,6 +466,7 @@ export function buildDecodeGraph(spec: DecodeGraphSpec): Graph {
 export function configKey(cfg: LlamaConfig): string {
   const rs = cfg.rope_scaling ? JSON.stringify(cfg.rope_scaling) : '';
   return [
+    modelType(cfg),
     cfg.vocab_size,
     cfg.hidden_size,
     cfg.intermediate_size,

@@ -1,14 +1,12 @@
+import { InputError } from '../../core/index.ts';
+
 /**
- * Error raised for bad files or arguments in engine I/O. It has the same shape as tunelab's
- * InputError (`where` + message) so callers can map it to a clear message; the engine imports
- * nothing from the rest of tunelab, hence its own class.
+ * Error raised for bad files or arguments in engine I/O: a core InputError (the CLI exits 2 and prints
+ * `where: message`) under its own name, so callers can still tell engine file errors apart.
  */
-export class EngineIoError extends Error {
-  constructor(
-    public where: string,
-    message: string,
-  ) {
-    super(`${where}: ${message}`);
+export class EngineIoError extends InputError {
+  constructor(where: string, message: string) {
+    super(where, message);
     this.name = 'EngineIoError';
   }
 }

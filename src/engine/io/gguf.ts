@@ -444,7 +444,7 @@ function spTokenizerMetadata(
 export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: 'F32' | 'F16' = 'F32'): GgufTensor[] {
   const c = normalizeLlamaConfig(config);
   const extra = checkWeights(c, weights, 'gguf');
-  if (extra.length) throw new EngineIoError('gguf', `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}`);
+  if (extra.length) throw new EngineIoError('gguf', `tensors a ${c.model_type} model does not have: ${extra.slice(0, 5).join(', ')}`);
   const order = (n: string) => {
     const m = /^model\.layers\.(\d+)\./.exec(n);
     return m ? 1 + Number(m[1]) : n.startsWith('model.embed') ? 0 : 1e9;

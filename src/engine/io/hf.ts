@@ -97,7 +97,10 @@ export function loadHfModel(dir: string): HfModel {
     }
   const extra = checkWeights(config, weights, dir);
   if (extra.length)
-    throw new EngineIoError(dir, `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+    throw new EngineIoError(
+      dir,
+      `tensors a ${config.model_type} model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`,
+    );
   const tokJson = readJson(path.join(dir, 'tokenizer.json'), false);
   const tokenizer = tokJson ? loadTokenizer(tokJson, path.join(dir, 'tokenizer.json')) : undefined;
   if (tokenizer && tokenizer.vocabSize > config.vocab_size)
@@ -145,7 +148,8 @@ export function saveHfModel(dir: string, model: SaveHfModelInput, options: SaveH
   const dtype = options.dtype ?? 'F32';
   const config = { ...normalizeLlamaConfig(model.config), torch_dtype: TORCH_DTYPE[dtype] };
   const extra = checkWeights(config, model.weights);
-  if (extra.length) throw new EngineIoError('saveHfModel', `tensors a Llama model does not have: ${extra.slice(0, 5).join(', ')}`);
+  if (extra.length)
+    throw new EngineIoError('saveHfModel', `tensors a ${config.model_type} model does not have: ${extra.slice(0, 5).join(', ')}`);
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'config.json'), json(config));
   const metadata = { format: 'pt', ...options.metadata };

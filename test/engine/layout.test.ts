@@ -1,0 +1,115 @@
+// Bring-your-own checkpoints: small random Hugging Face folders in each supported layout (llama incl. llama3 rope
+// scaling, qwen2, qwen3), written with reference logits by scripts/layout-fixtures.py (plain-torch forward,
+// float64, run once; the outputs are committed). These tests load the folders and compare.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Generator,
+  loadHfModel,
+  normalizeLlamaConfig,
+  readSafetensors,
+  ropeInvFreq,
+  EngineIoError,
+  type HfModel,
+} from '../../src/engine/index.ts';
+import { InputError, isBadInput } from '../../src/core/index.ts';
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'layouts');
+export const LAYOUTS = ['llama', 'llama3', 'qwen2', 'qwen3'] as const;
+
+export interface Reference {
+  ids: number[][];
+  logits: Float32Array;
+  shape: number[];
+}
+
+export function reference(name: string): Reference {
+  const dir = path.join(FIXTURES, name);
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'reference.json'), 'utf8'));
+  const t = readSafetensors(path.join(dir, 'reference.safetensors')).tensors.get('logits')!;
+  return { ids: meta.input_ids, logits: t.data, shape: t.shape };
+}
+
+/** max |a - b| between the engine's logits per sequence and the reference [B, S, V] */
+export function maxDiff(got: Float32Array[], ref: Reference): number {
+  const [, S, V] = ref.shape;
+  let m = 0;
+  got.forEach((g, b) => {
+    assert.equal(g.length, S * V);
+    for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i] - ref.logits[b * S * V + i]));
+  });
+  return m;
+}
+
+const TOL = 1e-4; // f32 engine vs float64 reference, logits up to about 30 (measured 1e-6 to 1e-5)
+
+const loaded = new Map<string, HfModel>();
+export function load(name: string): HfModel {
+  let m = loaded.get(name);
+  if (!m) loaded.set(name, (m = loadHfModel(path.join(FIXTURES, name))));
+  return m;
+}
+
+for (const name of LAYOUTS) {
+  test(`${name}: the HF folder loads and its logits match the torch reference`, async () => {
+    const m = load(name);
+    const ref = reference(name);
+    const gen = new Generator({ config: m.config, weights: m.weights });
+    const d = maxDiff(await gen.logits(ref.ids), ref);
+    console.log(`# ${name}: max |logit diff| vs torch ${d.toExponential(2)}`);
+    assert.ok(d < TOL, `${name}: max |logit diff| ${d}`);
+    // the fused decode path (q/k/v rows and biases concatenated) agrees too
+    const fused = new Generator({ config: m.config, weights: m.weights }, { fuseProjections: true });
+    assert.ok(maxDiff(await fused.logits(ref.ids), ref) < TOL);
+  });
+}
+
+test('layout specifics are read from the folders: biases, q/k norms, head_dim, rope scaling, shards, BF16', () => {
+  const q2 = load('qwen2');
+  assert.equal(q2.config.model_type, 'qwen2');
+  assert.deepEqual(q2.weights.get('model.layers.0.self_attn.k_proj.bias')!.shape, [16]);
+  assert.ok(!q2.weights.has('model.layers.0.self_attn.o_proj.bias'));
+  assert.equal(q2.dtypes.get('model.layers.1.self_attn.q_proj.bias'), 'BF16');
+  const q3 = load('qwen3');
+  assert.equal(q3.config.head_dim, 16);
+  assert.deepEqual(q3.weights.get('model.layers.1.self_attn.q_norm.weight')!.shape, [16]);
+  assert.deepEqual(q3.weights.get('model.layers.0.self_attn.q_proj.weight')!.shape, [64, 32]);
+  const l3 = load('llama3');
+  assert.equal((l3.config.rope_scaling as { rope_type: string }).rope_type, 'llama3');
+  assert.ok(l3.weights.has('lm_head.weight'));
+  // the llama3 scaling matters on these positions: without it the logits move well beyond the tolerance
+  const inv = ropeInvFreq(l3.config),
+    plain = ropeInvFreq({ ...l3.config, rope_scaling: null });
+  // wavelengths: 6.3 (between 16/4 and 16: smoothed), then > 16 (divided by the factor 8)
+  assert.ok(inv[0] < plain[0] && inv[0] > plain[0] / 8);
+  for (let i = 1; i < inv.length; i++) assert.ok(Math.abs(inv[i] - plain[i] / 8) < 1e-15 * plain[i]);
+});
+
+test('llama3 rope scaling changes the logits (the reference is sensitive to it)', async () => {
+  const m = load('llama3');
+  const ref = reference('llama3');
+  const gen = new Generator({ config: { ...m.config, rope_scaling: null }, weights: m.weights });
+  assert.ok(maxDiff(await gen.logits(ref.ids), ref) > 50 * TOL);
+});
+
+test('an unsupported model_type is a one-line InputError naming it and the supported ones', () => {
+  const cfg = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'qwen3', 'config.json'), 'utf8'));
+  for (const mt of ['gemma3_text', 'mistral']) {
+    assert.throws(
+      () => normalizeLlamaConfig({ ...cfg, model_type: mt }, 'x/config.json'),
+      (e: unknown) =>
+        e instanceof EngineIoError &&
+        e instanceof InputError &&
+        isBadInput(e) &&
+        !e.message.includes('\n') &&
+        e.message === `x/config.json: model_type "${mt}" is not supported (supported: llama, qwen2, qwen3)`,
+    );
+  }
+  assert.throws(() => normalizeLlamaConfig({ ...cfg, use_sliding_window: true }), /sliding-window/);
+  assert.throws(() => normalizeLlamaConfig({ ...cfg, attention_bias: true }), /attention_bias/);
+  assert.throws(() => normalizeLlamaConfig({ ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } }), /rope_scaling.*yarn/);
+  assert.throws(() => normalizeLlamaConfig({ ...cfg, architectures: ['LlamaForCausalLM'] }), /Qwen3ForCausalLM/);
+});
