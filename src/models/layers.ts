@@ -121,6 +121,7 @@ export function accountingLayer(ctx: LayerContext): ModelLayer {
         const cpuMs = typeof r.cpuMs === 'number' && Number.isFinite(r.cpuMs) && r.cpuMs >= 0 ? r.cpuMs : undefined;
         const out: ChatResponse = { text: r.text, usage, latencyMs, costUsd: costOf(ctx.price, usage, latencyMs, cpuMs) };
         if (cpuMs !== undefined) out.cpuMs = cpuMs;
+        if (typeof r.measuredCpuMs === 'number') out.measuredCpuMs = r.measuredCpuMs;
         if (r.finishReason) out.finishReason = r.finishReason;
         ctx.report({ hash, request: req, attempt: o.attempt ?? 1, cached: false, ok: true, response: { text: out.text }, usage, latencyMs, costUsd: out.costUsd, meta: o.meta });
         return out;

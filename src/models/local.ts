@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 // The engine (and onnxruntime) loads on the first local call, not at import: runs that use only hosted
 // models don't pay its start-up cost.
 import type { BpeTokenizer, Generator, LlamaConfig, LoraAdapter, TokenizerConfig, applyChatTemplate } from '../engine/index.ts';
+import { computeKey, computeModelFor, computeMsOf, generationShape, scoringShape, type ComputeModel } from './local-compute.ts';
 import { env as readEnv } from '../core/index.ts';
 import { registerProvider } from './registry.ts';
 import type { ProviderModel } from './providers/common.ts';
@@ -46,6 +47,8 @@ interface Loaded {
   eos: number[];
   maxNew: number;
   adapter?: LoraAdapter;
+  /** onnxruntime intra-op threads (part of the compute calibration's key) */
+  threads: number;
 }
 
 const loaded = new Map<string, Promise<Loaded>>();
@@ -54,7 +57,7 @@ function load(dir: string): Promise<Loaded> {
   let p = loaded.get(dir);
   if (!p) {
     p = (async () => {
-      const { Generator, loadHfModel, loadPeftAdapter, applyChatTemplate, chatTemplateOf } = await import('../engine/index.ts');
+      const { Generator, loadHfModel, loadPeftAdapter, applyChatTemplate, chatTemplateOf, runtimeSettings } = await import('../engine/index.ts');
       if (!existsSync(dir)) throw new ModelError(`local:${dir}`, `no model folder at ${dir}${dir === builtinModelDir() ? ' (the built-in model is missing: run `tunelab pretrain recipes/base.yaml`)' : ''}`);
       let baseDir = dir;
       let adapter: LoraAdapter | undefined;
@@ -79,7 +82,7 @@ function load(dir: string): Promise<Loaded> {
       return {
         dir, config: m.config, tokenizer: m.tokenizer, tokenizerConfig: tc, template: chatTemplateOf(tc),
         gen: new Generator({ config: m.config, weights: m.weights }, adapter ? { adapter } : {}), applyTemplate: applyChatTemplate,
-        eos: [...eosIds], maxNew: Number(m.generationConfig?.max_new_tokens ?? 128), adapter,
+        eos: [...eosIds], maxNew: Number(m.generationConfig?.max_new_tokens ?? 128), adapter, threads: runtimeSettings().threads,
       };
     })();
     loaded.set(dir, p);
@@ -102,6 +105,29 @@ export interface LocalModelOptions {
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+/**
+ * The calibrated compute model of a loaded model (local-compute.ts): calls are charged by the tokens they run, not by
+ * the CPU time they happened to take on a loaded machine. Run inside the Serial queue (the calibration uses the engine).
+ */
+function computeModel(m: Loaded): Promise<ComputeModel> {
+  const text = m.tokenizer.encode('The quarterly report is attached; please review the figures before the meeting. ', { addSpecialTokens: false });
+  const endTok = m.tokenizer.tokenId('<|im_end|>') ?? m.eos[0] ?? 0;
+  const idsOf = (n: number) => Array.from({ length: n }, (_, i) => text[i % text.length]);
+  return computeModelFor(
+    computeKey(m.config as unknown as Record<string, unknown>, m.threads),
+    async (kind, n) => {
+      if (kind === 'score') {
+        const cands = [[text[0], endTok], [text[1 % text.length], endTok]];
+        await m.gen.scoreCandidates([idsOf(n)], cands);
+        return scoringShape(n, cands.map((c) => c.length));
+      }
+      const [g] = await m.gen.generate([idsOf(n)], { maxTokens: 8, temperature: 0, eosTokenId: [] });
+      return generationShape(n, g.tokens.length);
+    },
+    { maxPrompt: m.config.max_position_embeddings - 16 },
+  );
 }
 
 /** Runs one job at a time: the engine computes synchronously, so queued calls just wait their turn. */
@@ -163,19 +189,20 @@ export class LocalModel implements ProviderModel {
   private async completeChoice(req: ChatRequest, choices: string[], options?: CompleteOptions): Promise<ChatResponse> {
     if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');
     const t0 = performance.now();
-    const { scores, cpuMs } = await this.scoreTimed(req, choices);
+    const { scores, cpuMs, measuredCpuMs } = await this.scoreTimed(req, choices);
     let best = 0;
     for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
     const m = await load(this.dir);
     const input = this.promptIds(m, req.messages, 0).length;
     const output = m.tokenizer.encode(choices[best], { addSpecialTokens: false }).length + 1;
-    return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs };
+    return { text: choices[best], usage: { input, output }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs, measuredCpuMs };
   }
 
   /** Generates with text deltas as they come (held back while they could still become a stop sequence). */
   async stream(req: ChatRequest, onDelta: (text: string) => void, options?: CompleteOptions): Promise<ChatResponse> {
     const m = await load(this.dir);
     return this.serial.run(async () => {
+      const cm = await computeModel(m);
       const cpu0 = process.cpuUsage();
       if (options?.signal?.aborted) throw new ModelError(this.id, 'aborted');
       const t0 = performance.now();
@@ -201,7 +228,8 @@ export class LocalModel implements ProviderModel {
       const text = g.text ?? m.tokenizer.decode(g.tokens, { skipSpecialTokens: true });
       if (text.length > sent.length && text.startsWith(sent)) onDelta(text.slice(sent.length));
       return {
-        text, usage: { input: ids.length, output: g.tokens.length }, latencyMs: performance.now() - t0, costUsd: 0, cpuMs: cpuMsSince(cpu0),
+        text, usage: { input: ids.length, output: g.tokens.length }, latencyMs: performance.now() - t0, costUsd: 0,
+        cpuMs: computeMsOf(cm, generationShape(ids.length, g.tokens.length)), measuredCpuMs: cpuMsSince(cpu0),
         finishReason: g.finishReason === 'length' ? 'length' : 'stop',
       };
     });
@@ -212,17 +240,19 @@ export class LocalModel implements ProviderModel {
     return (await this.scoreTimed(req, candidates)).scores;
   }
 
-  /** scoreCandidates with the process CPU time its job took (ms). */
-  private async scoreTimed(req: ChatRequest, candidates: string[]): Promise<{ scores: number[]; cpuMs: number }> {
+  /** scoreCandidates with its compute (calibrated model, ms) and the process CPU time its job took (ms). */
+  private async scoreTimed(req: ChatRequest, candidates: string[]): Promise<{ scores: number[]; cpuMs: number; measuredCpuMs: number }> {
     const m = await load(this.dir);
     return this.serial.run(async () => {
+      const cm = await computeModel(m);
       const cpu0 = process.cpuUsage();
       const endTok = m.tokenizer.tokenId('<|im_end|>') ?? m.eos[0];
       const cands = candidates.map((c) => [...m.tokenizer.encode(c, { addSpecialTokens: false }), ...(endTok !== undefined ? [endTok] : [])]);
       const longest = Math.max(...cands.map((c) => c.length));
       const ids = this.promptIds(m, req.messages, longest + 1);
       const [scores] = await m.gen.scoreCandidates([ids], cands);
-      return { scores: scores.map((s) => s.logprob), cpuMs: cpuMsSince(cpu0) };
+      const cpuMs = computeMsOf(cm, scoringShape(ids.length, cands.map((c) => c.length)));
+      return { scores: scores.map((s) => s.logprob), cpuMs, measuredCpuMs: cpuMsSince(cpu0) };
     });
   }
 }

@@ -26,10 +26,13 @@ export interface ChatResponse {
   /** true when served from the response cache (latency and cost are those of the original call). */
   cached?: boolean;
   /**
-   * Process CPU time spent computing this answer, ms (local models: measured around the engine's job).
-   * A price's perHour charges it instead of the latency, so local cost does not change with machine load.
+   * CPU time this answer costs, ms. Local models: the tokens the call ran × a per-token compute model calibrated once on
+   * the machine (models/local-compute.ts), so machine load does not change it. A price's perHour charges it instead of
+   * the latency.
    */
   cpuMs?: number;
+  /** local models: the process CPU time actually measured around the call, ms (moves with machine load) */
+  measuredCpuMs?: number;
   /** why generation ended, where the provider says: 'stop' (end of turn or a stop sequence) or 'length' (maxTokens) */
   finishReason?: FinishReason;
   raw?: unknown;
