@@ -29,6 +29,7 @@ export {
   bytesToByteLevel,
   GPT2_PATTERN,
   LLAMA3_PATTERN,
+  QWEN2_PATTERN,
 } from './tokenizer.ts';
 export { type TrainBpeOptions, trainBpe } from './bpe-train.ts';
 export {

@@ -2,7 +2,7 @@
  * BPE tokenizer compatible with Hugging Face `tokenizer.json` (own code).
  *
  * Covers the layouts Llama-family checkpoints publish:
- * - byte-level BPE (GPT-2, SmolLM2, Llama 3): ByteLevel / Split / Digits pre-tokenizers, ByteLevel decoder;
+ * - byte-level BPE (GPT-2, SmolLM2, Llama 3, Qwen2/2.5/3): ByteLevel / Split / Digits pre-tokenizers, NFC, ByteLevel decoder;
  * - SentencePiece-style BPE (Llama 2, TinyLlama): Prepend/Replace normalizers or Metaspace, byte_fallback,
  *   Replace/ByteFallback/Fuse/Strip decoders;
  * - added tokens (split out before pre-tokenization; lstrip/rstrip), TemplateProcessing post-processor.
@@ -68,6 +68,10 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 /** Llama 3's Split pattern. */
 export const LLAMA3_PATTERN =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/** Qwen2 / Qwen2.5 / Qwen3's Split pattern (Llama 3's with single digits). */
+export const QWEN2_PATTERN =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /** Translate an Oniguruma pattern from tokenizer.json into a JS regex (the constructs published tokenizers use). */
 function compilePattern(src: string, where: string): RegExp {
