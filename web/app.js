@@ -96,8 +96,7 @@ function Status({ s }) {
 }
 function Progress({ done, total }) {
   const pct = total ? Math.min(100, (100 * done) / total) : 0;
-  return html`<span class="bar"><span style=${`width:${pct.toFixed(1)}%`}></span></span
-    ><span class="progress-text">${done}/${total}</span>`;
+  return html`<span class="bar"><span style=${`width:${pct.toFixed(1)}%`}></span></span><span class="progress-text">${done}/${total}</span>`;
 }
 
 function Runs() {
@@ -109,46 +108,21 @@ function Runs() {
   return html`<h1>Runs</h1>
     <p class="live">Live: progress updates while a run writes the store.</p>
     ${pick.length === 2 ? html`<p><a id="compare-picked" href=${`#/compare/${enc(pick[0])}/${enc(pick[1])}`}>Compare the two selected runs</a></p>` : html`<p class="muted small">Tick two runs of the same task to compare them.</p>`}
-    <div class="scroll">
-      <table class="grid" id="runs">
-        <thead>
-          <tr>
-            <th></th>
-            <th>run</th>
-            <th>experiment</th>
-            <th>status</th>
-            <th>progress</th>
-            <th>arms</th>
-            <th>started (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${runs.map(
-            (r) =>
-              html`<tr data-run=${r.id}>
-                <td>
-                  <input type="checkbox" aria-label=${`select ${r.id}`} checked=${pick.includes(r.id)} onChange=${() => toggle(r.id)} />
-                </td>
-                <td><a href=${`#/run/${enc(r.id)}`}>${r.id}</a></td>
-                <td>${r.experiment}</td>
-                <td><${Status} s=${r.status} /></td>
-                <td class="progress" data-run=${r.id}><${Progress} done=${r.done} total=${r.total} /></td>
-                <td class="small">
-                  ${r.arms.map((a) => html`<span title=${`${a.done}/${a.total} ${a.status}`}>${a.name}${a.status === 'done' ? ' ✓' : a.status === 'failed' ? ' ✗' : ` ${a.done}/${a.total}`} </span>`)}
-                </td>
-                <td class="num">${when(r.createdAt)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>`;
+    <div class="scroll"><table class="grid" id="runs"><thead><tr><th></th><th>run</th><th>experiment</th><th>status</th><th>progress</th><th>arms</th><th>started (UTC)</th></tr></thead><tbody>
+    ${runs.map(
+      (r) => html`<tr data-run=${r.id}>
+      <td><input type="checkbox" aria-label=${`select ${r.id}`} checked=${pick.includes(r.id)} onChange=${() => toggle(r.id)} /></td>
+      <td><a href=${`#/run/${enc(r.id)}`}>${r.id}</a></td><td>${r.experiment}</td><td><${Status} s=${r.status} /></td>
+      <td class="progress" data-run=${r.id}><${Progress} done=${r.done} total=${r.total} /></td>
+      <td class="small">${r.arms.map((a) => html`<span title=${`${a.done}/${a.total} ${a.status}`}>${a.name}${a.status === 'done' ? ' ✓' : a.status === 'failed' ? ' ✗' : ` ${a.done}/${a.total}`} </span>`)}</td>
+      <td class="num">${when(r.createdAt)}</td></tr>`,
+    )}
+    </tbody></table></div>`;
 }
 
 function Tabs({ id, on }) {
   const t = (key, label, href) => html`<a class=${on === key ? 'on' : ''} href=${href}>${label}</a>`;
-  return html`<nav class="tabs">
-    ${t('run', 'Overview', `#/run/${enc(id)}`)}${t('examples', 'Examples', `#/run/${enc(id)}/examples`)}${t('finetune', 'Fine-tuning', `#/run/${enc(id)}/finetune`)}${t('compare', 'Compare', `#/compare/${enc(id)}`)}
-  </nav>`;
+  return html`<nav class="tabs">${t('run', 'Overview', `#/run/${enc(id)}`)}${t('examples', 'Examples', `#/run/${enc(id)}/examples`)}${t('finetune', 'Fine-tuning', `#/run/${enc(id)}/finetune`)}${t('compare', 'Compare', `#/compare/${enc(id)}`)}</nav>`;
 }
 
 function MetricChart({ arms, metric }) {
@@ -165,14 +139,11 @@ function MetricChart({ arms, metric }) {
     ${rows.map((a, i) => {
       const y = i * rowH + 6;
       const c = a.metric.ci;
-      return html`<g
-        ><text x=${left - 6} y=${y + 13} text-anchor="end" fill="#0f172a">${a.name.length > 22 ? a.name.slice(0, 21) + '…' : a.name}</text>
+      return html`<g><text x=${left - 6} y=${y + 13} text-anchor="end" fill="#0f172a">${a.name.length > 22 ? a.name.slice(0, 21) + '…' : a.name}</text>
         <rect x=${left} y=${y + 2} width=${x(a.metric.value) - left} height="14" fill="#93c5fd" rx="3" />
         ${c && isFinite(c[0]) ? html`<line x1=${x(c[0])} x2=${x(c[1])} y1=${y + 9} y2=${y + 9} stroke="#1e3a8a" stroke-width="2" />` : null}
-        <text x=${W - right + 6} y=${y + 13} fill="#0f172a">${fmt(a.metric.value)}</text></g
-      >`;
-    })}
-  </svg>`;
+        <text x=${W - right + 6} y=${y + 13} fill="#0f172a">${fmt(a.metric.value)}</text></g>`;
+    })}</svg>`;
 }
 
 function LossChart({ curve }) {
@@ -187,21 +158,12 @@ function LossChart({ curve }) {
   const x = (s) => p.l + ((W - p.l - p.r) * s) / steps;
   const y = (v) => p.t + (H - p.t - p.b) * (1 - (v - lo) / (hi - lo || 1));
   return html`<svg class="chart loss" viewBox=${`0 0 ${W} ${H}`} role="img" aria-label=${`loss curve of ${curve.arm}`}>
-      ${[lo, (lo + hi) / 2, hi].map((v) => html`<line x1=${p.l} x2=${W - p.r} y1=${y(v)} y2=${y(v)} stroke="#e2e8f0" /><text x=${p.l - 4} y=${y(v) + 4} text-anchor="end" fill="#64748b">${v.toFixed(2)}</text>`)}
-      <polyline
-        fill="none"
-        stroke="#2563eb"
-        stroke-width="1.5"
-        points=${curve.train.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}
-      />
-      ${curve.val.length > 1 ? html`<polyline fill="none" stroke="#ea580c" stroke-dasharray="4 3" points=${curve.val.map((v) => `${x(v.step).toFixed(1)},${y(v.loss).toFixed(1)}`).join(' ')} />` : null}
-      ${curve.val.map((v) => html`<circle cx=${x(v.step)} cy=${y(v.loss)} r="3.5" fill="#ea580c"><title>step ${v.step}: validation loss ${v.loss.toFixed(3)}</title></circle>`)}
-      <text x=${p.l} y=${H - 6} fill="#64748b">step 1</text>
-      <text x=${W - p.r} y=${H - 6} text-anchor="end" fill="#64748b">step ${steps}</text>
-    </svg>
-    <p class="small muted">
-      <span style="color:#2563eb">━</span> training loss per step · <span style="color:#ea580c">●</span> validation loss
-    </p>`;
+    ${[lo, (lo + hi) / 2, hi].map((v) => html`<line x1=${p.l} x2=${W - p.r} y1=${y(v)} y2=${y(v)} stroke="#e2e8f0" /><text x=${p.l - 4} y=${y(v) + 4} text-anchor="end" fill="#64748b">${v.toFixed(2)}</text>`)}
+    <polyline fill="none" stroke="#2563eb" stroke-width="1.5" points=${curve.train.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} />
+    ${curve.val.length > 1 ? html`<polyline fill="none" stroke="#ea580c" stroke-dasharray="4 3" points=${curve.val.map((v) => `${x(v.step).toFixed(1)},${y(v.loss).toFixed(1)}`).join(' ')} />` : null}
+    ${curve.val.map((v) => html`<circle cx=${x(v.step)} cy=${y(v.loss)} r="3.5" fill="#ea580c"><title>step ${v.step}: validation loss ${v.loss.toFixed(3)}</title></circle>`)}
+    <text x=${p.l} y=${H - 6} fill="#64748b">step 1</text><text x=${W - p.r} y=${H - 6} text-anchor="end" fill="#64748b">step ${steps}</text>
+  </svg><p class="small muted"><span style="color:#2563eb">━</span> training loss per step · <span style="color:#ea580c">●</span> validation loss</p>`;
 }
 
 function Run({ id }) {
@@ -212,79 +174,23 @@ function Run({ id }) {
   if (!data) return html`<p class="muted">Loading…</p>`;
   const rec = data.decision && data.decision.recommendation;
   return html`<h1>${data.experiment} <span class="muted small">${data.runId}</span></h1>
-    <p class="muted small">
-      seed ${data.seed} · started ${when(data.createdAt)} UTC${data.finishedAt ? ` · finished ${when(data.finishedAt)}` : ''} ·
-      ${data.task.data} · train ${data.task.sizes.train} / dev ${data.task.sizes.dev} / test ${data.task.sizes.test}
-      ${live ? html` · <${Status} s=${live.status} /> <${Progress} done=${live.done} total=${live.total} />` : null}
-    </p>
+    <p class="muted small">seed ${data.seed} · started ${when(data.createdAt)} UTC${data.finishedAt ? ` · finished ${when(data.finishedAt)}` : ''} · ${data.task.data} · train ${data.task.sizes.train} / dev ${data.task.sizes.dev} / test ${data.task.sizes.test}
+      ${live ? html` · <${Status} s=${live.status} /> <${Progress} done=${live.done} total=${live.total} />` : null}</p>
     <${Tabs} id=${id} on="run" />
-    ${
-      rec
-        ? html`<section class="card rec" id="recommendation">
-            <h2 style="margin-top:0">Recommendation${rec.arm ? `: ${rec.arm}` : ''}</h2>
-            ${rec.sentences.map((s) => html`<p>${s}</p>`)}
-          </section>`
-        : null
-    }
+    ${rec ? html`<section class="card rec" id="recommendation"><h2 style="margin-top:0">Recommendation${rec.arm ? `: ${rec.arm}` : ''}</h2>${rec.sentences.map((s) => html`<p>${s}</p>`)}</section>` : null}
     <h2>Arms</h2>
-    <div class="scroll">
-      <table class="grid" id="arms-table">
-        <thead>
-          <tr>
-            <th>arm</th>
-            <th>kind</th>
-            <th>model</th>
-            <th class="num">${data.task.metric} (95% CI)</th>
-            <th class="num">n</th>
-            <th class="num">errors</th>
-            <th class="num">cost / 1k</th>
-            <th class="num">p50</th>
-            <th>status</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${data.arms.map(
-            (a) =>
-              html`<tr>
-                <td>${a.name}${a.name === data.baseline ? html` <span class="muted small">(baseline)</span>` : null}</td>
-                <td>${a.kind}</td>
-                <td title=${a.modelId}><code>${shortModel(a)}</code></td>
-                <td class="num"><b>${fmt(a.metric.value)}</b> <span class="muted">${ci(a.metric.ci)}</span></td>
-                <td class="num">${a.n}</td>
-                <td class="num">${a.errors}</td>
-                <td class="num">${usd(a.costPer1k)}</td>
-                <td class="num">${ms(a.latencyMs.p50)}</td>
-                <td>${a.status}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>
-    <h2>${data.task.metric} per arm</h2>
-    <div class="card"><${MetricChart} arms=${data.arms} metric=${data.task.metric} /></div>
+    <div class="scroll"><table class="grid" id="arms-table"><thead><tr><th>arm</th><th>kind</th><th>model</th><th class="num">${data.task.metric} (95% CI)</th><th class="num">n</th><th class="num">errors</th><th class="num">cost / 1k</th><th class="num">p50</th><th>status</th></tr></thead><tbody>
+    ${data.arms.map(
+      (
+        a,
+      ) => html`<tr><td>${a.name}${a.name === data.baseline ? html` <span class="muted small">(baseline)</span>` : null}</td><td>${a.kind}</td><td title=${a.modelId}><code>${shortModel(a)}</code></td>
+      <td class="num"><b>${fmt(a.metric.value)}</b> <span class="muted">${ci(a.metric.ci)}</span></td><td class="num">${a.n}</td><td class="num">${a.errors}</td><td class="num">${usd(a.costPer1k)}</td><td class="num">${ms(a.latencyMs.p50)}</td><td>${a.status}</td></tr>`,
+    )}
+    </tbody></table></div>
+    <h2>${data.task.metric} per arm</h2><div class="card"><${MetricChart} arms=${data.arms} metric=${data.task.metric} /></div>
     ${data.evidence ? html`<p><a href=${`#/run/${enc(id)}/examples?disagree=1`}>${data.evidence.disagree} of ${data.evidence.count} examples where the arms disagree →</a></p>` : null}
-    ${
-      data.evidence && data.evidence.curves.length
-        ? html`<h2>Training loss</h2>
-            <div class="panels">
-              ${data.evidence.curves.map(
-                (c) =>
-                  html`<div class="card">
-                    <h3>${c.arm}</h3>
-                    <${LossChart} curve=${c} />
-                  </div>`,
-              )}
-            </div>`
-        : null
-    }
-    ${
-      data.warnings.length
-        ? html`<h2>Warnings</h2>
-            <ul>
-              ${data.warnings.map((w) => html`<li>${w}</li>`)}
-            </ul>`
-        : null
-    }`;
+    ${data.evidence && data.evidence.curves.length ? html`<h2>Training loss</h2><div class="panels">${data.evidence.curves.map((c) => html`<div class="card"><h3>${c.arm}</h3><${LossChart} curve=${c} /></div>`)}</div>` : null}
+    ${data.warnings.length ? html`<h2>Warnings</h2><ul>${data.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : null}`;
 }
 
 function Examples({ id, query }) {
@@ -314,93 +220,41 @@ function Examples({ id, query }) {
   return html`<h1>Examples <span class="muted small">${id}</span></h1>
     <${Tabs} id=${id} on="examples" />
     <div class="filters">
-      <label
-        >arm
-        <select id="f-arm" value=${f.arm} onChange=${set('arm')}>
-          <option value="">any</option>
-          ${arms.map((a) => html`<option value=${a}>${a}</option>`)}
-        </select></label
-      >
-      <label
-        ><select id="f-outcome" value=${f.outcome} onChange=${set('outcome')}>
-          <option value="">passes or fails</option>
-          <option value="pass">passes</option>
-          <option value="fail">fails</option>
-        </select></label
-      >
+      <label>arm <select id="f-arm" value=${f.arm} onChange=${set('arm')}><option value="">any</option>${arms.map((a) => html`<option value=${a}>${a}</option>`)}</select></label>
+      <label><select id="f-outcome" value=${f.outcome} onChange=${set('outcome')}><option value="">passes or fails</option><option value="pass">passes</option><option value="fail">fails</option></select></label>
       <label><input type="checkbox" id="f-disagree" checked=${f.disagree} onChange=${set('disagree')} /> arms disagree</label>
-      <label
-        >expected
-        <select id="f-expected" value=${f.expected} onChange=${set('expected')}>
-          <option value="">any</option>
-          ${(meta.data ? meta.data.labels : []).map((l) => html`<option value=${l}>${l}</option>`)}
-        </select></label
-      >
+      <label>expected <select id="f-expected" value=${f.expected} onChange=${set('expected')}><option value="">any</option>${(meta.data ? meta.data.labels : []).map((l) => html`<option value=${l}>${l}</option>`)}</select></label>
       <label><input type="search" id="f-q" placeholder="search input and outputs" value=${f.q} onInput=${set('q')} /></label>
       <a id="csv" href=${`/api/runs/${enc(id)}/examples?${qs}&format=csv`} download>CSV of this view</a>
     </div>
     ${list.error ? html`<p class="err">${list.error.message}</p>` : null}
     ${
       list.data
-        ? html`<p id="ex-count" class="muted">
-              ${list.data.total}
-              example${list.data.total === 1 ? '' : 's'}${list.data.total > list.data.examples.length ? ` (showing ${list.data.examples.length})` : ''}
-            </p>
-            <div class="scroll">
-              <table class="grid" id="examples">
-                <thead>
-                  <tr>
-                    <th>example</th>
-                    <th>expected</th>
-                    ${arms.map((a) => html`<th>${a}</th>`)}
-                  </tr>
-                </thead>
-                <tbody>
-                  ${list.data.examples.map(
-                    (ex) =>
-                      html`<tr
-                        class="ex-row clickable"
-                        data-id=${ex.id}
-                        onClick=${() => {
-                          location.hash = `#/run/${enc(id)}/example/${enc(ex.id)}`;
-                        }}
-                      >
-                        <td>
-                          <a href=${`#/run/${enc(id)}/example/${enc(ex.id)}`}
-                            >${ex.source ? `${ex.source.file}:${ex.source.line}` : ex.id}</a
-                          >
-                          <div class="inp muted small" title=${inputText(ex.input)}>${inputText(ex.input)}</div>
-                        </td>
-                        <td>${ex.expected}</td>
-                        ${arms.map((a) => {
-                          const o = ex.arms[a];
-                          return o
-                            ? html`<td class=${`cell-out ${o.pass ? 'ok' : 'bad'}`} title=${o.output}>
-                                ${o.pass ? '✓' : '✗'} ${o.error ? 'error' : (o.extracted ?? o.output)}
-                              </td>`
-                            : html`<td class="muted">—</td>`;
-                        })}
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-            ${list.data.total > list.data.examples.length ? html`<p><button onClick=${() => setLimit(limit + 200)}>Show more</button></p>` : null}`
+        ? html`<p id="ex-count" class="muted">${list.data.total} example${list.data.total === 1 ? '' : 's'}${list.data.total > list.data.examples.length ? ` (showing ${list.data.examples.length})` : ''}</p>
+    <div class="scroll"><table class="grid" id="examples"><thead><tr><th>example</th><th>expected</th>${arms.map((a) => html`<th>${a}</th>`)}</tr></thead><tbody>
+      ${list.data.examples.map(
+        (ex) => html`<tr class="ex-row clickable" data-id=${ex.id} onClick=${() => {
+          location.hash = `#/run/${enc(id)}/example/${enc(ex.id)}`;
+        }}>
+        <td><a href=${`#/run/${enc(id)}/example/${enc(ex.id)}`}>${ex.source ? `${ex.source.file}:${ex.source.line}` : ex.id}</a><div class="inp muted small" title=${inputText(ex.input)}>${inputText(ex.input)}</div></td>
+        <td>${ex.expected}</td>
+        ${arms.map((a) => {
+          const o = ex.arms[a];
+          return o
+            ? html`<td class=${`cell-out ${o.pass ? 'ok' : 'bad'}`} title=${o.output}>${o.pass ? '✓' : '✗'} ${o.error ? 'error' : (o.extracted ?? o.output)}</td>`
+            : html`<td class="muted">—</td>`;
+        })}
+      </tr>`,
+      )}
+    </tbody></table></div>
+    ${list.data.total > list.data.examples.length ? html`<p><button onClick=${() => setLimit(limit + 200)}>Show more</button></p>` : null}`
         : html`<p class="muted">Loading…</p>`
     }`;
 }
 
 function Messages({ msgs }) {
   if (!msgs) return html`<p class="muted small">No call was logged for this example (a cached or batched answer).</p>`;
-  return html`<div class="messages">
-    ${msgs.map(
-      (m) =>
-        html`<div class=${`msg msg-${m.role}`}>
-          <div class="role">${m.role}</div>
-          <pre>${m.content}</pre>
-        </div>`,
-    )}
-  </div>`;
+  return html`<div class="messages">${msgs.map((m) => html`<div class=${`msg msg-${m.role}`}><div class="role">${m.role}</div><pre>${m.content}</pre></div>`)}</div>`;
 }
 
 function Example({ id, ex }) {
@@ -414,129 +268,50 @@ function Example({ id, ex }) {
     <p><a href=${`#/run/${enc(id)}/examples`}>← all examples</a>${e.disagree ? html` · <b>the arms disagree</b>` : null}</p>
     ${
       e.source
-        ? html`<p class="small">
-              Source:
-              ${src && src.path ? html`<a id="source-link" href=${`vscode://file/${src.path}:${e.source.line}`} title="open in your editor">${src.path}:${e.source.line}</a>` : html`<code id="source-link">${e.source.file}:${e.source.line}</code>`}
-            </p>
-            ${src && src.lines.length ? html`<pre class="card small">${src.lines.map((l) => `${l.n === e.source.line ? '▶' : ' '} ${String(l.n).padStart(5)}  ${l.text}\n`)}</pre>` : null}`
+        ? html`<p class="small">Source: ${src && src.path ? html`<a id="source-link" href=${`vscode://file/${src.path}:${e.source.line}`} title="open in your editor">${src.path}:${e.source.line}</a>` : html`<code id="source-link">${e.source.file}:${e.source.line}</code>`}</p>
+      ${src && src.lines.length ? html`<pre class="card small">${src.lines.map((l) => `${l.n === e.source.line ? '▶' : ' '} ${String(l.n).padStart(5)}  ${l.text}\n`)}</pre>` : null}`
         : null
     }
-    <div class="card input">
-      <b>Input</b>
-      <pre>${inputText(e.input)}</pre>
-      <b>Expected</b> <code>${e.expected}</code>
-    </div>
+    <div class="card input"><b>Input</b><pre>${inputText(e.input)}</pre><b>Expected</b> <code>${e.expected}</code></div>
     <h2>Each arm's answer</h2>
-    <div class="panels">
-      ${Object.keys(data.messages).map((a) => {
-        const o = e.arms[a];
-        return html`<div class=${`arm-out ${o ? (o.pass ? 'pass' : 'fail') : ''}`} data-arm=${a}>
-          <h3>
-            ${a}
-            ${o ? html`<span class=${o.pass ? 'ok' : 'bad'}>${o.pass ? '✓ right' : '✗ wrong'}</span>` : html`<span class="muted">no result</span>`}
-          </h3>
-          ${
-            o
-              ? html`<div class="small muted">
-                    answer <code>${o.extracted ?? '—'}</code> · score ${fmt(o.score, 2)} · ${ms(o.latencyMs)} · ${o.tokensIn} /
-                    ${o.tokensOut} tokens${o.cached ? ' · cached' : ''}
-                  </div>
-                  <b class="small">Output</b>
-                  <pre class="output">${o.error ? `error: ${o.error}` : o.output}</pre>`
-              : null
-          }
-          <b class="small">Messages sent</b><${Messages} msgs=${data.messages[a]} />
-        </div>`;
-      })}
-    </div>`;
+    <div class="panels">${Object.keys(data.messages).map((a) => {
+      const o = e.arms[a];
+      return html`<div class=${`arm-out ${o ? (o.pass ? 'pass' : 'fail') : ''}`} data-arm=${a}>
+        <h3>${a} ${o ? html`<span class=${o.pass ? 'ok' : 'bad'}>${o.pass ? '✓ right' : '✗ wrong'}</span>` : html`<span class="muted">no result</span>`}</h3>
+        ${
+          o
+            ? html`<div class="small muted">answer <code>${o.extracted ?? '—'}</code> · score ${fmt(o.score, 2)} · ${ms(o.latencyMs)} · ${o.tokensIn} / ${o.tokensOut} tokens${o.cached ? ' · cached' : ''}</div>
+          <b class="small">Output</b><pre class="output">${o.error ? `error: ${o.error}` : o.output}</pre>`
+            : null
+        }
+        <b class="small">Messages sent</b><${Messages} msgs=${data.messages[a]} /></div>`;
+    })}</div>`;
 }
 
 function Finetune({ id }) {
   const { data, error } = useData(`/api/runs/${enc(id)}/finetune`);
   const jobs = useData('/api/jobs');
   if (error) return html`<p class="err">${error.message}</p>`;
-  return html`<h1>Fine-tuning <span class="muted small">${id}</span></h1>
-    <${Tabs} id=${id} on="finetune" /> ${
+  return html`<h1>Fine-tuning <span class="muted small">${id}</span></h1><${Tabs} id=${id} on="finetune" />
+    ${
       !data
         ? html`<p class="muted">Loading…</p>`
         : !data.length
           ? html`<p>No fine-tune arms in this run.</p>`
           : data.map(
-              (f) =>
-                html`<section class="card ft-arm" data-arm=${f.arm}>
-                  <h2 style="margin-top:0">${f.arm} <span class="muted small">${f.kind}</span> <${Status} s=${f.status} /></h2>
-                  ${f.error ? html`<p class="err">${f.error}</p>` : null}
-                  <div class="panels">
-                    <div>
-                      <table class="kv">
-                        <tr>
-                          <th>model</th>
-                          <td><code>${f.modelId}</code></td>
-                        </tr>
-                        ${
-                          f.training
-                            ? html`<tr>
-                                  <th>training time</th>
-                                  <td>${(f.training.seconds / 60).toFixed(1)} min</td>
-                                </tr>
-                                <tr>
-                                  <th>training cost</th>
-                                  <td>${usd(f.training.costUsd)}</td>
-                                </tr>`
-                            : null
-                        }
-                        ${Object.entries(f.hyperparameters).map(
-                          ([k, v]) =>
-                            html`<tr>
-                              <th>${k}</th>
-                              <td>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</td>
-                            </tr>`,
-                        )}
-                      </table>
-                    </div>
-                    <div>${f.curve ? html`<${LossChart} curve=${f.curve} />` : html`<p class="muted">No loss curve stored.</p>`}</div>
-                  </div>
-                  <h3>Training data preview</h3>
-                  ${
-                    f.preview.length
-                      ? f.preview.map(
-                          (p) =>
-                            html`<p class="small muted">${p.source}</p>
-                              <${Messages} msgs=${p.messages} />`,
-                        )
-                      : html`<p class="muted">Not available.</p>`
-                  }
-                </section>`,
+              (f) => html`<section class="card ft-arm" data-arm=${f.arm}>
+      <h2 style="margin-top:0">${f.arm} <span class="muted small">${f.kind}</span> <${Status} s=${f.status} /></h2>
+      ${f.error ? html`<p class="err">${f.error}</p>` : null}
+      <div class="panels"><div>
+        <table class="kv"><tr><th>model</th><td><code>${f.modelId}</code></td></tr>
+        ${f.training ? html`<tr><th>training time</th><td>${(f.training.seconds / 60).toFixed(1)} min</td></tr><tr><th>training cost</th><td>${usd(f.training.costUsd)}</td></tr>` : null}
+        ${Object.entries(f.hyperparameters).map(([k, v]) => html`<tr><th>${k}</th><td>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</td></tr>`)}</table>
+      </div><div>${f.curve ? html`<${LossChart} curve=${f.curve} />` : html`<p class="muted">No loss curve stored.</p>`}</div></div>
+      <h3>Training data preview</h3>${f.preview.length ? f.preview.map((p) => html`<p class="small muted">${p.source}</p><${Messages} msgs=${p.messages} />`) : html`<p class="muted">Not available.</p>`}
+    </section>`,
             )
     }
-    ${
-      jobs.data && jobs.data.length
-        ? html`<h2>Fine-tuning jobs in this store</h2>
-            <div class="scroll">
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th>job</th>
-                    <th>backend</th>
-                    <th>status</th>
-                    <th>updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${jobs.data.map(
-                    (j) =>
-                      html`<tr>
-                        <td><code>${j.id}</code></td>
-                        <td>${j.backend}</td>
-                        <td>${j.status}</td>
-                        <td>${new Date(j.updatedAt).toISOString().slice(0, 19)}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-        : null
-    }`;
+    ${jobs.data && jobs.data.length ? html`<h2>Fine-tuning jobs in this store</h2><div class="scroll"><table class="grid"><thead><tr><th>job</th><th>backend</th><th>status</th><th>updated</th></tr></thead><tbody>${jobs.data.map((j) => html`<tr><td><code>${j.id}</code></td><td>${j.backend}</td><td>${j.status}</td><td>${new Date(j.updatedAt).toISOString().slice(0, 19)}</td></tr>`)}</tbody></table></div>` : null}`;
 }
 
 function Compare({ a, b, query }) {
@@ -546,95 +321,32 @@ function Compare({ a, b, query }) {
   const others = runs ? runs.filter((r) => r.id !== a && (!run || r.experiment === run.experiment)) : [];
   const path = b ? `/api/compare?a=${enc(a)}&b=${enc(b)}${changed ? '&changed=1' : ''}` : null;
   const { data, error } = useData(path || '/api/runs', [path]);
-  return html`<h1>Compare runs</h1>
-    <${Tabs} id=${a} on="compare" />
-    <div class="filters">
-      <label>run A <code>${a}</code></label>
-      <label
-        >run B
-        <select
-          id="cmp-b"
-          value=${b || ''}
-          onChange=${(e) => {
-            location.hash = `#/compare/${enc(a)}/${enc(e.target.value)}`;
-          }}
-        >
-          <option value="">choose…</option>
-          ${others.map((r) => html`<option value=${r.id}>${r.id} (${r.status})</option>`)}
-        </select></label
-      >
-      <label
-        ><input type="checkbox" id="cmp-changed" checked=${changed} onChange=${(e) => setChanged(e.target.checked)} /> only examples that
-        changed</label
-      >
-      ${b ? html`<a href=${`${path}&format=csv`} download>CSV of this view</a>` : null}
-    </div>
+  return html`<h1>Compare runs</h1><${Tabs} id=${a} on="compare" />
+    <div class="filters"><label>run A <code>${a}</code></label>
+      <label>run B <select id="cmp-b" value=${b || ''} onChange=${(e) => {
+        location.hash = `#/compare/${enc(a)}/${enc(e.target.value)}`;
+      }}><option value="">choose…</option>${others.map((r) => html`<option value=${r.id}>${r.id} (${r.status})</option>`)}</select></label>
+      <label><input type="checkbox" id="cmp-changed" checked=${changed} onChange=${(e) => setChanged(e.target.checked)} /> only examples that changed</label>
+      ${b ? html`<a href=${`${path}&format=csv`} download>CSV of this view</a>` : null}</div>
     ${error ? html`<p class="err">${error.message}</p>` : null}
     ${
       b && data && data.arms
         ? html`<p class="muted">${data.common} examples in both runs; ${data.rows.length} shown.</p>
-            <div class="scroll">
-              <table class="grid" id="cmp-arms">
-                <thead>
-                  <tr>
-                    <th>arm</th>
-                    <th class="num">A</th>
-                    <th class="num">B</th>
-                    <th class="num">B − A</th>
-                    <th class="num">fixed in B</th>
-                    <th class="num">broken in B</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${data.arms.map(
-                    (x) =>
-                      html`<tr>
-                        <td>${x.name}</td>
-                        <td class="num">${fmt(x.a)}</td>
-                        <td class="num">${fmt(x.b)}</td>
-                        <td class="num">${isFinite(x.a) && isFinite(x.b) ? fmt(x.b - x.a) : '—'}</td>
-                        <td class="num ok">${x.fixed}</td>
-                        <td class="num bad">${x.broken}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <h2>Examples</h2>
-            <div class="scroll">
-              <table class="grid" id="cmp-rows">
-                <thead>
-                  <tr>
-                    <th>example</th>
-                    <th>expected</th>
-                    ${data.arms.map((x) => html`<th>${x.name}</th>`)}
-                  </tr>
-                </thead>
-                <tbody>
-                  ${data.rows.map(
-                    (r) =>
-                      html`<tr class="cmp-row" data-id=${r.id}>
-                        <td>
-                          <a href=${`#/run/${enc(b)}/example/${enc(r.id)}`}>${r.id}</a>
-                          <div class="inp muted small">${inputText(r.input)}</div>
-                        </td>
-                        <td>${r.expected}</td>
-                        ${data.arms.map((x) => {
-                          const c = r.arms[x.name];
-                          if (!c) return html`<td class="muted">—</td>`;
-                          const mark = (p) => (p === undefined ? '·' : p ? '✓' : '✗');
-                          return html`<td
-                            class=${c.a !== c.b && c.a !== undefined && c.b !== undefined ? (c.b ? 'ok' : 'bad') : ''}
-                            title=${`A: ${c.aAnswer ?? '—'} · B: ${c.bAnswer ?? '—'}`}
-                          >
-                            ${mark(c.a)} → ${mark(c.b)}
-                          </td>`;
-                        })}
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
+      <div class="scroll"><table class="grid" id="cmp-arms"><thead><tr><th>arm</th><th class="num">A</th><th class="num">B</th><th class="num">B − A</th><th class="num">fixed in B</th><th class="num">broken in B</th></tr></thead><tbody>
+      ${data.arms.map((x) => html`<tr><td>${x.name}</td><td class="num">${fmt(x.a)}</td><td class="num">${fmt(x.b)}</td><td class="num">${isFinite(x.a) && isFinite(x.b) ? fmt(x.b - x.a) : '—'}</td><td class="num ok">${x.fixed}</td><td class="num bad">${x.broken}</td></tr>`)}</tbody></table></div>
+      <h2>Examples</h2><div class="scroll"><table class="grid" id="cmp-rows"><thead><tr><th>example</th><th>expected</th>${data.arms.map((x) => html`<th>${x.name}</th>`)}</tr></thead><tbody>
+      ${data.rows.map(
+        (
+          r,
+        ) => html`<tr class="cmp-row" data-id=${r.id}><td><a href=${`#/run/${enc(b)}/example/${enc(r.id)}`}>${r.id}</a><div class="inp muted small">${inputText(r.input)}</div></td><td>${r.expected}</td>
+        ${data.arms.map((x) => {
+          const c = r.arms[x.name];
+          if (!c) return html`<td class="muted">—</td>`;
+          const mark = (p) => (p === undefined ? '·' : p ? '✓' : '✗');
+          return html`<td class=${c.a !== c.b && c.a !== undefined && c.b !== undefined ? (c.b ? 'ok' : 'bad') : ''} title=${`A: ${c.aAnswer ?? '—'} · B: ${c.bAnswer ?? '—'}`}>${mark(c.a)} → ${mark(c.b)}</td>`;
+        })}</tr>`,
+      )}
+      </tbody></table></div>`
         : b
           ? html`<p class="muted">Loading…</p>`
           : html`<p>Choose a second run of the same experiment.</p>`
@@ -656,13 +368,7 @@ function App() {
   else if (parts[0] === 'run' && parts[1]) page = html`<${Run} id=${parts[1]} />`;
   else if (parts[0] === 'compare' && parts[1]) page = html`<${Compare} a=${parts[1]} b=${parts[2]} query=${query} />`;
   else page = html`<${Runs} />`;
-  return html`<header class="top">
-      <a href="#/">tunelab view</a
-      ><span class="crumbs"
-        >${parts[0] === 'run' || parts[0] === 'compare' ? html`<a href="#/">runs</a> / ${parts[1]}` : 'runs in this store'}</span
-      >
-    </header>
-    <main>${page}</main>`;
+  return html`<header class="top"><a href="#/">tunelab view</a><span class="crumbs">${parts[0] === 'run' || parts[0] === 'compare' ? html`<a href="#/">runs</a> / ${parts[1]}` : 'runs in this store'}</span></header><main>${page}</main>`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { ChatMessage, ChatModel } from '../models/types.ts';
 import type { Example } from '../task/types.ts';
 import { InputError } from '../core/index.ts';
-import { DynamicDemoModel } from './dynamic.ts';
 import { formatSchema, type FormatSpec } from './format.ts';
 import { loadPromptFile, messageSchema, programFromFrozen, type PromptFile } from './files.ts';
 import { defaultMessages, TemplateProgram, type Demo, type RequestOptions } from './program.ts';
@@ -89,8 +88,8 @@ export function baseProgram(cfg: PromptConfig, pre: { file?: PromptFile; message
 }
 
 /**
- * Apply a few-shot selection to a program. Static strategies add demos to the template; bm25 adds a
- * per-example selector; embedding returns a wrapped model that inserts demos per request.
+ * Apply a few-shot selection to a program. Static strategies add demos to the template; bm25 and
+ * embedding add a per-example selector (the embedding pool is embedded here). The model is returned as given.
  */
 export async function applySelection(
   program: TemplateProgram,
@@ -112,8 +111,7 @@ export async function applySelection(
   const emb = embedder ?? model;
   const es = new EmbeddingSelector(ctx.train, sel, ctx.seed, emb, program, count);
   await es.init();
-  const marked = program.with({ selector: { select: () => [], describe: () => es.describe() } });
-  return { program: marked, model: new DynamicDemoModel(model, es, marked) };
+  return { program: program.with({ selector: es }), model };
 }
 
 /** `budget:` in arm configs: hard limits on the calls, cost and tokens spent preparing the arm. */

@@ -48,7 +48,6 @@ export {
   cosine,
   tokenCounter,
 } from './select.ts';
-export { DynamicDemoModel } from './dynamic.ts';
 export { type Budget, BudgetExceeded, Meter, MeteredModel, zeroSpent, addSpent } from './meter.ts';
 export {
   type PromptConfig,

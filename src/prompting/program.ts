@@ -14,9 +14,10 @@ export interface Demo {
   output?: string;
 }
 
-/** Picks demonstrations for one example at render time (BM25 neighbours and the like). */
+/** Picks demonstrations for one example at render time (BM25 or embedding neighbours and the like). */
 export interface DemoSelector {
-  select(example: Example): Demo[];
+  /** async for selectors that embed the example first */
+  select(example: Example): Demo[] | Promise<Demo[]>;
   /** canonical description, part of the prompt hash */
   describe(): unknown;
 }
@@ -127,12 +128,16 @@ export class TemplateProgram implements PromptProgram {
   }
 
   /** Demonstrations used for one example: the static ones, then the selector's. */
-  demosFor(example: Example): Demo[] {
-    return this.selector ? [...this.demos, ...this.selector.select(example)] : this.demos;
+  demosFor(example: Example): Demo[] | Promise<Demo[]> {
+    if (!this.selector) return this.demos;
+    const picked = this.selector.select(example);
+    return picked instanceof Promise ? picked.then((d) => [...this.demos, ...d]) : [...this.demos, ...picked];
   }
 
-  render(example: Example): ChatRequest {
-    return this.renderWith(example, this.demosFor(example));
+  /** Synchronous unless the selector is (embedding neighbours). */
+  render(example: Example): ChatRequest | Promise<ChatRequest> {
+    const demos = this.demosFor(example);
+    return demos instanceof Promise ? demos.then((d) => this.renderWith(example, d)) : this.renderWith(example, demos);
   }
 
   renderWith(example: Example, demos: Demo[]): ChatRequest {

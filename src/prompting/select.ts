@@ -260,11 +260,10 @@ export class Bm25Selector implements DemoSelector {
 const embedMemo = new WeakMap<ChatModel, Map<string, number[]>>();
 
 /**
- * Embedding nearest neighbours. Embeddings are async, PromptProgram.render is not: the pool is embedded
- * in `init()`, and the query side runs in a ChatModel wrapper (`DynamicDemoModel`) that embeds the final
- * user turn and inserts the chosen demonstrations before it.
+ * Embedding nearest neighbours: the pool is embedded once in `init()`; each example's rendered final user
+ * turn is embedded when the program renders it (so `select` is async).
  */
-export class EmbeddingSelector {
+export class EmbeddingSelector implements DemoSelector {
   private vecs: number[][] = [];
   private qcache = new Map<string, number[]>();
   readonly k: number;
@@ -295,6 +294,9 @@ export class EmbeddingSelector {
     }
     this.vecs = texts.map((t) => memo!.get(t)!);
     this.qcache = memo;
+  }
+  select(example: Example): Promise<Demo[]> {
+    return this.selectForText(this.queryText(example.input, example.id), example.id);
   }
   async selectForText(text: string, excludeId?: string): Promise<Demo[]> {
     let q = this.qcache.get(text);

@@ -24,11 +24,11 @@ test('local model: choices pick the most likely candidate; label format sets cho
     assert.equal((await model.complete({ messages, choices: [...choices].reverse() })).text, best);
 
     const program = new TemplateProgram({ messages: [{ role: 'user', content: '{{text}}' }], labels: ['fruit', 'tool'] });
-    assert.deepEqual(program.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' }).choices, ['fruit', 'tool']);
+    assert.deepEqual((await program.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' })).choices, ['fruit', 'tool']);
     const free = new TemplateProgram({ messages: [{ role: 'user', content: '{{text}}' }], labels: ['fruit', 'tool'], format: { type: 'label', choices: false } });
-    assert.equal(free.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' }).choices, undefined);
+    assert.equal((await free.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' })).choices, undefined);
     const cot = new TemplateProgram({ messages: [{ role: 'user', content: '{{text}}' }], labels: ['fruit', 'tool'], format: 'cot' as any });
-    assert.equal(cot.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' }).choices, undefined);
+    assert.equal((await cot.render({ id: 'a', input: { text: 'apple' }, expected: 'fruit' })).choices, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

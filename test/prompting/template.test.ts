@@ -57,7 +57,7 @@ test('prompt files: markdown with front matter, roles, includes; YAML; hashes na
   assert.throws(() => loadPromptFile(join(dir, 'inc.md')), /missing\.md/);
 });
 
-test('TemplateProgram renders format instruction, demos as user/assistant pairs before the final user turn', () => {
+test('TemplateProgram renders format instruction, demos as user/assistant pairs before the final user turn', async () => {
   const p = new TemplateProgram({
     messages: [
       { role: 'system', content: 'Classify.' },
@@ -66,7 +66,7 @@ test('TemplateProgram renders format instruction, demos as user/assistant pairs 
     demos: [{ id: 'd1', input: { text: 'win cash' }, expected: 'spam' }],
     labels: ['spam', 'ham'],
   });
-  const req = p.render({ id: 'q', input: { text: 'lunch?' }, expected: 'ham' });
+  const req = await p.render({ id: 'q', input: { text: 'lunch?' }, expected: 'ham' });
   assert.deepEqual(req.messages, [
     { role: 'system', content: 'Classify.\n\nAnswer with exactly one of these labels and nothing else: spam, ham.' },
     { role: 'user', content: 'Text: win cash' },
