@@ -1,17 +1,18 @@
 /**
  * GGUF v3 writer (own code): header, metadata key/values, tensor infos, 32-byte aligned tensor data.
- * Exports a Llama model (llama.cpp's "llama" architecture, byte-level BPE tokenizer as "gpt2") and LoRA adapters
- * (general.type=adapter), with the q/k row permutation llama.cpp's converters apply (HF rotate_half RoPE ->
- * GGML's interleaved RoPE).
+ * Exports Llama-family models as llama.cpp's architectures (llama, qwen2, qwen3; byte-level BPE tokenizer as "gpt2")
+ * and LoRA adapters (general.type=adapter). For llama, the q/k rows are permuted as llama.cpp's converter does
+ * (HF rotate_half RoPE -> GGML's interleaved RoPE) and llama3 rope scaling becomes a `rope_freqs.weight` tensor of
+ * per-frequency factors; qwen2/qwen3 use GGML's NEOX RoPE (rotate_half), so their rows stay as they are.
  */
 import * as fs from 'node:fs';
 import type { LlamaConfig, LoraAdapter, Weights } from '../types.ts';
 import type { TokenizerConfig } from './chat.ts';
 import { EngineIoError } from './errors.ts';
 import { encodeF16 } from './half.ts';
-import { checkWeights, normalizeLlamaConfig } from '../config.ts';
+import { checkWeights, modelType, normalizeLlamaConfig, type ModelType } from '../config.ts';
 import { writeAtomic } from './safetensors.ts';
-import type { BpeTokenizer } from './tokenizer.ts';
+import { QWEN2_PATTERN, type BpeTokenizer } from './tokenizer.ts';
 
 export const GGUF_ALIGNMENT = 32;
 
@@ -246,6 +247,11 @@ const LAYER_MAP: Array<[RegExp, string]> = [
   [/^model\.layers\.(\d+)\.self_attn\.k_proj\.weight$/, 'blk.$1.attn_k.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.v_proj\.weight$/, 'blk.$1.attn_v.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.q_proj\.bias$/, 'blk.$1.attn_q.bias'],
+  [/^model\.layers\.(\d+)\.self_attn\.k_proj\.bias$/, 'blk.$1.attn_k.bias'],
+  [/^model\.layers\.(\d+)\.self_attn\.v_proj\.bias$/, 'blk.$1.attn_v.bias'],
+  [/^model\.layers\.(\d+)\.self_attn\.q_norm\.weight$/, 'blk.$1.attn_q_norm.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.k_norm\.weight$/, 'blk.$1.attn_k_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.gate_proj\.weight$/, 'blk.$1.ffn_gate.weight'],
   [/^model\.layers\.(\d+)\.mlp\.up_proj\.weight$/, 'blk.$1.ffn_up.weight'],
   [/^model\.layers\.(\d+)\.mlp\.down_proj\.weight$/, 'blk.$1.ffn_down.weight'],
@@ -256,7 +262,7 @@ const LAYER_MAP: Array<[RegExp, string]> = [
   [/^lm_head\.weight$/, 'output.weight'],
 ];
 
-/** llama.cpp's name for a Hugging Face Llama tensor name. */
+/** llama.cpp's name for a Hugging Face Llama / Qwen2 / Qwen3 tensor name. */
 export function ggufTensorName(hfName: string): string {
   for (const [re, to] of LAYER_MAP) if (re.test(hfName)) return hfName.replace(re, to);
   throw new EngineIoError('gguf', `no llama.cpp name for tensor ${hfName}`);
@@ -270,7 +276,7 @@ export function ggufPreTokenizer(tok: BpeTokenizer): string {
   if (pre?.type === 'Sequence') {
     const kinds = (pre.pretokenizers as any[]).map((p) => p.type).join(',');
     if (kinds === 'Digits,ByteLevel' && pre.pretokenizers[0].individual_digits) return 'smollm';
-    if (kinds === 'Split,ByteLevel') return 'llama-bpe';
+    if (kinds === 'Split,ByteLevel') return pre.pretokenizers[0].pattern?.Regex === QWEN2_PATTERN ? 'qwen2' : 'llama-bpe';
   }
   throw new EngineIoError('gguf', `pre-tokenizer ${JSON.stringify(pre)} has no known llama.cpp equivalent`);
 }
@@ -293,24 +299,82 @@ export interface GgufExportOptions {
   metadata?: Array<[string, GgufValue]>;
 }
 
-function llamaHparams(c: LlamaConfig): Array<[string, GgufValue]> {
+/** llama.cpp's architecture name for a config's model_type (the GGUF metadata prefix). */
+export function ggufArchitecture(config: LlamaConfig): ModelType {
+  return modelType(config);
+}
+
+/** llama.cpp's NORM RoPE (llama) rotates interleaved pairs, so HF's q/k rows are permuted; NEOX (qwen2, qwen3) is HF's rotate_half. */
+const PERMUTES_QK: Record<ModelType, boolean> = { llama: true, qwen2: false, qwen3: false };
+
+interface RopeScalingFields {
+  rope_type?: string;
+  type?: string;
+  factor?: number;
+  low_freq_factor?: number;
+  high_freq_factor?: number;
+  original_max_position_embeddings?: number;
+}
+
+/**
+ * llama3 rope scaling as llama.cpp's converter writes it: one factor per frequency (1 for short wavelengths, `factor`
+ * for long ones, smoothly in between); llama.cpp divides each rotary frequency by its factor.
+ */
+export function llama3RopeFactors(c: LlamaConfig): Float32Array {
+  const rs = (c.rope_scaling ?? {}) as RopeScalingFields;
   const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
-  if (c.rope_scaling) throw new EngineIoError('gguf', `rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported in GGUF export`);
-  const kv: Array<[string, GgufValue]> = [
-    ['llama.context_length', { type: 'u32', value: c.max_position_embeddings }],
-    ['llama.embedding_length', { type: 'u32', value: c.hidden_size }],
-    ['llama.block_count', { type: 'u32', value: c.num_hidden_layers }],
-    ['llama.feed_forward_length', { type: 'u32', value: c.intermediate_size }],
-    ['llama.attention.head_count', { type: 'u32', value: c.num_attention_heads }],
-    ['llama.attention.head_count_kv', { type: 'u32', value: c.num_key_value_heads }],
-    ['llama.rope.freq_base', { type: 'f32', value: c.rope_theta }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: c.rms_norm_eps }],
-    ['llama.rope.dimension_count', { type: 'u32', value: hd }],
-    ['llama.vocab_size', { type: 'u32', value: c.vocab_size }],
-  ];
-  if (hd * c.num_attention_heads !== c.hidden_size) {
-    kv.push(['llama.attention.key_length', { type: 'u32', value: hd }], ['llama.attention.value_length', { type: 'u32', value: hd }]);
+  const factor = rs.factor ?? 8,
+    lo = rs.low_freq_factor ?? 1,
+    hi = rs.high_freq_factor ?? 4,
+    old = rs.original_max_position_embeddings ?? 8192;
+  const out = new Float32Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) {
+    const freq = Math.fround(1 / Math.fround(Math.pow(c.rope_theta, (2 * i) / hd)));
+    const wave = (2 * Math.PI) / freq;
+    if (wave < old / hi) out[i] = 1;
+    else if (wave > old / lo) out[i] = factor;
+    else {
+      const smooth = (old / wave - lo) / (hi - lo);
+      out[i] = 1 / ((1 - smooth) / factor + smooth);
+    }
   }
+  return out;
+}
+
+function ropeKind(c: LlamaConfig): string | undefined {
+  const rs = c.rope_scaling as RopeScalingFields | null | undefined;
+  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
+  return kind === 'default' ? undefined : kind;
+}
+
+function modelHparams(c: LlamaConfig): Array<[string, GgufValue]> {
+  const arch = ggufArchitecture(c);
+  const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
+  const kv: Array<[string, GgufValue]> = [
+    [`${arch}.context_length`, { type: 'u32', value: c.max_position_embeddings }],
+    [`${arch}.embedding_length`, { type: 'u32', value: c.hidden_size }],
+    [`${arch}.block_count`, { type: 'u32', value: c.num_hidden_layers }],
+    [`${arch}.feed_forward_length`, { type: 'u32', value: c.intermediate_size }],
+    [`${arch}.attention.head_count`, { type: 'u32', value: c.num_attention_heads }],
+    [`${arch}.attention.head_count_kv`, { type: 'u32', value: c.num_key_value_heads }],
+    [`${arch}.rope.freq_base`, { type: 'f32', value: c.rope_theta }],
+    [`${arch}.attention.layer_norm_rms_epsilon`, { type: 'f32', value: c.rms_norm_eps }],
+    [`${arch}.rope.dimension_count`, { type: 'u32', value: hd }],
+    [`${arch}.vocab_size`, { type: 'u32', value: c.vocab_size }],
+  ];
+  if (hd * c.num_attention_heads !== c.hidden_size || arch === 'qwen3') {
+    kv.push([`${arch}.attention.key_length`, { type: 'u32', value: hd }], [`${arch}.attention.value_length`, { type: 'u32', value: hd }]);
+  }
+  const kind = ropeKind(c);
+  if (kind === 'linear') {
+    kv.push(
+      [`${arch}.rope.scaling.type`, { type: 'string', value: 'linear' }],
+      [`${arch}.rope.scaling.factor`, { type: 'f32', value: (c.rope_scaling as RopeScalingFields).factor ?? 1 }],
+    );
+  } else if (kind === 'llama3' && arch !== 'llama')
+    throw new EngineIoError('gguf', `llama3 rope scaling is only exported for model_type llama (got ${arch})`);
+  else if (kind && kind !== 'llama3')
+    throw new EngineIoError('gguf', `rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported in GGUF export`);
   return kv;
 }
 
@@ -440,7 +504,10 @@ function spTokenizerMetadata(
   ];
 }
 
-/** Tensors of a Llama model under llama.cpp names, q/k permuted; norms F32, matrices in `dtype`. */
+/**
+ * Tensors of a model under llama.cpp names (q/k rows permuted for llama; `rope_freqs.weight` for llama3 rope scaling);
+ * norms, biases and rope factors F32, matrices in `dtype`.
+ */
 export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: 'F32' | 'F16' = 'F32'): GgufTensor[] {
   const c = normalizeLlamaConfig(config);
   const extra = checkWeights(c, weights, 'gguf');
@@ -450,28 +517,35 @@ export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: '
     return m ? 1 + Number(m[1]) : n.startsWith('model.embed') ? 0 : 1e9;
   };
   const names = [...weights.keys()].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
-  return names.map((n) => {
+  const permute = PERMUTES_QK[ggufArchitecture(c)];
+  const out: GgufTensor[] = [];
+  if (ropeKind(c) === 'llama3') {
+    const f = llama3RopeFactors(c);
+    out.push({ name: 'rope_freqs.weight', shape: [f.length], type: 'F32', data: f });
+  }
+  for (const n of names) {
     const t = weights.get(n)!;
     let data = t.data;
-    if (/self_attn\.q_proj\.weight$/.test(n)) data = permuteQK(data, t.shape[0], t.shape[1], c.num_attention_heads);
-    if (/self_attn\.k_proj\.weight$/.test(n)) data = permuteQK(data, t.shape[0], t.shape[1], c.num_key_value_heads);
-    return { name: ggufTensorName(n), shape: t.shape.slice(), type: t.shape.length === 1 ? 'F32' : dtype, data };
-  });
+    if (permute && /self_attn\.q_proj\.weight$/.test(n)) data = permuteQK(data, t.shape[0], t.shape[1], c.num_attention_heads);
+    if (permute && /self_attn\.k_proj\.weight$/.test(n)) data = permuteQK(data, t.shape[0], t.shape[1], c.num_key_value_heads);
+    out.push({ name: ggufTensorName(n), shape: t.shape.slice(), type: t.shape.length === 1 ? 'F32' : dtype, data });
+  }
+  return out;
 }
 
 const FILE_TYPE = { F32: 0, F16: 1 } as const;
 
-/** Export a Llama model with its tokenizer as a GGUF file llama.cpp loads. */
+/** Export a Llama / Qwen2 / Qwen3 model with its tokenizer as a GGUF file llama.cpp loads (architecture = model_type). */
 export function exportGguf(file: string, model: GgufExportInput, options: GgufExportOptions = {}): void {
   const c = normalizeLlamaConfig(model.config);
   const dtype = options.dtype ?? 'F32';
   const metadata: Array<[string, GgufValue]> = [
-    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.architecture', { type: 'string', value: ggufArchitecture(c) }],
     ['general.type', { type: 'string', value: 'model' }],
     ['general.name', { type: 'string', value: options.name ?? 'tunelab-model' }],
     ['general.file_type', { type: 'u32', value: FILE_TYPE[dtype] }],
     ['general.alignment', { type: 'u32', value: GGUF_ALIGNMENT }],
-    ...llamaHparams(c),
+    ...modelHparams(c),
     ...ggufTokenizerMetadata(model.tokenizer, c.vocab_size, model.tokenizerConfig, c, options.addBosToken),
     ...(options.metadata ?? []),
   ];
@@ -480,7 +554,7 @@ export function exportGguf(file: string, model: GgufExportInput, options: GgufEx
 
 /**
  * Export a LoRA adapter as a llama.cpp GGUF adapter: general.type=adapter, adapter.type=lora, adapter.lora.alpha;
- * tensors blk.N.<name>.weight.lora_a (A, [r, in]) and .lora_b (B, [out, r]); B of q/k permuted like the base rows.
+ * tensors blk.N.<name>.weight.lora_a (A, [r, in]) and .lora_b (B, [out, r]); for llama, B of q/k permuted like the base rows.
  */
 export function exportLoraGguf(
   file: string,
@@ -490,6 +564,7 @@ export function exportLoraGguf(
 ): void {
   const c = normalizeLlamaConfig(config);
   const dtype = options.dtype ?? 'F32';
+  const permute = PERMUTES_QK[ggufArchitecture(c)];
   const tensors: GgufTensor[] = [];
   const mods = [...adapter.weights.keys()].sort((a, b) => {
     const la = Number(/layers\.(\d+)\./.exec(a)?.[1] ?? -1),
@@ -500,15 +575,15 @@ export function exportLoraGguf(
     const { A, B } = adapter.weights.get(mod)!;
     const base = ggufTensorName(`${mod}.weight`);
     let bData: Float32Array = B.data;
-    if (/self_attn\.q_proj$/.test(mod)) bData = permuteQK(B.data, B.shape[0], B.shape[1], c.num_attention_heads);
-    if (/self_attn\.k_proj$/.test(mod)) bData = permuteQK(B.data, B.shape[0], B.shape[1], c.num_key_value_heads);
+    if (permute && /self_attn\.q_proj$/.test(mod)) bData = permuteQK(B.data, B.shape[0], B.shape[1], c.num_attention_heads);
+    if (permute && /self_attn\.k_proj$/.test(mod)) bData = permuteQK(B.data, B.shape[0], B.shape[1], c.num_key_value_heads);
     tensors.push({ name: `${base}.lora_a`, shape: A.shape.slice(), type: dtype, data: A.data });
     tensors.push({ name: `${base}.lora_b`, shape: B.shape.slice(), type: dtype, data: bData });
   }
   writeGguf(
     file,
     [
-      ['general.architecture', { type: 'string', value: 'llama' }],
+      ['general.architecture', { type: 'string', value: ggufArchitecture(c) }],
       ['general.type', { type: 'string', value: 'adapter' }],
       ['general.name', { type: 'string', value: options.name ?? 'tunelab-lora' }],
       ['general.file_type', { type: 'u32', value: FILE_TYPE[dtype] }],

@@ -74,6 +74,8 @@ export {
   permuteQK,
   unpermuteQK,
   ggufTensorName,
+  ggufArchitecture,
+  llama3RopeFactors,
   ggufPreTokenizer,
   ggufTokenizerMetadata,
   ggufModelTensors,
