@@ -244,16 +244,152 @@ export class Generator {
   /**
    * Log-likelihood of each candidate continuation after each prompt: result[p][c].
    * Token-level: log p(cand tokens | prompt tokens), summed and averaged.
+   * Each prompt is computed once and shared by its candidates: a prefill (LM head at the last prompt position only)
+   * gives every candidate's first token, then the candidates' remaining tokens run as one batch over the prompt's
+   * KV cache. `shared: false` scores one full sequence per prompt × candidate instead (the reference it equals
+   * within float tolerance).
    */
-  async scoreCandidates(prompts: number[][], candidates: number[][] | number[][][]): Promise<CandidateScore[][]> {
-    const pairs: { p: number; c: number; seq: number[]; start: number }[] = [];
-    prompts.forEach((prompt, p) => {
-      const cands = Array.isArray(candidates[0]?.[0]) ? (candidates as number[][][])[p] : (candidates as number[][]);
-      cands.forEach((cand, c) => {
-        if (prompt.length === 0) throw new Error('scoring needs a non-empty prompt');
-        pairs.push({ p, c, seq: [...prompt, ...cand], start: prompt.length });
-      });
+  async scoreCandidates(
+    prompts: number[][],
+    candidates: number[][] | number[][][],
+    opts: { shared?: boolean } = {},
+  ): Promise<CandidateScore[][]> {
+    const perPrompt = prompts.map((prompt, p) => {
+      if (prompt.length === 0) throw new Error('scoring needs a non-empty prompt');
+      return Array.isArray(candidates[0]?.[0]) ? (candidates as number[][][])[p] : (candidates as number[][]);
     });
+    if (opts.shared === false) return this.scoreSeparately(prompts, perPrompt);
+    const res: CandidateScore[][] = prompts.map(() => []);
+    const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length);
+    for (let i = 0; i < order.length; i += this.o.scoreBatch) {
+      const chunk = order.slice(i, i + this.o.scoreBatch);
+      const { first, kv, S0 } = await this.prefillLast(chunk.map((p) => prompts[p]));
+      const V = this.model.config.vocab_size;
+      const lp0 = new Float64Array(V);
+      // rows that continue past their first token: (chunk row, prompt, candidate)
+      const rows: { b: number; p: number; c: number }[] = [];
+      chunk.forEach((p, b) => {
+        logSoftmaxRow(first, b * V, V, lp0);
+        perPrompt[p].forEach((cand, c) => {
+          const s = cand.length ? lp0[cand[0]] : 0;
+          res[p][c] = { logprob: s, mean: cand.length ? s : 0, tokens: cand.length };
+          if (cand.length > 1) rows.push({ b, p, c });
+        });
+      });
+      for (let r = 0; r < rows.length; r += this.o.scoreBatch) {
+        const part = rows.slice(r, r + this.o.scoreBatch);
+        const lp = await this.continueScores(
+          part.map((x) => ({ b: x.b, promptLen: prompts[x.p].length, cand: perPrompt[x.p][x.c] })),
+          kv,
+          S0,
+        );
+        part.forEach((x, k) => {
+          const sc = res[x.p][x.c];
+          sc.logprob += lp[k];
+          sc.mean = sc.logprob / sc.tokens;
+        });
+      }
+    }
+    return res;
+  }
+
+  /** Prefill right-padded prompts: the logits at each prompt's last token [B × V] and the KV of every position. */
+  private async prefillLast(prompts: number[][]): Promise<{ first: Float32Array; kv: Record<string, HostArray>; S0: number }> {
+    const cfg = this.model.config;
+    const B = prompts.length;
+    const S0 = bucketLength(Math.max(...prompts.map((p) => p.length)), this.o.padMultiple);
+    const tokens = new BigInt64Array(B * S0);
+    prompts.forEach((p, b) =>
+      p.forEach((t, i) => {
+        tokens[b * S0 + i] = BigInt(t);
+      }),
+    );
+    const { cos, sin } = ropeTables(
+      cfg,
+      Array.from({ length: B }, () => [...Array(S0).keys()]),
+    );
+    const mask = new Float32Array(B * S0 * S0);
+    for (let b = 0; b < B; b++) for (let i = 0; i < S0; i++) for (let j = i + 1; j < S0; j++) mask[(b * S0 + i) * S0 + j] = NEG;
+    const f = this.baseFeeds();
+    Object.assign(f, {
+      tokens,
+      rope_cos: cos,
+      rope_sin: sin,
+      attn_mask: mask,
+      last_index: BigInt64Array.from(prompts.map((p, b) => BigInt(b * S0 + p.length - 1))),
+    });
+    const out = await (await this.session(B, S0, 0, 'last')).run(f);
+    return { first: out.logits as Float32Array, kv: out, S0 };
+  }
+
+  /**
+   * Sum of log p(cand[1..] | prompt, cand[0..]) per row, each row over its prompt's cached KV (prefill row `b`,
+   * `promptLen` real tokens of the S0 cached positions).
+   */
+  private async continueScores(
+    rows: { b: number; promptLen: number; cand: number[] }[],
+    kv: Record<string, HostArray>,
+    S0: number,
+  ): Promise<number[]> {
+    const cfg = this.model.config;
+    const L = cfg.num_hidden_layers,
+      KV = cfg.num_key_value_heads,
+      hd = headDim(cfg);
+    const R = rows.length;
+    // cached length rounded up to 64 (masked beyond the prompt): few compiled shapes for every prompt length
+    const C = Math.ceil(S0 / 64) * 64;
+    const T = bucketLength(Math.max(...rows.map((x) => x.cand.length - 1)), 4);
+    const tokens = new BigInt64Array(R * T);
+    const targets = new BigInt64Array(R * T);
+    const mask = new Float32Array(R * T * (C + T));
+    rows.forEach((x, r) => {
+      for (let i = 0; i + 1 < x.cand.length; i++) {
+        tokens[r * T + i] = BigInt(x.cand[i]);
+        targets[r * T + i] = BigInt(x.cand[i + 1]);
+      }
+      for (let i = 0; i < T; i++) {
+        const o = (r * T + i) * (C + T);
+        for (let j = x.promptLen; j < C; j++) mask[o + j] = NEG;
+        for (let j = i + 1; j < T; j++) mask[o + C + j] = NEG;
+      }
+    });
+    const { cos, sin } = ropeTables(
+      cfg,
+      rows.map((x) => Array.from({ length: T }, (_, i) => x.promptLen + i)),
+    );
+    const f = this.baseFeeds();
+    Object.assign(f, { tokens, targets, rope_cos: cos, rope_sin: sin, attn_mask: mask });
+    for (let l = 0; l < L; l++) {
+      const nk = kv[`new_k.${l}`] as Float32Array,
+        nv = kv[`new_v.${l}`] as Float32Array;
+      const pk = new Float32Array(R * KV * C * hd),
+        pv = new Float32Array(R * KV * C * hd);
+      rows.forEach((x, r) => {
+        for (let h = 0; h < KV; h++) {
+          const src = (x.b * KV + h) * S0 * hd,
+            dst = (r * KV + h) * C * hd;
+          pk.set(nk.subarray(src, src + x.promptLen * hd), dst);
+          pv.set(nv.subarray(src, src + x.promptLen * hd), dst);
+        }
+      });
+      f[`past_k.${l}`] = pk;
+      f[`past_v.${l}`] = pv;
+    }
+    const out = await (await this.session(R, T, C, 'score')).run(f, ['token_logprobs']);
+    const lp = out.token_logprobs as Float32Array;
+    return rows.map((x, r) => {
+      let s = 0;
+      for (let i = 0; i + 1 < x.cand.length; i++) s += lp[r * T + i];
+      return s;
+    });
+  }
+
+  /** One full sequence per prompt × candidate (the reference for the shared-prompt path). */
+  private async scoreSeparately(prompts: number[][], perPrompt: number[][][]): Promise<CandidateScore[][]> {
+    const pairs: { p: number; c: number; seq: number[]; start: number }[] = [];
+    prompts.forEach((prompt, p) =>
+      perPrompt[p].forEach((cand, c) => pairs.push({ p, c, seq: [...prompt, ...cand], start: prompt.length })),
+    );
     const res: CandidateScore[][] = prompts.map(() => []);
     const order = pairs.map((_, i) => i).sort((a, b) => pairs[a].seq.length - pairs[b].seq.length);
     for (let i = 0; i < order.length; i += this.o.scoreBatch) {
