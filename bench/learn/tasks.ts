@@ -47,7 +47,7 @@ export function configFor(
       { id: 'builtin', provider: 'local', path: 'builtin', temperature: 0, maxTokens: 8, price: { input: 0, output: 0, perHour: 0.05 } },
     ],
     arms,
-    baseline: 'zero-shot',
+    baseline: String(arms[0]?.name ?? 'zero-shot'),
     output: o.output,
     seed: o.seed ?? 42,
     concurrency: 1,

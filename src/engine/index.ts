@@ -49,6 +49,7 @@ export {
   makeBatch,
   compactTargets,
   epochPlan,
+  balancedEpoch,
   type LlamaModel,
   type TrainExample,
   type TrainerOptions,

@@ -476,6 +476,11 @@ export interface TrainOptions extends TrainerOptions {
   resume?: boolean;
   /** examples grouped into chunks of batchSize × this before sorting by length (default 16) */
   bucketChunks?: number;
+  /**
+   * class-balanced sampling: one group (class label) per record; each epoch draws as many examples as there are
+   * records, evenly over the groups (minority classes repeated, majority classes subsampled). Default: off.
+   */
+  groups?: (string | number)[];
   signal?: AbortSignal;
 }
 
@@ -526,10 +531,50 @@ function hashRecords(records: TrainExample[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Micro-batches of one epoch: seeded shuffle, length bucketing within chunks, shuffled batch order. */
-export function epochPlan(lengths: number[], batchSize: number, seed: number, epoch: number, bucketChunks = 16): number[][] {
+/**
+ * The examples of one class-balanced epoch: as many draws as there are examples, spread evenly over the groups
+ * (classes); within a group, its examples in a seeded order, cycled when the group is drawn more often than it has
+ * examples. Seeded by (seed, epoch): the same call gives the same list.
+ */
+export function balancedEpoch(groups: readonly (string | number)[], seed: number, epoch: number): number[] {
+  const byGroup = new Map<string | number, number[]>();
+  groups.forEach((g, i) => {
+    let l = byGroup.get(g);
+    if (!l) byGroup.set(g, (l = []));
+    l.push(i);
+  });
+  const keys = [...byGroup.keys()].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+  const rng = new Rng((seed * 1000003 + epoch * 7919 + 0x5bd1e995) >>> 0);
+  // draws per group: n / K each, the remainder to a seeded choice of groups
+  const n = groups.length,
+    K = keys.length;
+  const per = keys.map(() => Math.floor(n / K));
+  for (const j of rng.shuffle([...keys.keys()]).slice(0, n - per.reduce((a, b) => a + b, 0))) per[j]++;
+  const out: number[] = [];
+  keys.forEach((k, j) => {
+    const members = byGroup.get(k)!;
+    // continue each group's cycle across epochs: epoch e starts where e-1 stopped
+    const order = new Rng((seed * 31 + j * 1009 + 17) >>> 0).shuffle(members);
+    const start = (epoch * per[j]) % members.length;
+    for (let d = 0; d < per[j]; d++) out.push(order[(start + d) % members.length]);
+  });
+  return out;
+}
+
+/**
+ * Micro-batches of one epoch: seeded shuffle, length bucketing within chunks, shuffled batch order.
+ * With `groups` (a class per example), the epoch is class-balanced (balancedEpoch) instead of one pass over the data.
+ */
+export function epochPlan(
+  lengths: number[],
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  bucketChunks = 16,
+  groups?: readonly (string | number)[],
+): number[][] {
   const rng = new Rng((seed * 1000003 + epoch * 7919) >>> 0);
-  const idx = rng.shuffle([...lengths.keys()]);
+  const idx = rng.shuffle(groups ? balancedEpoch(groups, seed, epoch) : [...lengths.keys()]);
   const chunk = batchSize * bucketChunks;
   const batches: number[][] = [];
   for (let c = 0; c < idx.length; c += chunk) {
@@ -562,8 +607,12 @@ export async function train(
 ): Promise<TrainResult> {
   const maxLen = opts.maxSeqLen ?? model.config.max_position_embeddings;
   // records without a target token cannot contribute to the loss
-  const records = allRecords.filter((r) => countTargets(r, maxLen) > 0);
+  const keep = allRecords.map((r) => countTargets(r, maxLen) > 0);
+  const records = allRecords.filter((_, i) => keep[i]);
   if (records.length === 0) throw new Error('no training record has a target token');
+  if (opts.groups && opts.groups.length !== allRecords.length)
+    throw new Error(`groups: ${opts.groups.length} entries for ${allRecords.length} records`);
+  const groups = opts.groups?.filter((_, i) => keep[i]);
   const dataHash = hashRecords(records);
   const bs = opts.batchSize ?? 8,
     accum = opts.gradAccum ?? 1,
@@ -599,7 +648,7 @@ export async function train(
     if (bestSnap) for (const [k, d] of bestSnap) ck.tensors.set(`best:${k}`, { shape: [d.length], data: d });
     writeCheckpoint(ckPath, ck);
   };
-  let plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks);
+  let plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks, groups);
   let stoppedEarly = !!st.stopped,
     aborted = false;
   const sums = { total: 0, graph: 0, optimizer: 0 };
@@ -629,7 +678,7 @@ export async function train(
       st.epoch++;
       st.pos = 0;
       if (st.epoch >= epochs) break;
-      plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks);
+      plan = epochPlan(lengths, bs, seed, st.epoch, opts.bucketChunks, groups);
     }
     const tIter = performance.now();
     const micro: TrainExample[][] = [];

@@ -36,6 +36,11 @@ export interface LocalBackendOptions {
   patience?: number;
   /** longest training sequence in tokens (default: the model's context) */
   maxSeqLen?: number;
+  /** class-balanced sampling: the class of each training record (as long as the records given to start) */
+  groups?: string[];
+  warmupSteps?: number;
+  /** optimizer steps between validations (default: a quarter of the steps, at most one epoch) */
+  evalEvery?: number;
 }
 
 interface Running {
@@ -63,7 +68,7 @@ function workerUrl(): URL {
 export function specFor(
   data: TrainingRecord[],
   opts: FineTuneOptions,
-  extra: { patience?: number; maxSeqLen?: number } = {},
+  extra: { patience?: number; maxSeqLen?: number; groups?: string[]; warmupSteps?: number; evalEvery?: number } = {},
 ): TrainJobSpec {
   return {
     baseDir: resolveLocalPath(opts.baseModel),
@@ -82,6 +87,9 @@ export function specFor(
     patience: extra.patience,
     maxSeqLen: extra.maxSeqLen,
     records: data,
+    groups: extra.groups,
+    warmupSteps: extra.warmupSteps,
+    evalEvery: extra.evalEvery,
     validation: opts.validation,
     checkpointDir: opts.checkpointDir ? resolve(opts.checkpointDir) : undefined,
     checkpointEvery: opts.checkpointEvery,
@@ -159,7 +167,13 @@ export class LocalFineTuneBackend implements FineTuneBackend {
   async start(data: TrainingRecord[], opts: FineTuneOptions): Promise<FineTuneJob> {
     const id = `local-${randomBytes(6).toString('hex')}`;
     const job: FineTuneJob = { id, backend: this.name, options: { ...opts, validation: undefined }, createdAt: Date.now() };
-    const spec = specFor(data, opts, { patience: this.o.patience, maxSeqLen: this.o.maxSeqLen });
+    const spec = specFor(data, opts, {
+      patience: this.o.patience,
+      maxSeqLen: this.o.maxSeqLen,
+      groups: this.o.groups,
+      warmupSteps: this.o.warmupSteps,
+      evalEvery: this.o.evalEvery,
+    });
     const r: Running = { job, state: { status: 'running', events: [], metrics: { elapsedSec: 0 } }, done: Promise.resolve() };
     const ev = (level: JobEvent['level'], message: string, d?: Record<string, number>) =>
       r.state.events.push({ at: Date.now(), level, message, ...(d ? { data: d } : {}) });

@@ -38,6 +38,12 @@ export interface TrainJobSpec {
   maxSeqLen?: number;
   patience?: number;
   records: TrainingRecord[];
+  /** class-balanced sampling: the class of each record (same length as records); absent: plain epochs */
+  groups?: string[];
+  /** warmup steps (default: a tenth of the steps, at most 10) */
+  warmupSteps?: number;
+  /** optimizer steps between validations (default: a quarter of the steps, at most one epoch) */
+  evalEvery?: number;
   validation?: TrainingRecord[];
   /** resumable checkpoints here (continued from when present) */
   checkpointDir?: string;
@@ -107,17 +113,22 @@ export async function runTrainJob(
   const template = chatTemplateOf(tc);
   const maxLen = Math.min(spec.maxSeqLen ?? base.config.max_position_embeddings, base.config.max_position_embeddings);
   const conv = (r: TrainingRecord) => fit(toExample(tok, tc, template, r), maxLen);
-  const records = spec.records.map(conv).filter((e) => e.mask!.some((m) => m));
+  const converted = spec.records.map(conv);
+  const usable = converted.map((e) => e.mask!.some((m) => m));
+  const records = converted.filter((_, i) => usable[i]);
+  if (spec.groups && spec.groups.length !== spec.records.length)
+    throw new Error(`groups: ${spec.groups.length} classes for ${spec.records.length} records`);
+  const groups = spec.groups?.filter((_, i) => usable[i]);
   const val = (spec.validation ?? []).map(conv).filter((e) => e.mask!.some((m) => m));
   if (!records.length) throw new Error('no training record has an assistant turn to learn');
   const model: LlamaModel = { config: base.config, weights: base.weights };
   const stepsPerEpoch = Math.ceil(records.length / spec.batchSize);
   const totalSteps = Math.min(spec.maxSteps ?? Infinity, stepsPerEpoch * spec.epochs);
-  const evalEvery = Math.max(1, Math.min(stepsPerEpoch, Math.ceil(totalSteps / 4)));
+  const evalEvery = spec.evalEvery ?? Math.max(1, Math.min(stepsPerEpoch, Math.ceil(totalSteps / 4)));
   emit({
     type: 'log',
     level: 'info',
-    message: `Training ${spec.method === 'lora' ? `LoRA r=${spec.rank}` : 'all weights'} on ${records.length} examples (${val.length} validation), ${totalSteps} steps`,
+    message: `Training ${spec.method === 'lora' ? `LoRA r=${spec.rank}` : 'all weights'} on ${records.length} examples (${val.length} validation), ${totalSteps} steps${groups ? `, class-balanced over ${new Set(groups).size} classes` : ''}`,
   });
   // validation loss before training, so the report can show what training bought
   let initialValLoss: number | undefined;
@@ -146,7 +157,7 @@ export async function runTrainJob(
     records,
     {
       lr: spec.learningRate,
-      warmupSteps: Math.min(10, Math.floor(totalSteps / 10)),
+      warmupSteps: spec.warmupSteps ?? Math.min(10, Math.floor(totalSteps / 10)),
       schedule: 'cosine',
       minLrRatio: 0.1,
       weightDecay: spec.method === 'full' ? 0.01 : 0,
@@ -158,6 +169,7 @@ export async function runTrainJob(
           ? { rank: spec.rank, alpha: spec.alpha, dropout: spec.dropout, targetModules: spec.targetModules }
           : undefined,
       batchSize: spec.batchSize,
+      groups,
       epochs: spec.epochs,
       maxSteps: spec.maxSteps,
       valRecords: val.length ? val : undefined,
@@ -252,6 +264,7 @@ export async function runTrainJob(
         ...summary,
         base: spec.baseId,
         learningRate: spec.learningRate,
+        balanced: !!groups,
         batchSize: spec.batchSize,
         rank: spec.rank,
         alpha: spec.alpha,

@@ -47,8 +47,13 @@ export interface FinetuneArmConfig extends PromptConfig {
   maxSteps?: number;
   /** longest training sequence in tokens (default: the model's context) */
   maxSeqLen?: number;
-  /** stop after this many validations without improvement (default 2) */
+  /** stop after this many validations without improvement (default 3 epochs; 2 validations when the schedule is pinned) */
   patience?: number;
+  /**
+   * class-balanced sampling: each epoch draws the classes equally often (default: on for classification when no
+   * learningRate / epochs / maxSteps is given, else off)
+   */
+  balance?: boolean;
   /** finetune+prompt: demonstrations at inference time */
   shots?: number;
   strategy?: 'random' | 'stratified' | 'bm25';
@@ -75,6 +80,7 @@ export const trainFields = {
   maxSteps: z.number().int().min(1).optional(),
   maxSeqLen: z.number().int().min(16).optional(),
   patience: z.number().int().min(1).optional(),
+  balance: z.boolean().optional(),
   backend: z.enum(['local', 'openai', 'together', 'fireworks']).optional(),
   baseModel: z.string().min(1).optional(),
   budget: z.number().nonnegative().optional(),

@@ -26,6 +26,7 @@ import type { Example } from '../../task/types.ts';
 import { InputError, Rng } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { FinetuneArmConfig } from './finetune-schema.ts';
+import { planTraining, type TrainingPlan } from './finetune-defaults.ts';
 
 export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } from './finetune-schema.ts';
 
@@ -93,6 +94,8 @@ async function trainOnce(
   opts: FineTuneOptions,
   cfg: FinetuneArmConfig,
   ctx: ArmContext,
+  plan: TrainingPlan,
+  groups?: string[],
 ): Promise<{ summary: TrainSummary; reused: boolean }> {
   const done = join(dir, 'training.json');
   if (existsSync(done) && existsSync(join(dir, 'config.json'))) return { summary: JSON.parse(readFileSync(done, 'utf8')), reused: true };
@@ -105,7 +108,7 @@ async function trainOnce(
     const checkpointDir = join(tmp, 'checkpoint');
     if (!existsSync(join(checkpointDir, 'checkpoint.safetensors'))) rmSync(tmp, { recursive: true, force: true });
     else ctx.log(`resuming training from the checkpoint in ${checkpointDir}`);
-    const backend = new LocalFineTuneBackend({ patience: cfg.patience ?? 2, maxSeqLen: cfg.maxSeqLen });
+    const backend = new LocalFineTuneBackend({ patience: plan.patience, maxSeqLen: cfg.maxSeqLen, groups, evalEvery: plan.evalEvery });
     const problems = await backend.validate(records, opts);
     for (const pr of problems) ctx.log(`training data ${pr.level}${pr.index !== undefined ? ` (record ${pr.index})` : ''}: ${pr.message}`);
     const errs = problems.filter((x) => x.level === 'error');
@@ -172,20 +175,30 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const train = config.trainExamples
       ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
       : ctx.data.train.slice();
-    const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
+    const plan = planTraining(config, {
+      trainSize: train.length,
+      trainLabels: train.map((e) => e.expected),
+      closedLabels: !!labels?.length,
+    });
+    const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, plan.devExamples);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
     const records = recordsOf(train, program);
     const validation = dev.length ? recordsOf(dev, program) : undefined;
+    const groups = plan.balance ? train.map((e) => e.expected) : undefined;
     writeTrainingFiles(ctx.workDir, records, validation);
-    const lr = config.learningRate ?? (method === 'lora' ? 2e-3 : 3e-4);
+    const lr = plan.learningRate;
+    if (plan.auto)
+      ctx.log(
+        `training defaults (no learningRate/epochs/maxSteps in the config): ${method} lr ${lr}${method === 'lora' ? ` rank ${plan.rank} alpha ${plan.alpha ?? 2 * plan.rank}` : ''}, up to ${plan.epochs} epochs, the best epoch on dev loss (patience ${plan.patience})${groups ? ', class-balanced' : ''}`,
+      );
     const ftOpts: FineTuneOptions = {
       baseModel: baseDir,
       method,
-      epochs: config.epochs ?? 3,
+      epochs: plan.epochs,
       learningRate: lr,
-      batchSize: config.batchSize ?? 8,
-      rank: config.rank ?? 8,
-      alpha: config.alpha,
+      batchSize: plan.batchSize,
+      rank: plan.rank,
+      alpha: plan.alpha,
       dropout: config.dropout ?? 0,
       targetModules: config.targetModules,
       seed,
@@ -202,8 +215,11 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
           ...ftOpts,
           outputDir: undefined,
           validationN: validation?.length,
-          patience: config.patience ?? 2,
+          patience: plan.patience,
           maxSeqLen: config.maxSeqLen,
+          // absent when unused, so pinned configs keep their earlier keys (and trained folders)
+          ...(groups ? { groups } : {}),
+          ...(plan.evalEvery !== undefined ? { evalEvery: plan.evalEvery } : {}),
         }),
       )
       .digest('hex')
@@ -214,7 +230,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
       local?.modelDir && existsSync(join(local.modelDir, 'config.json')) ? local.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
     mkdirSync(dirname(dir), { recursive: true });
     ctx.log(`fine-tuning ${method} on ${records.length} train examples (${validation?.length ?? 0} dev for validation) from ${baseDir}`);
-    const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx);
+    const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx, plan, groups);
     const modelId = `local:${dir}`;
     const perHour = baseModel.info?.price.perHour ?? 0;
     let model = ctx.model(modelId, { like: config.model });
@@ -241,9 +257,13 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
         details: {
           method,
           steps: summary.steps,
-          epochs: config.epochs ?? 3,
+          epochs: plan.epochs,
           learningRate: lr,
-          rank: method === 'lora' ? (config.rank ?? 8) : undefined,
+          rank: method === 'lora' ? plan.rank : undefined,
+          alpha: method === 'lora' ? (plan.alpha ?? 2 * plan.rank) : undefined,
+          defaults: plan.auto,
+          balanced: !!groups,
+          bestStep: summary.bestStep,
           trainExamples: summary.examples,
           devExamples: summary.validation,
           trainedTokens: summary.trainedTokens,
@@ -425,6 +445,11 @@ export function armTrainingRecords(
   const train = config.trainExamples
     ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
     : ctx.data.train.slice();
-  const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, config.devExamples ?? 64);
+  const local = (config.backend ?? 'local') === 'local';
+  const devN = local
+    ? planTraining(config, { trainSize: train.length, trainLabels: train.map((e) => e.expected), closedLabels: !!ctx.labels?.length })
+        .devExamples
+    : (config.devExamples ?? 64);
+  const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, devN);
   return { train: recordsOf(train, program), dev: recordsOf(dev, program) };
 }

@@ -1,0 +1,97 @@
+// The training settings of a local `kind: finetune` arm when its config names no hyperparameter (issue 12 goal 1).
+// Chosen from measurements on three tasks nobody tuned them for (bench/learn: wordnet-topic, brown-genre,
+// sotu-party; spam checked): see README "Fine-tuning defaults". A config that pins any of learningRate, epochs or
+// maxSteps keeps the earlier behaviour for everything it does not name (LEGACY), so a pinned experiment (the demo)
+// trains exactly as before.
+import type { FinetuneArmConfig } from './finetune-schema.ts';
+
+/** What the trainer is given; `auto` says whether the measured defaults (true) or the pinned config (false) decided. */
+export interface TrainingPlan {
+  auto: boolean;
+  method: 'lora' | 'full';
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  rank: number;
+  alpha?: number;
+  /** class-balanced sampling over the train labels */
+  balance: boolean;
+  patience: number;
+  /** steps between validations (undefined: the trainer's own default) */
+  evalEvery?: number;
+  devExamples: number;
+  /** warmup steps (undefined: the trainer's own default) */
+  warmupSteps?: number;
+}
+
+/** The measured defaults (auto mode). */
+export const AUTO = {
+  full: { learningRate: 3e-4 },
+  lora: { learningRate: 1e-3, rank: 16, alpha: 32 },
+  batchSize: 8,
+  /** epochs = TARGET_STEPS / steps per epoch, within [MIN_EPOCHS, MAX_EPOCHS]: more passes over small sets, fewer over large */
+  targetSteps: 360,
+  minEpochs: 2,
+  maxEpochs: 12,
+  /** validation once per epoch; stop after this many epochs without a better dev loss, keep the best epoch */
+  patience: 3,
+  devExamples: 96,
+} as const;
+
+/** The defaults before issue 12 (kept for configs that pin a hyperparameter). */
+export const LEGACY = {
+  full: { learningRate: 3e-4 },
+  lora: { learningRate: 2e-3, rank: 8 },
+  batchSize: 8,
+  epochs: 3,
+  patience: 2,
+  devExamples: 64,
+} as const;
+
+/** Does the config pin the training schedule (learning rate, epochs or steps)? */
+export function pinsSchedule(c: Pick<FinetuneArmConfig, 'learningRate' | 'epochs' | 'maxSteps'>): boolean {
+  return c.learningRate !== undefined || c.epochs !== undefined || c.maxSteps !== undefined;
+}
+
+/**
+ * The plan for a local fine-tune from the arm's config, the number of training examples and their labels
+ * (classification with a closed label set: `labels` given). Deterministic: the same inputs give the same plan; it
+ * reads nothing of dev or test but dev's size.
+ */
+export function planTraining(
+  config: FinetuneArmConfig,
+  data: { trainSize: number; trainLabels?: readonly string[]; closedLabels: boolean },
+): TrainingPlan {
+  const method = config.method ?? 'lora';
+  const batchSize = config.batchSize ?? AUTO.batchSize;
+  if (pinsSchedule(config)) {
+    return {
+      auto: false,
+      method,
+      learningRate: config.learningRate ?? LEGACY[method].learningRate,
+      epochs: config.epochs ?? LEGACY.epochs,
+      batchSize: config.batchSize ?? LEGACY.batchSize,
+      rank: config.rank ?? LEGACY.lora.rank,
+      alpha: config.alpha,
+      balance: config.balance ?? false,
+      patience: config.patience ?? LEGACY.patience,
+      devExamples: config.devExamples ?? LEGACY.devExamples,
+    };
+  }
+  const stepsPerEpoch = Math.max(1, Math.ceil(data.trainSize / batchSize));
+  const epochs = Math.max(AUTO.minEpochs, Math.min(AUTO.maxEpochs, Math.round(AUTO.targetSteps / stepsPerEpoch)));
+  const classes = new Set(data.trainLabels ?? []).size;
+  return {
+    auto: true,
+    method,
+    learningRate: AUTO[method].learningRate,
+    epochs,
+    batchSize,
+    rank: config.rank ?? AUTO.lora.rank,
+    alpha: config.alpha ?? (config.rank === undefined ? AUTO.lora.alpha : undefined),
+    balance: config.balance ?? (data.closedLabels && classes >= 2),
+    patience: config.patience ?? AUTO.patience,
+    evalEvery: stepsPerEpoch,
+    devExamples: config.devExamples ?? AUTO.devExamples,
+  };
+}
