@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { gguf } from '@huggingface/gguf';
 import { exportGguf, exportLoraGguf, initLora, ropeInvFreq, decodeF16 } from '../../src/engine/index.ts';
 import { Rng } from '../../src/core/index.ts';
@@ -224,3 +226,27 @@ test('GGUF F16 export keeps norms, biases and rope factors F32; LoRA GGUF carrie
   assert.deepEqual(t.get('blk.0.attn_q.weight.lora_b')!.ne, [2, 64]);
   assert.deepEqual(Array.from(t.get('blk.0.attn_q.weight.lora_b')!.data), Array.from(B.data));
 });
+
+// llama.cpp itself, where checks/llamacpp has been installed (`cd checks/llamacpp && npm install`; 730 MB, so not a
+// dependency of tunelab): every layout's GGUF must give llama.cpp's tokens, top-5 log-probabilities (1e-4) and greedy tokens.
+const llamacppDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'checks', 'llamacpp');
+const haveLlamaCpp = fs.existsSync(path.join(llamacppDir, 'node_modules', 'node-llama-cpp', 'package.json'));
+test(
+  'llama.cpp (node-llama-cpp) agrees with the engine on every layout GGUF',
+  { skip: !haveLlamaCpp && 'checks/llamacpp/node_modules not installed' },
+  () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(llamacppDir, 'layouts.mjs')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    console.log(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => `# ${l}`)
+        .join('\n'),
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 4);
+  },
+);
