@@ -269,6 +269,10 @@ export function buildDecision(input: DecisionInput): DecisionReport {
         sentence = `${c.arm} does not overtake the best prompt arm ${bp} within the data: at ${last.x} training examples it scores ${fmtMetric(last.value)} ${fmtCi(last.ci)} (difference ${fmtDiff(last.diff ?? NaN)} ${last.diffCi ? fmtCi(last.diffCi) : ''}).`;
       else {
         sentence = `${c.arm} overtakes the best prompt arm ${bp} at ${at.x} training examples (${fmtMetric(at.value)}, difference ${fmtDiff(at.diff!)} ${fmtCi(at.diffCi!)})`;
+        // the curve is measured at its points only: the crossover lies between the last point not above and this one
+        const before = pts[pts.indexOf(at) - 1];
+        if (before)
+          sentence += `, and not at ${before.x} (${fmtMetric(before.value)}, difference ${fmtDiff(before.diff ?? NaN)}${before.diffCi ? ` ${fmtCi(before.diffCi)}` : ''}): the crossover lies between ${before.x} and ${at.x} examples`;
         sentence += sig
           ? `; the lead is significant from ${sig.x} examples (difference ${fmtDiff(sig.diff!)} ${fmtCi(sig.diffCi!)}).`
           : `; the test split does not make the lead significant at any point (largest lower bound ${fmtMetric(Math.max(...pts.map((p) => p.diffCi?.[0] ?? -Infinity)))}).`;
