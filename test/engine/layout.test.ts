@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Generator, normalizeLlamaConfig, ropeInvFreq, EngineIoError } from '../../src/engine/index.ts';
+import { Generator, countParams, normalizeLlamaConfig, ropeInvFreq, EngineIoError } from '../../src/engine/index.ts';
 import { FIXTURES, LAYOUTS, load, maxDiff, reference } from './layout-util.ts';
 import { InputError, isBadInput } from '../../src/core/index.ts';
 
@@ -70,4 +70,89 @@ test('an unsupported model_type is a one-line InputError naming it and the suppo
   assert.throws(() => normalizeLlamaConfig({ ...cfg, attention_bias: true }), /attention_bias/);
   assert.throws(() => normalizeLlamaConfig({ ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } }), /rope_scaling.*yarn/);
   assert.throws(() => normalizeLlamaConfig({ ...cfg, architectures: ['LlamaForCausalLM'] }), /Qwen3ForCausalLM/);
+});
+
+test('published configs (SmolLM2-135M, Llama-3.2-1B, Qwen2.5-0.5B, Qwen3-0.6B) normalise to their published parameter counts', () => {
+  const real: Record<string, [Record<string, unknown>, number]> = {
+    'SmolLM2-135M': [
+      {
+        model_type: 'llama',
+        hidden_size: 576,
+        intermediate_size: 1536,
+        num_hidden_layers: 30,
+        num_attention_heads: 9,
+        num_key_value_heads: 3,
+        vocab_size: 49152,
+        tie_word_embeddings: true,
+        rope_theta: 100000,
+      },
+      134_515_008,
+    ],
+    'Llama-3.2-1B': [
+      {
+        architectures: ['LlamaForCausalLM'],
+        model_type: 'llama',
+        hidden_size: 2048,
+        intermediate_size: 8192,
+        num_hidden_layers: 16,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        head_dim: 64,
+        vocab_size: 128256,
+        tie_word_embeddings: true,
+        rope_theta: 500000,
+        rope_scaling: {
+          factor: 32.0,
+          high_freq_factor: 4.0,
+          low_freq_factor: 1.0,
+          original_max_position_embeddings: 8192,
+          rope_type: 'llama3',
+        },
+      },
+      1_235_814_400,
+    ],
+    'Qwen2.5-0.5B': [
+      {
+        architectures: ['Qwen2ForCausalLM'],
+        model_type: 'qwen2',
+        hidden_size: 896,
+        intermediate_size: 4864,
+        num_hidden_layers: 24,
+        num_attention_heads: 14,
+        num_key_value_heads: 2,
+        vocab_size: 151936,
+        tie_word_embeddings: true,
+        use_sliding_window: false,
+        sliding_window: 32768,
+      },
+      494_032_768,
+    ],
+    'Qwen3-0.6B': [
+      {
+        architectures: ['Qwen3ForCausalLM'],
+        model_type: 'qwen3',
+        hidden_size: 1024,
+        intermediate_size: 3072,
+        num_hidden_layers: 28,
+        num_attention_heads: 16,
+        num_key_value_heads: 8,
+        head_dim: 128,
+        vocab_size: 151936,
+        tie_word_embeddings: true,
+        attention_bias: false,
+        use_sliding_window: false,
+      },
+      596_049_920,
+    ],
+  };
+  for (const [name, [raw, n]] of Object.entries(real)) assert.equal(countParams(normalizeLlamaConfig(raw)), n, name);
+  // a transformers-5 config keeps rope settings in rope_parameters
+  const t5 = normalizeLlamaConfig({
+    ...real['Llama-3.2-1B'][0],
+    rope_theta: undefined,
+    rope_scaling: undefined,
+    rope_parameters: { rope_theta: 500000, rope_type: 'llama3', factor: 32 },
+  });
+  assert.equal(t5.rope_theta, 500000);
+  assert.equal((t5.rope_scaling as { rope_type: string }).rope_type, 'llama3');
 });
