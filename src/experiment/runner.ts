@@ -89,11 +89,6 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   }
   const scorer = await createScorer(config.task.metric, { baseDir, labels: task.labels });
   const warnings = [...report.warnings, ...labelSetWarnings(config.arms, scorer.labels ?? task.labels)];
-  if (report.duplicatesRemoved) warnings.push(`${report.duplicatesRemoved} exact duplicate example(s) removed before splitting`);
-  if (report.leakage.length)
-    warnings.push(
-      `${report.leakage.length} train/dev example(s) matched a test example after normalization${config.split?.leakage === 'report' ? ' (kept: leakage: report)' : ' and were removed'}`,
-    );
 
   let armCfgs = config.arms;
   if (opts.arms?.length) {
@@ -179,8 +174,6 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
   for (const { config: c, arm } of p.arms)
     if (!store.getArm(runId, c.name)) store.putArm({ run: runId, name: c.name, kind: arm.kind, status: 'pending' });
   emit({ type: 'run-start', runId, experiment: config.experiment!, resumed, arms: p.arms.map((a) => a.config.name), sizes: meta.sizes });
-  // before anything is spent: prompts whose labels differ from the data's
-  if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
   // before anything is spent: prompts whose labels differ from the data's
   if (!resumed) for (const w of p.warnings) if (w.startsWith('arm ')) emit({ type: 'warning', message: w });
 
