@@ -9,6 +9,8 @@ export {
   compileGraph,
   compileCached,
   clearSessionCache,
+  releaseSessions,
+  sessionStats,
   runGraph,
   Compiled,
   bucketLength,
