@@ -16,6 +16,7 @@ export interface TrainingPlan {
   alpha?: number;
   /** class-balanced sampling over the train labels */
   balance: boolean;
+  objective: 'answer' | 'channel';
   patience: number;
   /** steps between validations (undefined: the trainer's own default) */
   evalEvery?: number;
@@ -36,6 +37,8 @@ export const AUTO = {
   /** validation once per epoch; stop after this many epochs without a better dev loss, keep the best epoch */
   patience: 3,
   devExamples: 96,
+  /** classification with a closed label set: the generative objective (finetune-channel.ts) */
+  objective: 'channel' as 'answer' | 'channel',
 } as const;
 
 /** The defaults before issue 12 (kept for configs that pin a hyperparameter). */
@@ -74,6 +77,7 @@ export function planTraining(
       rank: config.rank ?? LEGACY.lora.rank,
       alpha: config.alpha,
       balance: config.balance ?? false,
+      objective: config.objective === 'channel' && data.closedLabels ? 'channel' : 'answer',
       patience: config.patience ?? LEGACY.patience,
       devExamples: config.devExamples ?? LEGACY.devExamples,
     };
@@ -90,6 +94,7 @@ export function planTraining(
     rank: config.rank ?? AUTO.lora.rank,
     alpha: config.alpha ?? (config.rank === undefined ? AUTO.lora.alpha : undefined),
     balance: config.balance ?? (data.closedLabels && classes >= 2),
+    objective: data.closedLabels ? (config.objective ?? AUTO.objective) : 'answer',
     patience: config.patience ?? AUTO.patience,
     evalEvery: stepsPerEpoch,
     devExamples: config.devExamples ?? AUTO.devExamples,

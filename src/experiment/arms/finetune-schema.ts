@@ -54,6 +54,11 @@ export interface FinetuneArmConfig extends PromptConfig {
    * learningRate / epochs / maxSteps is given, else off)
    */
   balance?: boolean;
+  /**
+   * what the model learns: `answer` (the expected output after the prompt) or `channel` (classification only: the
+   * label then the input text, P(label, text); the prediction is the label under which the text is most likely)
+   */
+  objective?: 'answer' | 'channel';
   /** finetune+prompt: demonstrations at inference time */
   shots?: number;
   strategy?: 'random' | 'stratified' | 'bm25';
@@ -81,6 +86,7 @@ export const trainFields = {
   maxSeqLen: z.number().int().min(16).optional(),
   patience: z.number().int().min(1).optional(),
   balance: z.boolean().optional(),
+  objective: z.enum(['answer', 'channel']).optional(),
   backend: z.enum(['local', 'openai', 'together', 'fireworks']).optional(),
   baseModel: z.string().min(1).optional(),
   budget: z.number().nonnegative().optional(),

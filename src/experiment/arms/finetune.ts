@@ -27,6 +27,7 @@ import { InputError, Rng } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { FinetuneArmConfig } from './finetune-schema.ts';
 import { planTraining, type TrainingPlan } from './finetune-defaults.ts';
+import { channelModel, channelRecord } from './finetune-channel.ts';
 
 export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } from './finetune-schema.ts';
 
@@ -182,14 +183,18 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     });
     const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, plan.devExamples);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
-    const records = recordsOf(train, program);
-    const validation = dev.length ? recordsOf(dev, program) : undefined;
+    const toRecords = (xs: Example[]) =>
+      plan.objective === 'channel'
+        ? xs.map((ex) => channelRecord(program.renderWith(ex, []).messages, ex.expected))
+        : recordsOf(xs, program);
+    const records = toRecords(train);
+    const validation = dev.length ? toRecords(dev) : undefined;
     const groups = plan.balance ? train.map((e) => e.expected) : undefined;
     writeTrainingFiles(ctx.workDir, records, validation);
     const lr = plan.learningRate;
     if (plan.auto)
       ctx.log(
-        `training defaults (no learningRate/epochs/maxSteps in the config): ${method} lr ${lr}${method === 'lora' ? ` rank ${plan.rank} alpha ${plan.alpha ?? 2 * plan.rank}` : ''}, up to ${plan.epochs} epochs, the best epoch on dev loss (patience ${plan.patience})${groups ? ', class-balanced' : ''}`,
+        `training defaults (no learningRate/epochs/maxSteps in the config): ${method} lr ${lr}${method === 'lora' ? ` rank ${plan.rank} alpha ${plan.alpha ?? 2 * plan.rank}` : ''}, up to ${plan.epochs} epochs, the best epoch on dev loss (patience ${plan.patience})${groups ? ', class-balanced' : ''}${plan.objective === 'channel' ? ', channel objective' : ''}`,
       );
     const ftOpts: FineTuneOptions = {
       baseModel: baseDir,
@@ -220,6 +225,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
           // absent when unused, so pinned configs keep their earlier keys (and trained folders)
           ...(groups ? { groups } : {}),
           ...(plan.evalEvery !== undefined ? { evalEvery: plan.evalEvery } : {}),
+          ...(plan.objective === 'channel' ? { objective: 'channel' } : {}),
         }),
       )
       .digest('hex')
@@ -245,6 +251,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
         `${where}.shots`,
       ));
     }
+    if (plan.objective === 'channel') model = channelModel(model);
     const art: TrainedArtifact = { kind: 'tunelab.finetune', modelDir: dir, summary, reused, key };
     return {
       model,
@@ -262,6 +269,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
           rank: method === 'lora' ? plan.rank : undefined,
           alpha: method === 'lora' ? (plan.alpha ?? 2 * plan.rank) : undefined,
           defaults: plan.auto,
+          objective: plan.objective,
           balanced: !!groups,
           bestStep: summary.bestStep,
           trainExamples: summary.examples,
