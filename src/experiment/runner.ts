@@ -12,7 +12,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { InputError, loadTask, splitExamples, type Example, type Split } from '../task/index.ts';
+import { InputError, planTask, type Example, type Split, type TestStream } from '../task/index.ts';
 import { createScorer } from '../metrics/index.ts';
 import type { ChatModel } from '../models/types.ts';
 import type { Scorer } from '../metrics/types.ts';
@@ -49,7 +49,12 @@ export interface RunOptions {
 
 export interface Prepared {
   loaded: LoadedConfig;
+  /** the split; `test` is empty when the data set streams (`testStream`) */
   split: Split;
+  /** a data set too large to hold (task/stream.ts): its test split, read again as it is evaluated */
+  testStream?: TestStream;
+  /** test examples (default: the stream's size, else split.test.length) */
+  testSize?: number;
   labels?: string[];
   scorer: Scorer;
   arms: { config: ArmConfig; arm: Arm }[];
@@ -77,14 +82,16 @@ const PROGRESS_MS = Number(process.env.TUNELAB_PROGRESS_MS ?? 1000);
 /** Everything that can fail on bad input, done before anything is written. */
 export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: string[] } = {}): Promise<Prepared> {
   const { config, baseDir } = loaded;
-  const task = await loadTask(config.task, baseDir);
-  if (!task.examples.length) throw new InputError('task.data', 'the data set has no examples');
+  // small data sets are held and split in memory; large JSONL/CSV files stream (task/stream.ts)
   const splitCfg = { ...(config.split ?? {}), seed: config.split?.seed ?? config.seed };
-  const { split, report } = splitExamples(task.examples, splitCfg, { expectedField: config.task.expected });
-  if (!split.test.length) {
+  const task = await planTask(config.task, baseDir, splitCfg, { expectedField: config.task.expected });
+  if (!task.records) throw new InputError('task.data', 'the data set has no examples');
+  const { split, report } = task;
+  const testSize = task.stream ? task.stream.size : split.test.length;
+  if (!testSize) {
     throw new InputError(
       'split.test',
-      `the test split is empty (${task.examples.length} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`,
+      `the test split is empty (${task.records} examples, split ${JSON.stringify({ train: splitCfg.train ?? 0.6, dev: splitCfg.dev ?? 0.2, test: splitCfg.test ?? 0.2 })})`,
     );
   }
   const scorer = await createScorer(config.task.metric, { baseDir, labels: task.labels });
@@ -102,12 +109,14 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
     if (!k) throw new InputError(`arms[${i}].kind`, `unknown arm kind '${c.kind}'`);
     return { config: c, arm: k.create(c, { baseDir, arms: config.arms }) };
   });
-  const dataHash = hashSplit(split);
+  const dataHash = task.stream ? task.stream.hash : hashSplit(split);
   const d = config.task.data;
   const dataName = typeof d === 'string' ? d : 'path' in d ? d.path : `builtin:${d.builtin}`;
   return {
     loaded,
     split,
+    ...(task.stream ? { testStream: task.stream } : {}),
+    testSize,
     labels: scorer.labels ?? task.labels,
     scorer,
     arms,
@@ -135,6 +144,7 @@ function hashSplit(split: Split): string {
 export async function executeExperiment(p: Prepared, store: Store, models: ModelFactory, opts: RunOptions = {}): Promise<RunOutcome> {
   const { loaded, split, scorer } = p;
   const { config } = loaded;
+  const testSize = p.testSize ?? p.testStream?.size ?? split.test.length;
   const onEvent = opts.onEvent ?? (() => {});
   let logFile: string | undefined;
   // every event but the progress ticks also goes to <run>/run.log (errors there are already redacted)
@@ -155,13 +165,14 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
   const resumed = Boolean(run);
   const meta = {
     seed: config.seed,
-    sizes: { train: split.train.length, dev: split.dev.length, test: split.test.length },
+    sizes: { train: split.train.length, dev: split.dev.length, test: testSize },
     metric: { name: scorer.name, labels: scorer.labels ?? p.labels, type: config.task.metric.type },
     data: p.dataName,
     baseline: config.baseline ?? config.arms[0]?.name,
     arms: config.arms.map((a) => a.name),
     warnings: p.warnings,
-    testIds: split.test.map((e) => e.id),
+    // a streamed test split is not listed (a million ids would be most of the row): the results name their examples
+    ...(p.testStream ? {} : { testIds: split.test.map((e) => e.id) }),
     config: config,
   };
   // The run row exists before any arm is prepared, so a kill at any point resumes this run id.
@@ -193,6 +204,8 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
         store,
         models,
         test: split.test,
+        testStream: p.testStream,
+        testSize,
         training,
         scorer,
         p,
@@ -249,6 +262,8 @@ interface ArmRun {
   store: Store;
   models: ModelFactory;
   test: Example[];
+  testStream?: TestStream;
+  testSize: number;
   training: { train: Example[]; dev: Example[] };
   scorer: Scorer;
   p: Prepared;
@@ -264,7 +279,7 @@ type ArmSummary = RunOutcome['arms'][number];
 async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predictor: Predictor; rec: ArmRecord }> {
   const { runId, arm, armCfg, store, test, scorer, emit } = a;
   const name = armCfg.name;
-  const total = test.length;
+  const total = a.testSize;
   const existing = store.getArm(runId, name);
   const done = store.doneIds(runId, name);
   const summary = { name, status: 'done', done: done.size, total, cached: 0, calls: 0, errors: 0 } as RunOutcome['arms'][number];
@@ -295,7 +310,7 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
     inputFields: a.p.inputFields ?? ['text'],
     labels: a.p.labels,
     log: (message: string) => emit({ type: 'log', arm: name, message }),
-    isTest: testMembership(a.test),
+    isTest: a.testStream ? (e) => a.testStream!.isTest(e) : testMembership(test),
     signal: a.opts.signal,
     cancelJobs: a.opts.cancelJobs,
     resume: prior?.state,
@@ -385,16 +400,21 @@ async function prepareArm(a: ArmRun): Promise<{ summary: ArmSummary } | { predic
 async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): Promise<ArmSummary> {
   const { runId, armCfg, store, test, scorer, emit } = a;
   const name = armCfg.name;
-  const total = test.length;
+  const total = a.testSize;
   const done = store.doneIds(runId, name);
   const summary: ArmSummary = { name, status: 'done', done: done.size, total, cached: 0, calls: 0, errors: 0 };
 
-  // Evaluate the test split.
-  const pending: number[] = [];
-  for (let i = 0; i < test.length; i++) if (!done.has(test[i].id)) pending.push(i);
+  // Evaluate the test split: the examples not yet stored, read lazily (from the file again when it streams).
+  const pendingCount = total - done.size;
+  const stream = a.testStream;
+  async function* pendingCases(): AsyncGenerator<{ example: Example; index: number }> {
+    if (stream) {
+      for await (const c of stream.cases()) if (!done.has(c.example.id)) yield c;
+    } else for (let i = 0; i < test.length; i++) if (!done.has(test[i].id)) yield { example: test[i], index: i };
+  }
   emit({ type: 'arm-start', arm: name, total, done: done.size });
   // a batched model takes every pending call at once (they become one provider batch)
-  const conc = Math.max(1, Math.min(predictor.model.info?.batch ? pending.length : a.p.loaded.config.concurrency, pending.length));
+  const conc = Math.max(1, Math.min(predictor.model.info?.batch ? pendingCount : a.p.loaded.config.concurrency, pendingCount));
   const startDone = done.size;
   const t0 = performance.now();
   let batch: ResultRecord[] = [];
@@ -468,18 +488,12 @@ async function evaluateArm(a: ArmRun, predictor: Predictor, armRec: ArmRecord): 
     }
   };
   try {
-    await evaluate(
-      prompt,
-      model,
-      scorer,
-      pending.map((idx) => ({ example: test[idx], index: idx })),
-      {
-        concurrency: conc,
-        signal,
-        meta: (ex) => ({ exampleId: ex.id }),
-        onResult,
-      },
-    );
+    await evaluate(prompt, model, scorer, pendingCases(), {
+      concurrency: conc,
+      signal,
+      meta: (ex) => ({ exampleId: ex.id }),
+      onResult,
+    });
   } catch (err) {
     if (!signal?.aborted) fatal = err;
   } finally {

@@ -24,6 +24,7 @@ export {
   htmlToText,
   type BuiltinRecord,
 } from './builtin.ts';
+export { planTask, hash53, STREAM_MIN, type PlannedTask, type TestStream, type PlanOptions } from './stream.ts';
 export { splitExamples, allocate, dedupeKey, leakageKey, type SplitReport, type SplitResult, type SplitOptions } from './split.ts';
 export { normalizeForLeakage } from './util.ts';
 export { DATA_ENCODINGS, type DataEncoding, checkUtf8, decodeFile, readText, readLines } from './text.ts';

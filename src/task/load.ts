@@ -245,8 +245,9 @@ function labelText(v: unknown): string | undefined {
 }
 
 /** A stateful record → example mapper (tracks ids to reject duplicates); names file:line and field on bad input. */
-export function createMapper(mapping: FieldMapping): (r: RawRecord) => Example {
-  const seen = new Map<string, string>();
+export function createMapper(mapping: FieldMapping, opts: { trackIds?: boolean } = {}): (r: RawRecord) => Example {
+  // `trackIds: false` keeps nothing per record (the streaming loader checks ids by hash, task/stream.ts)
+  const seen = opts.trackIds === false ? undefined : new Map<string, string>();
   return (r) => {
     const where = r.record === undefined ? `${r.file}:${r.line}` : `${r.file}:${r.line} (record ${r.record})`;
     const input: Record<string, unknown> = {};
@@ -266,9 +267,11 @@ export function createMapper(mapping: FieldMapping): (r: RawRecord) => Example {
       if (iv === undefined || iv === null || String(iv).trim() === '') throw new InputError(where, `missing id field "${mapping.id}"`);
       id = String(iv);
     }
-    const prev = seen.get(id);
-    if (prev) throw new InputError(where, `duplicate id "${id}" (first at ${prev})`);
-    seen.set(id, where);
+    if (seen) {
+      const prev = seen.get(id);
+      if (prev) throw new InputError(where, `duplicate id "${id}" (first at ${prev})`);
+      seen.set(id, where);
+    }
     return { id, input, expected, source: { file: r.file, line: r.line } };
   };
 }
@@ -294,19 +297,21 @@ export function inferLabels(examples: readonly Example[]): string[] | undefined 
   return [...set].sort();
 }
 
+/** The message of checkClasses (shared with the streaming loader, which counts labels instead of holding examples). */
+export function oneClassMessage(label: string, n: number, field: string): string {
+  return `only one class: ${JSON.stringify(label)} (all ${n} examples have it in "${field}"); the data needs at least two different expected values`;
+}
+
 /** Every example expecting the same output leaves nothing to compare: say so, naming the one class. */
-function checkClasses(examples: readonly Example[], where: string, field: string): void {
+export function checkClasses(examples: readonly Example[], where: string, field: string): void {
   if (examples.length < 2) return;
   const first = examples[0].expected;
   if (examples.every((e) => e.expected === first)) {
-    throw new InputError(
-      where,
-      `only one class: ${JSON.stringify(first)} (all ${examples.length} examples have it in "${field}"); the data needs at least two different expected values`,
-    );
+    throw new InputError(where, oneClassMessage(first, examples.length, field));
   }
 }
 
-function checkCsvColumns(first: RawRecord, mapping: FieldMapping): void {
+export function checkCsvColumns(first: RawRecord, mapping: FieldMapping): void {
   const cols = Object.keys(first.value as object);
   const has = (p: string) => cols.includes(p) || cols.includes(p.split('.')[0]);
   const wanted: [string, string][] = [...mapping.inputs.map(([, p]) => ['input', p] as [string, string]), ['expected', mapping.expected]];

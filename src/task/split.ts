@@ -53,7 +53,7 @@ export function leakageKey(e: Example): string {
   return canonical(e.input, normalizeForLeakage);
 }
 
-function parseCfg(cfg: SplitConfigInput | SplitConfig): SplitConfig {
+export function parseCfg(cfg: SplitConfigInput | SplitConfig): SplitConfig {
   const r = splitSchema.safeParse(cfg);
   if (!r.success) {
     const iss = r.error.issues[0];
@@ -131,7 +131,7 @@ export function allocate(sizes: number[], targets: number[], minimum: number[]):
   return a;
 }
 
-function splitSizes(n: number, cfg: SplitConfig): { train: number; dev: number; test: number } {
+export function splitSizes(n: number, cfg: SplitConfig): { train: number; dev: number; test: number } {
   const { train, dev, test } = cfg;
   const fractions = train <= 1 && dev <= 1 && test <= 1;
   if (!fractions) {
@@ -147,6 +147,115 @@ function splitSizes(n: number, cfg: SplitConfig): { train: number; dev: number; 
   const sum = train + dev + test;
   const tr = Math.abs(sum - 1) < 1e-9 ? n - t - d : Math.min(Math.round(n * train), n - t - d);
   return { train: Math.max(0, tr), dev: d, test: t };
+}
+
+/** How the split stratifies: the key of an item (null: not stratified) and what the report calls it. */
+export function stratification(
+  list: readonly Example[],
+  cfg: SplitConfig,
+  opts: SplitOptions,
+  warnings: string[],
+  n: number,
+): { keyOf: ((e: Example) => string) | null; stratifiedBy: string | null } {
+  if (cfg.stratify === 'auto') {
+    const distinct = new Set(list.map((e) => e.expected)).size;
+    if (distinct > Math.max(2, n / 2)) {
+      warnings.push(`not stratified: the expected output has ${distinct} distinct values over ${n} examples (not categorical)`);
+      return { keyOf: null, stratifiedBy: null };
+    }
+    return { keyOf: (e) => e.expected, stratifiedBy: 'expected' };
+  }
+  if (cfg.stratify === false) return { keyOf: null, stratifiedBy: null };
+  const field = cfg.stratify;
+  if (field === 'expected' || field === opts.expectedField) return { keyOf: (e) => e.expected, stratifiedBy: 'expected' };
+  return { keyOf: (e) => stratifyValue(e, field), stratifiedBy: field };
+}
+
+/** An example's value of the stratification field (as text), or an InputError naming its file:line. */
+export function stratifyValue(e: Example, field: string): string {
+  const v = getPath(e.input, field);
+  if (v === undefined || v === null)
+    throw new InputError(
+      e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`,
+      `split.stratify: field "${field}" is missing (stratify on the expected field or an input field)`,
+    );
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Steps 2 of the split, for items of any kind (examples, or record positions when the data set streams): groups by
+ * key (sorted), apportions every group over test/dev/train/unused (allocate), draws each group's members with the
+ * seeded RNG, then shuffles each split. The same items, keys and seed give the same split whatever the items are.
+ */
+export function assignSplit<T>(
+  list: readonly T[],
+  keyOf: ((x: T) => string) | null,
+  cfg: SplitConfig,
+  size: { train: number; dev: number; test: number },
+  where: string,
+  warnings: string[],
+): {
+  split: { train: T[]; dev: T[]; test: T[] };
+  classCounts: Record<string, { train: number; dev: number; test: number }>;
+  keys: string[];
+  unused: number;
+} {
+  const n = list.length;
+  const groups = new Map<string, T[]>();
+  for (const e of list) {
+    const k = keyOf ? keyOf(e) : '';
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(e);
+  }
+  const keys = [...groups.keys()].sort();
+  const targets = [size.test, size.dev, size.train, n - size.test - size.dev - size.train];
+  const minimum = keyOf ? [1, size.dev > 0 ? 1 : 0, size.train > 0 ? 1 : 0, 0] : [0, 0, 0, 0];
+  const need = minimum.reduce((x, y) => x + y, 0);
+  if (keyOf) {
+    const small = keys.filter((k) => groups.get(k)!.length < need);
+    if (small.length) {
+      const names = ['test', size.dev > 0 ? 'dev' : '', size.train > 0 ? 'train' : ''].filter(Boolean).join('/');
+      const counts = keys.map((k) => `${k} ${groups.get(k)!.length}`).join(', ');
+      const k0 = small[0];
+      throw new InputError(
+        where,
+        `class "${k0}" has ${groups.get(k0)!.length} example(s), too few for a stratified ${names} split (needs at least ${need} per class)${
+          small.length > 1
+            ? `; also too few: ${small
+                .slice(1)
+                .map((k) => `"${k}"`)
+                .join(', ')}`
+            : ''
+        }. Examples per class: ${counts}. Add examples, drop the class, or set split.stratify: false`,
+      );
+    }
+    if (size.test < keys.length)
+      warnings.push(
+        `the test split (${size.test}) is smaller than the number of classes (${keys.length}); it was enlarged to hold one example per class`,
+      );
+  }
+  const rng = new Rng(cfg.seed);
+  const alloc = allocate(
+    keys.map((k) => groups.get(k)!.length),
+    targets,
+    minimum,
+  );
+  const split = { train: [] as T[], dev: [] as T[], test: [] as T[] };
+  const classCounts: Record<string, { train: number; dev: number; test: number }> = {};
+  keys.forEach((k, gi) => {
+    const g = rng.shuffle(groups.get(k)!);
+    groups.delete(k);
+    const [t, d, tr] = alloc[gi];
+    // a loop, not push(...slice): spreading a class of a million examples overflows the call stack
+    for (let i = 0; i < t + d + tr; i++) (i < t ? split.test : i < t + d ? split.dev : split.train).push(g[i]);
+    if (keyOf) classCounts[k] = { train: tr, dev: d, test: t };
+  });
+  rng.shuffleInPlace(split.test);
+  rng.shuffleInPlace(split.dev);
+  rng.shuffleInPlace(split.train);
+  const unused = n - split.test.length - split.dev.length - split.train.length;
+  return { split, classCounts, keys, unused };
 }
 
 /**
@@ -201,87 +310,14 @@ export function splitExamples(
     );
   if (size.train === 0) warnings.push('the train split is empty: prompt arms get no examples and fine-tuning has no data');
   // 2. stratification key
-  let stratifiedBy: string | null = null;
-  let keyOf: ((e: Example) => string) | null = null;
-  if (cfg.stratify === 'auto') {
-    const distinct = new Set(list.map((e) => e.expected)).size;
-    if (distinct > Math.max(2, n / 2))
-      warnings.push(`not stratified: the expected output has ${distinct} distinct values over ${n} examples (not categorical)`);
-    else {
-      stratifiedBy = 'expected';
-      keyOf = (e) => e.expected;
-    }
-  } else if (cfg.stratify !== false) {
-    const field = cfg.stratify;
-    if (field === 'expected' || field === opts.expectedField) {
-      stratifiedBy = 'expected';
-      keyOf = (e) => e.expected;
-    } else {
-      stratifiedBy = field;
-      keyOf = (e) => {
-        const v = getPath(e.input, field);
-        if (v === undefined || v === null)
-          throw new InputError(
-            e.source ? `${e.source.file}:${e.source.line}` : `example ${e.id}`,
-            `split.stratify: field "${field}" is missing (stratify on the expected field or an input field)`,
-          );
-        return typeof v === 'string' ? v : JSON.stringify(v);
-      };
-    }
-  }
-  const groups = new Map<string, Example[]>();
-  for (const e of list) {
-    const k = keyOf ? keyOf(e) : '';
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = []));
-    g.push(e);
-  }
-  const keys = [...groups.keys()].sort();
-  const targets = [size.test, size.dev, size.train, n - size.test - size.dev - size.train];
-  const minimum = keyOf ? [1, size.dev > 0 ? 1 : 0, size.train > 0 ? 1 : 0, 0] : [0, 0, 0, 0];
-  const need = minimum.reduce((x, y) => x + y, 0);
-  if (keyOf) {
-    const small = keys.filter((k) => groups.get(k)!.length < need);
-    if (small.length) {
-      const names = ['test', size.dev > 0 ? 'dev' : '', size.train > 0 ? 'train' : ''].filter(Boolean).join('/');
-      const counts = keys.map((k) => `${k} ${groups.get(k)!.length}`).join(', ');
-      const k0 = small[0];
-      throw new InputError(
-        where,
-        `class "${k0}" has ${groups.get(k0)!.length} example(s), too few for a stratified ${names} split (needs at least ${need} per class)${
-          small.length > 1
-            ? `; also too few: ${small
-                .slice(1)
-                .map((k) => `"${k}"`)
-                .join(', ')}`
-            : ''
-        }. Examples per class: ${counts}. Add examples, drop the class, or set split.stratify: false`,
-      );
-    }
-    if (size.test < keys.length)
-      warnings.push(
-        `the test split (${size.test}) is smaller than the number of classes (${keys.length}); it was enlarged to hold one example per class`,
-      );
-  }
-  const rng = new Rng(cfg.seed);
-  const alloc = allocate(
-    keys.map((k) => groups.get(k)!.length),
-    targets,
-    minimum,
-  );
-  const split: Split = { train: [], dev: [], test: [] };
-  const classCounts: Record<string, { train: number; dev: number; test: number }> = {};
-  keys.forEach((k, gi) => {
-    const g = rng.shuffle(groups.get(k)!);
-    const [t, d, tr] = alloc[gi];
-    // a loop, not push(...slice): spreading a class of a million examples overflows the call stack
-    for (let i = 0; i < t + d + tr; i++) (i < t ? split.test : i < t + d ? split.dev : split.train).push(g[i]);
-    if (keyOf) classCounts[k] = { train: tr, dev: d, test: t };
-  });
-  rng.shuffleInPlace(split.test);
-  rng.shuffleInPlace(split.dev);
-  rng.shuffleInPlace(split.train);
-  const unused = n - split.test.length - split.dev.length - split.train.length;
+  const strat = stratification(list, cfg, opts, warnings, n);
+  const keyOf = strat.keyOf;
+  const stratifiedBy = strat.stratifiedBy;
+  const core = assignSplit(list, keyOf, cfg, size, where, warnings);
+  const split: Split = core.split;
+  const classCounts = core.classCounts;
+  const keys = core.keys;
+  const unused = core.unused;
   // 3. leakage
   const testKeys = new Set(split.test.map(leakageKey));
   const leakage: string[] = [];
@@ -297,7 +333,8 @@ export function splitExamples(
   }
   // 4. near-duplicates of test examples in train/dev (word-shingle Jaccard, task/neardup.ts)
   const nd = cfg.nearDuplicates;
-  const nearDuplicates = nd ? findNearDuplicates(split.test, split, nd) : [];
+  // (nothing to compare when train and dev are empty: skip indexing the test split)
+  const nearDuplicates = nd && (split.train.length || split.dev.length) ? findNearDuplicates(split.test, split, nd) : [];
   if (nd && nearDuplicates.length) {
     const tests = new Set(nearDuplicates.map((m) => m.testId)).size;
     const how = `word ${nd.shingle}-shingle Jaccard ≥ ${nd.threshold}`;

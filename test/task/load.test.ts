@@ -158,12 +158,12 @@ test('unknown built-in data set lists the known ones (loader and schema)', async
   await rejectsInput(
     loadTask({ data: { builtin: 'imdb' } } as TaskConfig, dir),
     'task.data.builtin',
-    /unknown built-in data set "imdb" \(known: spamassassin, brown-genre, sotu-party\)/,
+    /unknown built-in data set "imdb" \(known: spamassassin, brown-genre, sotu-party[,)]/,
   );
   const r = taskSchema.safeParse({ data: { builtin: 'imdb' } });
   assert.equal(r.success, false);
   const msgs = r.error!.issues.map((i) => i.message).join(' | ');
-  assert.match(msgs, /unknown built-in data set "imdb" \(known: spamassassin, brown-genre, sotu-party\)/);
+  assert.match(msgs, /unknown built-in data set "imdb" \(known: spamassassin, brown-genre, sotu-party[,)]/);
 });
 
 test('schemas: strict keys, defaults, fraction/count rules', () => {
