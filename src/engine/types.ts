@@ -1,4 +1,4 @@
-/** Llama-family config, with the field names of Hugging Face's config.json. */
+/** Llama-family config (model_type llama, qwen2, qwen3), with the field names of Hugging Face's config.json. */
 export interface LlamaConfig {
   architectures?: string[];
   model_type?: string;
@@ -30,7 +30,8 @@ export interface HostTensor {
  * Model weights keyed by Hugging Face tensor names:
  * model.embed_tokens.weight, model.layers.{i}.self_attn.{q,k,v,o}_proj.weight,
  * model.layers.{i}.mlp.{gate,up,down}_proj.weight, model.layers.{i}.{input,post_attention}_layernorm.weight,
- * model.norm.weight, lm_head.weight (absent when tie_word_embeddings).
+ * model.norm.weight, lm_head.weight (absent when tie_word_embeddings); qwen2 adds model.layers.{i}.self_attn.{q,k,v}_proj.bias,
+ * qwen3 model.layers.{i}.self_attn.{q,k}_norm.weight ([head_dim]). config.ts's paramShapes is the full list.
  */
 export type Weights = Map<string, HostTensor>;
 
