@@ -454,10 +454,13 @@ export function armTrainingRecords(
     ? new Rng(seed >>> 0 || 1).shuffle(ctx.data.train).slice(0, config.trainExamples)
     : ctx.data.train.slice();
   const local = (config.backend ?? 'local') === 'local';
-  const devN = local
+  const plan = local
     ? planTraining(config, { trainSize: train.length, trainLabels: train.map((e) => e.expected), closedLabels: !!ctx.labels?.length })
-        .devExamples
-    : (config.devExamples ?? 64);
-  const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, devN);
-  return { train: recordsOf(train, program), dev: recordsOf(dev, program) };
+    : undefined;
+  const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, plan?.devExamples ?? config.devExamples ?? 64);
+  const toRecords = (xs: Example[]) =>
+    plan?.objective === 'channel'
+      ? xs.map((ex) => channelRecord(program.renderWith(ex, []).messages, ex.expected))
+      : recordsOf(xs, program);
+  return { train: toRecords(train), dev: toRecords(dev) };
 }
