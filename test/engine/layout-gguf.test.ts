@@ -250,3 +250,26 @@ test(
     assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 4);
   },
 );
+
+test('GGUF rope scaling: linear as rope.scaling.{type,factor}; llama3 scaling outside model_type llama is refused', async () => {
+  const m = load('qwen2');
+  const file = path.join(tmp, 'linear.gguf');
+  exportGguf(file, {
+    config: { ...m.config, rope_scaling: { rope_type: 'linear', factor: 2 } },
+    weights: m.weights,
+    tokenizer: m.tokenizer!,
+  });
+  const { md, t } = await readGguf(file);
+  assert.equal(md['qwen2.rope.scaling.type'], 'linear');
+  assert.equal(md['qwen2.rope.scaling.factor'], 2);
+  assert.ok(!t.has('rope_freqs.weight'));
+  assert.throws(
+    () =>
+      exportGguf(path.join(tmp, 'bad.gguf'), {
+        config: { ...m.config, rope_scaling: { rope_type: 'llama3', factor: 8 } },
+        weights: m.weights,
+        tokenizer: m.tokenizer!,
+      }),
+    /llama3 rope scaling is only exported for model_type llama/,
+  );
+});
