@@ -1,5 +1,5 @@
 // Results: one row per (run, arm, test example), idempotent, written in batches.
-import { bool, id, num, optNum, optStr, str, StoreError, type Ctx, type Row } from './db.ts';
+import { bool, id, num, optNum, optStr, str, StoreError, type Ctx } from './db.ts';
 import type { ResultRecord } from './types.ts';
 
 export interface ResultsTable {
@@ -20,7 +20,13 @@ export function resultsTable(ctx: Ctx): ResultsTable {
       VALUES (@run, @arm, @exampleId, @output, @score, @pass, @extracted, @expected, @latencyMs, @costUsd, @tokensIn, @tokensOut,
         @cached, @error, @createdAt, @cpuMs)
       ON CONFLICT(run, arm, example_id) DO NOTHING`),
-    list: db.prepare('SELECT * FROM results WHERE run = ? AND arm = ? ORDER BY id'),
+    // columns as arrays (raw), in this order: no per-row column-name object while reading a million rows
+    list: db
+      .prepare(
+        `SELECT example_id, expected, output, score, pass, tokens_in, tokens_out, latency_ms, cost_usd, cached, extracted, error, cpu_ms
+        FROM results WHERE run = ? AND arm = ? ORDER BY id`,
+      )
+      .raw(),
     doneIds: db.prepare('SELECT example_id FROM results WHERE run = ? AND arm = ?').pluck(),
     count: db.prepare('SELECT count(*) FROM results WHERE run = ?').pluck(),
     countArm: db.prepare('SELECT count(*) FROM results WHERE run = ? AND arm = ?').pluck(),
@@ -61,28 +67,40 @@ export function resultsTable(ctx: Ctx): ResultsTable {
       return insert(rows);
     },
     results(run, arm) {
-      return (q.list.all(run, arm) as Row[]).map((r, idx) => {
-        const out: ResultRecord = {
-          exampleId: String(r.example_id),
-          idx,
-          expected: String(r.expected),
-          output: String(r.output),
-          score: Number(r.score),
-          pass: r.pass === 1,
-          tokensIn: Number(r.tokens_in),
-          tokensOut: Number(r.tokens_out),
-          latencyMs: Number(r.latency_ms),
-          costUsd: Number(r.cost_usd),
-          cached: r.cached === 1,
+      // labels and short answers repeat across rows: one string each (a bounded table), not one per row
+      const table = new Map<string, string>();
+      const intern = (v: unknown): string => {
+        const t = String(v);
+        if (t.length > 64) return t;
+        const hit = table.get(t);
+        if (hit !== undefined) return hit;
+        if (table.size < 4096) table.set(t, t);
+        return t;
+      };
+      const out: ResultRecord[] = [];
+      let idx = 0;
+      for (const r of q.list.iterate(run, arm) as IterableIterator<unknown[]>) {
+        const rec: ResultRecord = {
+          exampleId: String(r[0]),
+          idx: idx++,
+          expected: intern(r[1]),
+          output: intern(r[2]),
+          score: Number(r[3]),
+          pass: r[4] === 1,
+          tokensIn: Number(r[5]),
+          tokensOut: Number(r[6]),
+          latencyMs: Number(r[7]),
+          costUsd: Number(r[8]),
+          cached: r[9] === 1,
         };
-        const extracted = optStr(r.extracted);
-        if (extracted !== undefined) out.extracted = extracted;
-        const error = optStr(r.error);
-        if (error !== undefined) out.error = error;
-        const cpuMs = optNum(r.cpu_ms);
-        if (cpuMs !== undefined) out.cpuMs = cpuMs;
-        return out;
-      });
+        if (r[10] != null) rec.extracted = intern(r[10]);
+        const error = optStr(r[11]);
+        if (error !== undefined) rec.error = error;
+        const cpuMs = optNum(r[12]);
+        if (cpuMs !== undefined) rec.cpuMs = cpuMs;
+        out.push(rec);
+      }
+      return out;
     },
     doneIds(run, arm) {
       return new Set(q.doneIds.all(run, arm) as string[]);
