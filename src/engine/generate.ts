@@ -69,6 +69,23 @@ export interface GeneratorOptions {
   scoreBatch?: number;
   /** concatenate q/k/v and gate/up weights (fewer, larger matrix products; copies those weights); default false */
   fuseProjections?: boolean;
+  /**
+   * Scoring one prompt at a time, the KV of this many recent prompts is kept (default 4; 0: off): a prompt that
+   * starts with at least `minPrefix` tokens of one of them (the same instructions and few-shot demonstrations)
+   * computes only the rest.
+   */
+  prefixCache?: number;
+  /** shortest shared start worth reusing (default 64 tokens) */
+  minPrefix?: number;
+}
+
+/** One prompt's cached keys and values: per layer [KV heads, stride, head_dim] of row `b`; `len` real positions. */
+interface KvView {
+  k: Float32Array[];
+  v: Float32Array[];
+  stride: number;
+  b: number;
+  len: number;
 }
 
 const NEG = -1e9;
@@ -180,6 +197,10 @@ export class Generator {
   private weights: Weights;
   private o: Required<Omit<GeneratorOptions, 'adapter'>>;
   private key: string;
+  /** recent prompts' KV (most recent first), for prompts that share their start */
+  private recent: { ids: number[]; kv: KvView }[] = [];
+  /** prompt tokens taken from cached prefixes instead of computed (for tests and benchmarks) */
+  prefixTokensReused = 0;
 
   constructor(model: LlamaModel, opts: GeneratorOptions = {}) {
     this.model = model;
@@ -190,6 +211,8 @@ export class Generator {
       padMultiple: opts.padMultiple ?? 16,
       scoreBatch: opts.scoreBatch ?? 8,
       fuseProjections: opts.fuseProjections ?? false,
+      prefixCache: opts.prefixCache ?? 4,
+      minPrefix: opts.minPrefix ?? 64,
     };
     this.weights = this.o.fuseProjections ? fuseWeights(model.config, merged) : merged;
     this.key = configKey(model.config) + (this.o.fuseProjections ? '|fused' : '');
@@ -261,11 +284,14 @@ export class Generator {
     if (opts.shared === false) return this.scoreSeparately(prompts, perPrompt);
     const res: CandidateScore[][] = prompts.map(() => []);
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length);
+    const V = this.model.config.vocab_size;
+    const lp0 = new Float64Array(V);
     for (let i = 0; i < order.length; i += this.o.scoreBatch) {
       const chunk = order.slice(i, i + this.o.scoreBatch);
-      const { first, kv, S0 } = await this.prefillLast(chunk.map((p) => prompts[p]));
-      const V = this.model.config.vocab_size;
-      const lp0 = new Float64Array(V);
+      const { first, views } =
+        chunk.length === 1 && this.o.prefixCache > 0
+          ? await this.prefillReusing(prompts[chunk[0]])
+          : await this.prefillLast(chunk.map((p) => prompts[p]));
       // rows that continue past their first token: (chunk row, prompt, candidate)
       const rows: { b: number; p: number; c: number }[] = [];
       chunk.forEach((p, b) => {
@@ -278,11 +304,7 @@ export class Generator {
       });
       for (let r = 0; r < rows.length; r += this.o.scoreBatch) {
         const part = rows.slice(r, r + this.o.scoreBatch);
-        const lp = await this.continueScores(
-          part.map((x) => ({ b: x.b, promptLen: prompts[x.p].length, cand: perPrompt[x.p][x.c] })),
-          kv,
-          S0,
-        );
+        const lp = await this.continueScores(part.map((x) => ({ kv: views[x.b], cand: perPrompt[x.p][x.c] })));
         part.forEach((x, k) => {
           const sc = res[x.p][x.c];
           sc.logprob += lp[k];
@@ -293,8 +315,114 @@ export class Generator {
     return res;
   }
 
+  /**
+   * Prefill one prompt, reusing the cached KV of a recent prompt that starts the same way (at least minPrefix
+   * tokens): only the rest runs, over that cache. Returns the last position's logits and the prompt's KV.
+   */
+  private async prefillReusing(prompt: number[]): Promise<{ first: Float32Array; views: KvView[] }> {
+    let best: { ids: number[]; kv: KvView } | undefined,
+      P = 0;
+    for (const e of this.recent) {
+      const n = Math.min(e.ids.length, prompt.length - 1);
+      let j = 0;
+      while (j < n && e.ids[j] === prompt[j]) j++;
+      if (j > P) {
+        P = j;
+        best = e;
+      }
+    }
+    let first: Float32Array, kv: KvView;
+    if (!best || P < this.o.minPrefix) {
+      const r = await this.prefillLast([prompt]);
+      first = r.first;
+      kv = r.views[0];
+    } else {
+      ({ first, kv } = await this.prefillAfter(prompt, best.kv, P));
+      this.prefixTokensReused += P;
+    }
+    // most recent first; an older entry that starts the new prompt (or equals it) is superseded by it
+    const startsPrompt = (ids: number[]) => ids.length <= prompt.length && ids.every((t, i) => t === prompt[i]);
+    this.recent = [{ ids: prompt, kv: this.compactKv(kv) }, ...this.recent.filter((e) => !startsPrompt(e.ids))].slice(
+      0,
+      this.o.prefixCache,
+    );
+    return { first, views: [kv] };
+  }
+
+  /** A KV view copied to arrays of exactly its `len` positions (a cached view keeps no padded batch buffers alive). */
+  private compactKv(kv: KvView): KvView {
+    if (kv.b === 0 && kv.stride === kv.len) return kv;
+    const KV = this.model.config.num_key_value_heads,
+      hd = headDim(this.model.config);
+    const copy = (a: Float32Array) => {
+      const o = new Float32Array(KV * kv.len * hd);
+      for (let h = 0; h < KV; h++) {
+        const src = (kv.b * KV + h) * kv.stride * hd;
+        o.set(a.subarray(src, src + kv.len * hd), h * kv.len * hd);
+      }
+      return o;
+    };
+    return { k: kv.k.map(copy), v: kv.v.map(copy), stride: kv.len, b: 0, len: kv.len };
+  }
+
+  /** The prompt's positions from P on, over the first P positions of `past` (a cached prompt's KV). */
+  private async prefillAfter(prompt: number[], past: KvView, P: number): Promise<{ first: Float32Array; kv: KvView }> {
+    const cfg = this.model.config;
+    const L = cfg.num_hidden_layers,
+      KV = cfg.num_key_value_heads,
+      hd = headDim(cfg);
+    const rest = prompt.slice(P);
+    const S = bucketLength(rest.length, this.o.padMultiple);
+    const C = Math.ceil(P / 64) * 64;
+    const tokens = new BigInt64Array(S);
+    rest.forEach((t, i) => {
+      tokens[i] = BigInt(t);
+    });
+    const mask = new Float32Array(S * (C + S));
+    for (let i = 0; i < S; i++) {
+      const o = i * (C + S);
+      for (let j = P; j < C; j++) mask[o + j] = NEG;
+      for (let j = i + 1; j < S; j++) mask[o + C + j] = NEG;
+    }
+    const { cos, sin } = ropeTables(cfg, [Array.from({ length: S }, (_, i) => P + i)]);
+    const f = this.baseFeeds();
+    Object.assign(f, { tokens, rope_cos: cos, rope_sin: sin, attn_mask: mask, last_index: BigInt64Array.from([BigInt(rest.length - 1)]) });
+    for (let l = 0; l < L; l++) {
+      const pk = new Float32Array(KV * C * hd),
+        pv = new Float32Array(KV * C * hd);
+      for (let h = 0; h < KV; h++) {
+        const src = (past.b * KV + h) * past.stride * hd;
+        pk.set(past.k[l].subarray(src, src + P * hd), h * C * hd);
+        pv.set(past.v[l].subarray(src, src + P * hd), h * C * hd);
+      }
+      f[`past_k.${l}`] = pk;
+      f[`past_v.${l}`] = pv;
+    }
+    const out = await (await this.session(1, S, C, 'last')).run(f);
+    // the whole prompt's KV: the reused start, then what was just computed
+    const n = prompt.length;
+    const k: Float32Array[] = [],
+      v: Float32Array[] = [];
+    for (let l = 0; l < L; l++) {
+      const nk = out[`new_k.${l}`] as Float32Array,
+        nv = out[`new_v.${l}`] as Float32Array;
+      const fk = new Float32Array(KV * n * hd),
+        fv = new Float32Array(KV * n * hd);
+      for (let h = 0; h < KV; h++) {
+        const src = (past.b * KV + h) * past.stride * hd;
+        fk.set(past.k[l].subarray(src, src + P * hd), h * n * hd);
+        fv.set(past.v[l].subarray(src, src + P * hd), h * n * hd);
+        fk.set(nk.subarray(h * S * hd, (h * S + rest.length) * hd), (h * n + P) * hd);
+        fv.set(nv.subarray(h * S * hd, (h * S + rest.length) * hd), (h * n + P) * hd);
+      }
+      k.push(fk);
+      v.push(fv);
+    }
+    return { first: out.logits as Float32Array, kv: { k, v, stride: n, b: 0, len: n } };
+  }
+
   /** Prefill right-padded prompts: the logits at each prompt's last token [B × V] and the KV of every position. */
-  private async prefillLast(prompts: number[][]): Promise<{ first: Float32Array; kv: Record<string, HostArray>; S0: number }> {
+  private async prefillLast(prompts: number[][]): Promise<{ first: Float32Array; views: KvView[] }> {
     const cfg = this.model.config;
     const B = prompts.length;
     const S0 = bucketLength(Math.max(...prompts.map((p) => p.length)), this.o.padMultiple);
@@ -319,25 +447,21 @@ export class Generator {
       last_index: BigInt64Array.from(prompts.map((p, b) => BigInt(b * S0 + p.length - 1))),
     });
     const out = await (await this.session(B, S0, 0, 'last')).run(f);
-    return { first: out.logits as Float32Array, kv: out, S0 };
+    const L = cfg.num_hidden_layers;
+    const k = Array.from({ length: L }, (_, l) => out[`new_k.${l}`] as Float32Array);
+    const v = Array.from({ length: L }, (_, l) => out[`new_v.${l}`] as Float32Array);
+    return { first: out.logits as Float32Array, views: prompts.map((p, b) => ({ k, v, stride: S0, b, len: p.length })) };
   }
 
-  /**
-   * Sum of log p(cand[1..] | prompt, cand[0..]) per row, each row over its prompt's cached KV (prefill row `b`,
-   * `promptLen` real tokens of the S0 cached positions).
-   */
-  private async continueScores(
-    rows: { b: number; promptLen: number; cand: number[] }[],
-    kv: Record<string, HostArray>,
-    S0: number,
-  ): Promise<number[]> {
+  /** Sum of log p(cand[1..] | prompt, cand[0..]) per row, each row over its prompt's cached KV. */
+  private async continueScores(rows: { kv: KvView; cand: number[] }[]): Promise<number[]> {
     const cfg = this.model.config;
     const L = cfg.num_hidden_layers,
       KV = cfg.num_key_value_heads,
       hd = headDim(cfg);
     const R = rows.length;
     // cached length rounded up to 64 (masked beyond the prompt): few compiled shapes for every prompt length
-    const C = Math.ceil(S0 / 64) * 64;
+    const C = Math.ceil(Math.max(...rows.map((x) => x.kv.len)) / 64) * 64;
     const T = bucketLength(Math.max(...rows.map((x) => x.cand.length - 1)), 4);
     const tokens = new BigInt64Array(R * T);
     const targets = new BigInt64Array(R * T);
@@ -349,27 +473,25 @@ export class Generator {
       }
       for (let i = 0; i < T; i++) {
         const o = (r * T + i) * (C + T);
-        for (let j = x.promptLen; j < C; j++) mask[o + j] = NEG;
+        for (let j = x.kv.len; j < C; j++) mask[o + j] = NEG;
         for (let j = i + 1; j < T; j++) mask[o + C + j] = NEG;
       }
     });
     const { cos, sin } = ropeTables(
       cfg,
-      rows.map((x) => Array.from({ length: T }, (_, i) => x.promptLen + i)),
+      rows.map((x) => Array.from({ length: T }, (_, i) => x.kv.len + i)),
     );
     const f = this.baseFeeds();
     Object.assign(f, { tokens, targets, rope_cos: cos, rope_sin: sin, attn_mask: mask });
     for (let l = 0; l < L; l++) {
-      const nk = kv[`new_k.${l}`] as Float32Array,
-        nv = kv[`new_v.${l}`] as Float32Array;
       const pk = new Float32Array(R * KV * C * hd),
         pv = new Float32Array(R * KV * C * hd);
-      rows.forEach((x, r) => {
+      rows.forEach(({ kv }, r) => {
         for (let h = 0; h < KV; h++) {
-          const src = (x.b * KV + h) * S0 * hd,
+          const src = (kv.b * KV + h) * kv.stride * hd,
             dst = (r * KV + h) * C * hd;
-          pk.set(nk.subarray(src, src + x.promptLen * hd), dst);
-          pv.set(nv.subarray(src, src + x.promptLen * hd), dst);
+          pk.set(kv.k[l].subarray(src, src + kv.len * hd), dst);
+          pv.set(kv.v[l].subarray(src, src + kv.len * hd), dst);
         }
       });
       f[`past_k.${l}`] = pk;

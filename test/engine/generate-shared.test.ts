@@ -17,6 +17,11 @@ const cfg = {
   eos_token_id: 257,
 };
 
+/** Sharper attention than the initialization's, so positions and masks visibly change the scores. */
+function sharpen(m: { weights: Map<string, { data: Float32Array }> }) {
+  for (const [name, t] of m.weights) if (/q_proj|k_proj/.test(name)) for (let i = 0; i < t.data.length; i++) t.data[i] *= 6;
+}
+
 function close(a: { logprob: number; mean: number; tokens: number }[][], b: typeof a, tol: number) {
   assert.equal(a.length, b.length);
   for (let p = 0; p < a.length; p++) {
@@ -31,6 +36,7 @@ function close(a: { logprob: number; mean: number; tokens: number }[][], b: type
 
 test('shared-prompt candidate scoring equals one sequence per prompt × candidate (lengths across buckets, > one batch)', async () => {
   const m = createModel(cfg, { seed: 21 });
+  sharpen(m);
   const gen = new Generator(m, { scoreBatch: 3 });
   const rng = new Rng(4);
   // 7 prompts (more than one batch of 3), lengths 1 … 150 (several padded buckets in one batch)
@@ -47,6 +53,7 @@ test('shared-prompt candidate scoring equals one sequence per prompt × candidat
 
 test('shared-prompt scoring: per-prompt candidate lists, a LoRA adapter, and the same answer as the full forward', async () => {
   const m = createModel(cfg, { seed: 22 });
+  sharpen(m);
   const adapter = initLora(m.config, m.weights, { rank: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'] }, 3);
   // a non-zero B so the adapter changes the logits
   for (const { B } of adapter.weights.values()) for (let i = 0; i < B.data.length; i++) B.data[i] = 0.05 * Math.sin(i + 1);
@@ -74,4 +81,28 @@ test('shared-prompt scoring: per-prompt candidate lists, a LoRA adapter, and the
     }
     assert.ok(Math.abs(shared[0][c].logprob - want) < 1e-4, `c${c}: ${shared[0][c].logprob} vs ${want}`);
   }
+});
+
+test('one prompt at a time, a prompt that starts like a recent one reuses its KV and scores the same', async () => {
+  const m = createModel(cfg, { seed: 23 });
+  sharpen(m);
+  const gen = new Generator(m, { minPrefix: 8 });
+  const ref = new Generator(m, { prefixCache: 0 });
+  const rng = new Rng(9);
+  const words = (n: number) => Array.from({ length: n }, () => Math.floor(rng.next() * 256));
+  const demos = [256, ...words(70)]; // shared instructions + demonstrations
+  const other = [256, ...words(20)];
+  const prompts = [
+    [...demos, ...words(30)],
+    [...demos, ...words(1)], // a one-token rest
+    [...demos, ...words(90)], // the rest in another padded length, cache rounded up past 64
+    [...other, ...words(5)], // shares too little: computed whole
+    [...demos, ...words(12)],
+    [...demos], // a prompt that is the start of earlier ones
+  ];
+  prompts.push(prompts[4]); // the same prompt again
+  const cands = [[4], [5, 6], [7, 8, 9]];
+  for (const p of prompts) close(await gen.scoreCandidates([p], cands), await ref.scoreCandidates([p], cands, { shared: false }), 1e-4);
+  assert.ok(gen.prefixTokensReused >= 5 * 70, `reused ${gen.prefixTokensReused} tokens`);
+  assert.equal(ref.prefixTokensReused, 0);
 });
