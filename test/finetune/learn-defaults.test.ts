@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { balancedEpoch, epochPlan } from '../../src/engine/index.ts';
-import { planTraining, pinsSchedule, AUTO, LEGACY } from '../../src/experiment/arms/finetune-defaults.ts';
+import { planTraining, pinsSchedule, recordChars, AUTO, LEGACY } from '../../src/experiment/arms/finetune-defaults.ts';
 import type { FinetuneArmConfig } from '../../src/experiment/arms/finetune-schema.ts';
 
 const arm = (x: Partial<FinetuneArmConfig> = {}): FinetuneArmConfig => ({ name: 'ft', kind: 'finetune', model: 'builtin', ...x });
@@ -44,7 +44,8 @@ test('planTraining: no hyperparameters → the measured defaults, from the train
   assert.equal(p.learningRate, AUTO.full.learningRate);
   assert.equal(p.balance, true);
   assert.equal(p.evalEvery, Math.ceil(300 / 8));
-  assert.equal(p.epochs, Math.round(AUTO.targetSteps / 38));
+  // no character count: 100 tokens a record → 30,000 tokens an epoch
+  assert.equal(p.epochs, Math.max(AUTO.minEpochs, Math.min(AUTO.maxEpochs, Math.round(AUTO.tokenBudget / 30000))));
   // deterministic: the same inputs give the same plan
   assert.deepEqual(planTraining(arm({ method: 'full' }), { trainSize: 300, trainLabels: labels, closedLabels: true }), p);
   // epochs scale with data: more passes over small sets, within bounds
@@ -52,12 +53,21 @@ test('planTraining: no hyperparameters → the measured defaults, from the train
   const large = planTraining(arm(), { trainSize: 20000, trainLabels: [], closedLabels: true });
   assert.equal(small.epochs, AUTO.maxEpochs);
   assert.equal(large.epochs, AUTO.minEpochs);
+  // ... and with length: the same count of long documents gets fewer epochs than short ones
+  const short = planTraining(arm(), { trainSize: 300, closedLabels: true, trainChars: 300 * 200 });
+  const long = planTraining(arm(), { trainSize: 300, closedLabels: true, trainChars: 300 * 1200 });
+  assert.ok(short.epochs > long.epochs, `${short.epochs} vs ${long.epochs}`);
+  assert.equal(long.epochs, Math.round(AUTO.tokenBudget / ((300 * 1200) / AUTO.charsPerToken)));
+  assert.equal(recordChars([{ messages: [{ content: 'abc' }, { content: 'de' }] }]), 5 + 24);
+  // classification → the channel objective; open-ended → answer
+  assert.equal(p.objective, AUTO.objective);
   // LoRA defaults; open-ended tasks are not balanced
   const lora = planTraining(arm(), { trainSize: 300, trainLabels: labels, closedLabels: false });
   assert.equal(lora.method, 'lora');
   assert.equal(lora.rank, AUTO.lora.rank);
   assert.equal(lora.alpha, AUTO.lora.alpha);
   assert.equal(lora.balance, false);
+  assert.equal(lora.objective, 'answer');
   // explicit settings win
   assert.equal(planTraining(arm({ balance: false }), { trainSize: 300, trainLabels: labels, closedLabels: true }).balance, false);
   assert.equal(planTraining(arm({ rank: 4 }), { trainSize: 300, trainLabels: labels, closedLabels: true }).alpha, undefined);
@@ -91,6 +101,8 @@ test('planTraining: a config that pins the schedule trains as before (the demo i
       dev: 48,
     },
   );
+  assert.equal(p.objective, 'answer');
+  assert.equal(planTraining(arm({ epochs: 4, objective: 'channel' }), { trainSize: 600, closedLabels: true }).objective, 'channel');
   const full = planTraining(arm({ method: 'full', epochs: 2 }), { trainSize: 10, closedLabels: true });
   assert.equal(full.learningRate, LEGACY.full.learningRate);
   assert.equal(full.devExamples, LEGACY.devExamples);

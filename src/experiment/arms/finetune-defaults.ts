@@ -30,8 +30,13 @@ export const AUTO = {
   full: { learningRate: 3e-4 },
   lora: { learningRate: 1e-3, rank: 16, alpha: 32 },
   batchSize: 8,
-  /** epochs = TARGET_STEPS / steps per epoch, within [MIN_EPOCHS, MAX_EPOCHS]: more passes over small sets, fewer over large */
-  targetSteps: 360,
+  /**
+   * the time budget, in tokens fed to the model: epochs = TOKEN_BUDGET / (tokens of one epoch), rounded, within
+   * [minEpochs, maxEpochs]: more passes over small or short sets, fewer over large or long ones (tokens estimated from
+   * the records' characters, CHARS_PER_TOKEN)
+   */
+  tokenBudget: 250_000,
+  charsPerToken: 3.5,
   minEpochs: 2,
   maxEpochs: 12,
   /** validation once per epoch; stop after this many epochs without a better dev loss, keep the best epoch */
@@ -56,14 +61,21 @@ export function pinsSchedule(c: Pick<FinetuneArmConfig, 'learningRate' | 'epochs
   return c.learningRate !== undefined || c.epochs !== undefined || c.maxSteps !== undefined;
 }
 
+/** Characters of a set of chat records (what the token budget is estimated from). */
+export function recordChars(records: readonly { messages: readonly { content: string }[] }[]): number {
+  let n = 0;
+  for (const r of records) for (const m of r.messages) n += m.content.length + 12;
+  return n;
+}
+
 /**
- * The plan for a local fine-tune from the arm's config, the number of training examples and their labels
- * (classification with a closed label set: `labels` given). Deterministic: the same inputs give the same plan; it
+ * The plan for a local fine-tune from the arm's config, the number of training examples, their labels
+ * (classification with a closed label set: `closedLabels`) and their characters (recordChars of the train records). Deterministic: the same inputs give the same plan; it
  * reads nothing of dev or test but dev's size.
  */
 export function planTraining(
   config: FinetuneArmConfig,
-  data: { trainSize: number; trainLabels?: readonly string[]; closedLabels: boolean },
+  data: { trainSize: number; trainLabels?: readonly string[]; closedLabels: boolean; trainChars?: number },
 ): TrainingPlan {
   const method = config.method ?? 'lora';
   const batchSize = config.batchSize ?? AUTO.batchSize;
@@ -83,7 +95,9 @@ export function planTraining(
     };
   }
   const stepsPerEpoch = Math.max(1, Math.ceil(data.trainSize / batchSize));
-  const epochs = Math.max(AUTO.minEpochs, Math.min(AUTO.maxEpochs, Math.round(AUTO.targetSteps / stepsPerEpoch)));
+  // without a character count: a typical short record (100 tokens)
+  const epochTokens = Math.max(1, (data.trainChars ?? data.trainSize * 100 * AUTO.charsPerToken) / AUTO.charsPerToken);
+  const epochs = Math.max(AUTO.minEpochs, Math.min(AUTO.maxEpochs, Math.round(AUTO.tokenBudget / epochTokens)));
   const classes = new Set(data.trainLabels ?? []).size;
   return {
     auto: true,

@@ -26,7 +26,7 @@ import type { Example } from '../../task/types.ts';
 import { InputError, Rng } from '../../core/index.ts';
 import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { FinetuneArmConfig } from './finetune-schema.ts';
-import { planTraining, type TrainingPlan } from './finetune-defaults.ts';
+import { planTraining, recordChars, type TrainingPlan } from './finetune-defaults.ts';
 import { channelModel, channelRecord } from './finetune-channel.ts';
 
 export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } from './finetune-schema.ts';
@@ -180,6 +180,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
       trainSize: train.length,
       trainLabels: train.map((e) => e.expected),
       closedLabels: !!labels?.length,
+      trainChars: recordChars(recordsOf(train, program)),
     });
     const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, plan.devExamples);
     if (!train.length) throw new InputError(`${where}`, 'the train split is empty: nothing to fine-tune on');
@@ -455,7 +456,12 @@ export function armTrainingRecords(
     : ctx.data.train.slice();
   const local = (config.backend ?? 'local') === 'local';
   const plan = local
-    ? planTraining(config, { trainSize: train.length, trainLabels: train.map((e) => e.expected), closedLabels: !!ctx.labels?.length })
+    ? planTraining(config, {
+        trainSize: train.length,
+        trainLabels: train.map((e) => e.expected),
+        closedLabels: !!ctx.labels?.length,
+        trainChars: recordChars(recordsOf(train, program)),
+      })
     : undefined;
   const dev = new Rng((seed + 1) >>> 0 || 1).shuffle(ctx.data.dev).slice(0, plan?.devExamples ?? config.devExamples ?? 64);
   const toRecords = (xs: Example[]) =>
