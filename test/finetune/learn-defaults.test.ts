@@ -59,7 +59,7 @@ test('planTraining: no hyperparameters → the measured defaults, from the train
   assert.ok(short.epochs > long.epochs, `${short.epochs} vs ${long.epochs}`);
   assert.equal(long.epochs, Math.round(AUTO.tokenBudget / ((300 * 1200) / AUTO.charsPerToken)));
   assert.equal(recordChars([{ messages: [{ content: 'abc' }, { content: 'de' }] }]), 5 + 24);
-  // classification → the channel objective; open-ended → answer
+  // the answer objective by default (channel is opt-in)
   assert.equal(p.objective, AUTO.objective);
   // LoRA defaults; open-ended tasks are not balanced
   const lora = planTraining(arm(), { trainSize: 300, trainLabels: labels, closedLabels: false });
