@@ -2,12 +2,13 @@
 // bench/harness: tunelab vs promptfoo on the same cases, the same local server, the same concurrency.
 //
 //   node bench/harness/run.mjs [--sizes 10000,100000,1000000] [--concurrency 32] [--only tunelab|promptfoo]
-//                              [--max-seconds S] [--bin bin/tunelab.mjs] [--peer-no-write] [--cpu-prof] [--keep] [--json FILE]
+//                              [--max-seconds S|SIZE:S,…] [--bin bin/tunelab.mjs] [--peer-no-write] [--cpu-prof] [--keep] [--json FILE]
 //
 // One run: starts the instant OpenAI-compatible mock server (test/helpers/mock-openai-server.ts) as its
 // own process, so its CPU is not charged to either harness; for each size writes N short spam/ham cases
 // (streamed to disk) and times `tunelab run` on them (wall time → cases/s, peak RSS of the process tree,
-// CPU per case); promptfoo runs at 10,000 cases (or the smallest size) when its peer is installed;
+// CPU per case, and the load average before and after); promptfoo runs at 10,000 cases (or the smallest
+// size) right after tunelab's run of that size, when its peer is installed;
 // times `--version` of both; prints every figure, the ratios, and how each size compares with 10k. promptfoo (bench/harness/peer, its
 // own package.json and lock) runs offline: a preload refuses non-loopback sockets, its telemetry,
 // update check, sharing and remote generation are off, and its home/config/cache live in a scratch dir.
@@ -41,7 +42,12 @@ if (flag('--help') || flag('-h')) {
   process.exit(0);
 }
 const SIZES = (opt('--cases', null) ?? opt('--sizes', '10000,100000,1000000')).split(',').map((x) => Number(x.replace(/_/g, '')));
-const MAX_S = Number(opt('--max-seconds', 0));
+// --max-seconds S (every size) or SIZE:S,SIZE:S (those sizes only), e.g. 1000000:900
+const MAX_SPEC = String(opt('--max-seconds', '0'));
+const MAX_BY = new Map(MAX_SPEC.includes(':') ? MAX_SPEC.split(',').map((x) => x.split(':').map((y) => Number(y.replace(/_/g, '')))) : []);
+const MAX_ALL = MAX_SPEC.includes(':') ? 0 : Number(MAX_SPEC);
+const maxSecondsAt = (n) => MAX_BY.get(n) ?? MAX_ALL;
+const MAX_S = MAX_ALL || Math.max(0, ...MAX_BY.values());
 // --bin: a copy of bin/ + dist/ (e.g. a snapshot that other builds will not rewrite during a long run)
 const TUNELAB_BIN = resolve(opt('--bin', TUNELAB_BIN_DEFAULT));
 const C = Number(opt('--concurrency', 32));
@@ -52,7 +58,8 @@ const KEEP = flag('--keep') || CPU_PROF;
 const JSON_OUT = opt('--json', null);
 if (!SIZES.length || SIZES.some((n) => !Number.isInteger(n) || n < 10))
   fail('--sizes / --cases: expected whole numbers ≥ 10, comma-separated');
-if (!(MAX_S >= 0)) fail('--max-seconds: expected a number ≥ 0 (0: no limit)');
+if (!(MAX_S >= 0) || [...MAX_BY].some(([k, v]) => !(k > 0) || !(v >= 0)))
+  fail('--max-seconds: expected S or SIZE:S,… (S ≥ 0; 0: no limit)');
 /** promptfoo runs at this size only (10,000 when asked for, else the smallest) */
 const PEER_N = SIZES.includes(10000) ? 10000 : Math.min(...SIZES);
 if (!Number.isInteger(C) || C < 1) fail('--concurrency: expected a whole number ≥ 1');
@@ -209,7 +216,7 @@ function statusKb(pid, key) {
 
 /** Run a command, polling its process tree: peak of the tree's summed RSS and the largest VmHWM seen. */
 /** The figures one side of the benchmark reports: throughput, memory, CPU, requests the server saw. */
-function sideResult(n, r, before, after, accuracy) {
+function sideResult(n, r, before, after, accuracy, load) {
   const served = after.completed - before.completed;
   // a run stopped by --max-seconds: its figures are per case it finished
   const done = r.killed ? served : n;
@@ -225,6 +232,7 @@ function sideResult(n, r, before, after, accuracy) {
     cpuMsPerCase: r.cpuS === null ? null : (r.cpuS * 1000) / done,
     serverRequests: served,
     accuracy,
+    load,
   };
 }
 
@@ -315,6 +323,16 @@ async function startTime(cmd, args, env, runs) {
   };
 }
 
+// ---------- machine load ----------
+/** 1/5/15-minute load averages (the machine is shared: every figure is printed beside the load it ran under) */
+function loadAvg() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return null;
+  }
+}
+
 // ---------- mock server ----------
 async function startServer() {
   if (!existsSync(MOCK)) fail(`the mock server ${MOCK} is missing`);
@@ -364,7 +382,7 @@ function summarizeProfiles(dir) {
 const results = {
   sizes: SIZES,
   concurrency: C,
-  maxSeconds: MAX_S || null,
+  maxSeconds: MAX_SPEC === '0' ? null : MAX_SPEC,
   node: process.version,
   date: new Date().toISOString(),
   scratch,
@@ -378,49 +396,7 @@ process.on('exit', () => server.child.kill('SIGTERM'));
 const baseEnv = { ...process.env };
 delete baseEnv.NODE_OPTIONS;
 
-try {
-  if (ONLY !== 'promptfoo') {
-    if (!existsSync(join(dirname(TUNELAB_BIN), '../dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
-    const env = { ...baseEnv, NO_COLOR: '1' };
-    log('bench: node -e 0 ×5 (baseline), tunelab --version ×5, --help ×3');
-    results.nodeStart = await startTime(process.execPath, ['-e', '0'], env, 5);
-    results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
-    results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
-    for (const n of SIZES) {
-      const dir = join(scratch, `tunelab-${n}`);
-      mkdirSync(dir, { recursive: true });
-      writeCases(dir, n, false);
-      writeTunelabConfig(dir, server.baseURL);
-      const profDir = join(dir, 'prof');
-      const profArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-      const before = await server.stats();
-      log(`bench: tunelab run, ${n} cases …`);
-      const r = await measure(process.execPath, [...profArgs, TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
-        env,
-        cwd: dir,
-        stdoutFile: join(dir, 'tunelab-stdout.json'),
-        timeoutS: MAX_S,
-      });
-      const after = await server.stats();
-      let summary = null;
-      try {
-        summary = JSON.parse(r.stdout);
-      } catch {}
-      if (!r.killed && ((r.code !== 0 && r.code !== 1) || after.completed - before.completed < n)) {
-        log(r.stderr.slice(-3000));
-        throw new Error(`tunelab run exited ${r.code} after ${after.completed - before.completed} of ${n} requests`);
-      }
-      const side = sideResult(n, r, before, after, findAccuracy(summary));
-      if (CPU_PROF && existsSync(profDir)) side.profile = summarizeProfiles(profDir);
-      results.tunelabBySize.push(side);
-      log(
-        `bench: ${n} cases: ${side.casesPerS.toFixed(0)} cases/s, ${side.cpuMsPerCase?.toFixed(3)} ms CPU/case, peak ${side.peakRssMb.toFixed(0)} MB${side.partial ? ` (stopped after ${MAX_S} s, ${side.casesDone} cases done)` : ''}`,
-      );
-      if (!KEEP) rmSync(dir, { recursive: true, force: true });
-    }
-    results.tunelab = results.tunelabBySize.find((x) => x.cases === PEER_N) ?? results.tunelabBySize[0];
-  }
-
+async function runPeer() {
   if (ONLY !== 'tunelab' && !existsSync(PEER_BIN)) {
     if (ONLY === 'promptfoo') fail('promptfoo is not installed: (cd bench/harness/peer && npm ci)');
     log('bench: promptfoo is not installed (cd bench/harness/peer && npm ci): tunelab only');
@@ -456,7 +432,8 @@ try {
     log('bench: promptfoo --version ×3');
     results.promptfooStart = await startTime(process.execPath, [PEER_BIN, '--version'], env, 3);
     const before = await server.stats();
-    log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''}, ${N} cases …`);
+    const loadBefore = loadAvg();
+    log(`bench: promptfoo eval${PEER_NO_WRITE ? ' --no-write' : ''}, ${N} cases … (load ${loadBefore?.join(' ')})`);
     const args = [
       PEER_BIN,
       'eval',
@@ -494,12 +471,64 @@ try {
       blocked = readFileSync(join(dir, 'peer-blocked.log'), 'utf8').trim().split('\n').filter(Boolean);
     } catch {}
     results.promptfoo = {
-      ...sideResult(N, r, before, after, Number.isFinite(passed) ? passed / N : null),
+      ...sideResult(N, r, before, after, Number.isFinite(passed) ? passed / N : null, { before: loadBefore, after: loadAvg() }),
       writesDb: !PEER_NO_WRITE,
       blockedOutsideConnections: [...new Set(blocked.map((l) => l.split(' ')[1]))],
       blockedCount: blocked.length,
     };
   }
+}
+let peerDone = false;
+try {
+  if (ONLY !== 'promptfoo') {
+    if (!existsSync(join(dirname(TUNELAB_BIN), '../dist/main.js'))) fail('dist/ is missing: run `npm run build` first');
+    const env = { ...baseEnv, NO_COLOR: '1' };
+    log('bench: node -e 0 ×5 (baseline), tunelab --version ×5, --help ×3');
+    results.nodeStart = await startTime(process.execPath, ['-e', '0'], env, 5);
+    results.tunelabStart = await startTime(process.execPath, [TUNELAB_BIN, '--version'], env, 5);
+    results.tunelabHelpStart = await startTime(process.execPath, [TUNELAB_BIN, '--help'], env, 3);
+    for (const n of SIZES) {
+      const dir = join(scratch, `tunelab-${n}`);
+      mkdirSync(dir, { recursive: true });
+      writeCases(dir, n, false);
+      writeTunelabConfig(dir, server.baseURL);
+      const profDir = join(dir, 'prof');
+      const profArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      const before = await server.stats();
+      const loadBefore = loadAvg();
+      log(`bench: tunelab run, ${n} cases … (load ${loadBefore?.join(' ')})`);
+      const r = await measure(process.execPath, [...profArgs, TUNELAB_BIN, 'run', 'tunelab.yaml', '--no-cache', '--json', '--quiet'], {
+        env,
+        cwd: dir,
+        stdoutFile: join(dir, 'tunelab-stdout.json'),
+        timeoutS: maxSecondsAt(n),
+      });
+      const after = await server.stats();
+      let summary = null;
+      try {
+        summary = JSON.parse(r.stdout);
+      } catch {}
+      if (!r.killed && ((r.code !== 0 && r.code !== 1) || after.completed - before.completed < n)) {
+        log(r.stderr.slice(-3000));
+        throw new Error(`tunelab run exited ${r.code} after ${after.completed - before.completed} of ${n} requests`);
+      }
+      const side = sideResult(n, r, before, after, findAccuracy(summary), { before: loadBefore, after: loadAvg() });
+      if (CPU_PROF && existsSync(profDir)) side.profile = summarizeProfiles(profDir);
+      results.tunelabBySize.push(side);
+      log(
+        `bench: ${n} cases: ${side.casesPerS.toFixed(0)} cases/s, ${side.cpuMsPerCase?.toFixed(3)} ms CPU/case, peak ${side.peakRssMb.toFixed(0)} MB${side.partial ? ` (stopped after ${maxSecondsAt(n)} s, ${side.casesDone} cases done)` : ''}, load ${side.load.after?.join(' ')}`,
+      );
+      if (!KEEP) rmSync(dir, { recursive: true, force: true });
+      // promptfoo right after tunelab's run of the same size: both under the same load
+      if (n === PEER_N && ONLY !== 'tunelab') {
+        await runPeer();
+        peerDone = true;
+      }
+    }
+    results.tunelab = results.tunelabBySize.find((x) => x.cases === PEER_N) ?? results.tunelabBySize[0];
+  }
+
+  if (!peerDone && ONLY !== 'tunelab') await runPeer();
 } finally {
   server.child.kill('SIGTERM');
 }
@@ -538,15 +567,26 @@ if (results.tunelabBySize.length) {
   out.push('', 'tunelab by size:');
   out.push(
     ...table([
-      ['cases', 'cases/s', 'wall (s)', 'CPU (ms/case)', 'peak RSS (MB)', 'server requests', 'accuracy', `vs ${base.cases}`],
+      [
+        'cases',
+        'cases/s',
+        'wall (s)',
+        'CPU (ms/case)',
+        'peak RSS (MB)',
+        'server requests',
+        'accuracy',
+        'load 1-min (before/after)',
+        `vs ${base.cases}`,
+      ],
       ...results.tunelabBySize.map((x) => [
-        `${x.cases}${x.partial ? ` (${x.casesDone} done in ${MAX_S} s)` : ''}`,
+        `${x.cases}${x.partial ? ` (${x.casesDone} done in ${maxSecondsAt(x.cases)} s)` : ''}`,
         f(x.casesPerS, 0),
         f(x.wallS, 1),
         f(x.cpuMsPerCase, 3),
         f(x.peakRssMb, 0),
         x.serverRequests,
         f(x.accuracy, 3),
+        `${f(x.load?.before?.[0], 1)}/${f(x.load?.after?.[0], 1)}`,
         x === base ? '' : `${f((x.casesPerS / base.casesPerS) * 100, 0)}% cases/s, ${f(x.peakRssMb / base.peakRssMb, 2)}× RSS`,
       ]),
     ]),
@@ -580,6 +620,12 @@ if (p || t) {
       ],
       ['server requests', t?.serverRequests ?? '-', p?.serverRequests ?? '-', ''],
       ['accuracy', f(t?.accuracy, 3), f(p?.accuracy, 3), ''],
+      [
+        'load 1-min (before/after)',
+        `${f(t?.load?.before?.[0], 1)}/${f(t?.load?.after?.[0], 1)}`,
+        `${f(p?.load?.before?.[0], 1)}/${f(p?.load?.after?.[0], 1)}`,
+        '',
+      ],
       [
         '--version (s, median)',
         f(results.tunelabStart?.medianS, 3),

@@ -121,12 +121,16 @@ export async function* readLines(
   let line = 0;
   for await (const chunk of decodeFile(file, name, encoding)) {
     pending += chunk;
+    // one pass over each chunk: lines are cut from it by index, the rest is kept once
+    let start = 0;
     let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      yield { text: text.endsWith('\r') ? text.slice(0, -1) : text, line: ++line };
+    while ((nl = pending.indexOf('\n', start)) >= 0) {
+      const end = nl > start && pending.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      const text = pending.slice(start, end);
+      start = nl + 1;
+      yield { text, line: ++line };
     }
+    pending = start ? pending.slice(start) : pending;
   }
   if (pending) yield { text: pending.endsWith('\r') ? pending.slice(0, -1) : pending, line: ++line };
 }
