@@ -3,11 +3,26 @@ import { join, resolve } from 'node:path';
 import { render } from '../report/index.ts';
 import type { RunReport } from '../report/types.ts';
 import { rememberStore } from './store-path.ts';
+import { envNumber } from '../core/index.ts';
 import { openForReading, reportWithEvidence } from '../view/data.ts';
+
+/** Stored results above which report files hold no per-example evidence (TUNELAB_EVIDENCE_MAX overrides). */
+const EVIDENCE_MAX = 50_000;
 
 /** The report with its per-example evidence read from the store (the report as given when it cannot be read). */
 export function withEvidence(report: RunReport, storePath: string): RunReport {
   if (report.evidence || !existsSync(storePath)) return report;
+  // a big run's evidence would be most of the memory and a report file of hundreds of MB: left in the store
+  const results = report.arms.reduce((s, a) => s + a.n, 0);
+  const max = envNumber('TUNELAB_EVIDENCE_MAX', EVIDENCE_MAX);
+  if (results > max)
+    return {
+      ...report,
+      warnings: [
+        ...report.warnings,
+        `per-example evidence left out of the report files: ${results} results, more than ${max} (TUNELAB_EVIDENCE_MAX); the store holds every result (tunelab view)`,
+      ],
+    };
   try {
     const s = openForReading(storePath);
     try {
