@@ -260,7 +260,8 @@ export function buildDecision(input: DecisionInput): DecisionReport {
       .sort((x, y) => x.x - y.x);
     const curve: Curve = { arm: c.arm, axis: c.axis, points: pts };
     if (c.axis === 'train' && bestPrompt && pts.length && FT_KINDS.has(modelOf(input, c.arm).kind)) {
-      const at = pts.find((p) => (p.diff ?? -1) > 0);
+      // where it overtakes: the first point from which every larger training set stays above the best prompt arm
+      const at = pts.find((p, i) => pts.slice(i).every((q) => (q.diff ?? -1) > 0));
       const sig = pts.find((p, i) => p.diffCi && p.diffCi[0] > 0 && pts.slice(i).every((q) => (q.diff ?? -1) > 0));
       const last = pts[pts.length - 1];
       const bp = `${bestPrompt.name} (${metric} ${fmtMetric(bestPrompt.metric.value)})`;

@@ -195,4 +195,25 @@ test('learning curve: where the fine-tune curve overtakes the best prompt arm, w
     /^ft overtakes the best prompt arm few \(accuracy 0\.800\) at 100 training examples \(0\.900, difference \+0\.100 \[/,
   );
   assert.ok(c.crossover!.significantAt === 100 || c.crossover!.significantAt === 598);
+  assert.match(
+    c.crossover!.sentence,
+    /and not at 25 \(0\.700, difference -0\.100 \[[^\]]+\]\): the crossover lies between 25 and 100 examples/,
+  );
+
+  // a point above the prompt followed by one below is no crossover: the curve must stay above from there on
+  const dip = new Map(res);
+  dip.set('ft', small);
+  const d2 = buildDecision({
+    metric: { name: 'accuracy', labels: ['ham', 'spam'] },
+    config: cfg,
+    arms: [armsC[0], armsC[1], armsC[2], mkArm('ft', 'finetune', small, 598)],
+    results: dip,
+    testIds: ids,
+    seed: 1,
+  });
+  assert.equal(d2.curves[0].crossover?.at, undefined);
+  assert.match(
+    d2.curves[0].crossover!.sentence,
+    /^ft does not overtake the best prompt arm few \(accuracy 0\.800\) within the data: at 598 /,
+  );
 });
