@@ -1,14 +1,17 @@
 // Where `tunelab demo` spends its CPU: runs the demo config (or --config FILE) through the runner and prints,
 // per arm, wall and process CPU time (user+system, every thread: onnxruntime's pool and the training worker
 // included) for preparation (training, optimization) and for evaluation on the test split, plus the peak RSS.
-//   nice -n 10 node --import tsx bench/engine/demo-profile.ts [--config FILE] [--out DIR] [--json]
+//   nice -n 10 node --import tsx bench/engine/demo-profile.ts [--config FILE] [--arms a,b] [--out DIR] [--json]
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, runExperiment, type RunEvent } from '../../src/experiment/index.ts';
 import { demoConfigPath } from '../../src/cli/commands/demo.ts';
+import { sessionStats } from '../../src/engine/index.ts';
 
-const { values } = parseArgs({ options: { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, out: { type: 'string' }, arms: { type: 'string' }, json: { type: 'boolean' } },
+});
 const out = resolve(values.out ?? 'tmp/demo-profile');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -69,7 +72,7 @@ const onEvent = (e: RunEvent) => {
     r.evaluate = close(`e|${e.arm}`);
   } else if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
 };
-const res = await runExperiment(loaded, { cache: true, fresh: true, onEvent });
+const res = await runExperiment(loaded, { cache: true, fresh: true, onEvent, arms: values.arms?.split(',') });
 clearInterval(sampler);
 const total = { wallMs: performance.now() - t0, cpuMs: cpuMs() - c0 };
 const acc = new Map<string, number | undefined>();
@@ -86,4 +89,5 @@ const lines = [
 ];
 if (values.json)
   process.stdout.write(JSON.stringify({ total, setup, arms: Object.fromEntries(rows), accuracy: Object.fromEntries(acc) }) + '\n');
+lines.push(`onnxruntime sessions of the main thread (evaluation): ${JSON.stringify(sessionStats())}`);
 process.stdout.write(lines.join('\n') + '\n');
