@@ -21,7 +21,7 @@ export const ARM_NAMES = ['zero-shot', 'few-shot', 'lora', 'full'] as const;
 export function armsFor(t: BenchTask, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
   return [
     { name: 'zero-shot', kind: 'prompt', model: 'builtin' },
-    { name: 'few-shot', kind: 'prompt', model: 'builtin', shots: t.shots, strategy: 'stratified' },
+    { name: 'few-shot', kind: 'prompt', model: 'builtin', shots: t.shots },
     { name: 'lora', kind: 'finetune', model: 'builtin', method: 'lora' },
     { name: 'full', kind: 'finetune', model: 'builtin', method: 'full' },
     ...extra,
