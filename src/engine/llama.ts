@@ -7,6 +7,7 @@
 import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
 import { headDim, modelType, paramShapes } from './config.ts';
 import { Graph, type DType, type Value } from './graph.ts';
+import { rematerialize } from './remat.ts';
 import { Rng } from '../core/index.ts';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -362,6 +363,13 @@ export interface TrainGraphSpec {
    * target), `targets` [K], `loss_weights` [K]. For answers that are a few tokens of a long sequence.
    */
   targetRows?: number;
+  /**
+   * Recompute cheap activations (norm outputs, SiLU and the SwiGLU product, attention probabilities) in the backward
+   * pass instead of keeping them from the forward pass (default true; same values bit for bit, less memory).
+   */
+  remat?: boolean;
+  /** rows per LM-head chunk when the head's weights are not trained (default: headChunkRows) */
+  headChunk?: number;
 }
 
 /**
@@ -385,10 +393,18 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
   const mask = g.input('attn_mask', [1, 1, 1, T, T]);
   const { hidden } = llamaForward(g, cfg, P, { tokens, embedded: rows && { rows, batch: B, seq: T }, cos, sin, mask }, lora);
   const h = spec.targetRows !== undefined ? g.gather(hidden, g.input('target_index', [K], 'int64')) : hidden;
-  const logits = lmHead(g, cfg, P, h);
-  const picked = g.tokenLogprobs(logits, targets);
+  // The LM head's logits (K x vocab) in row chunks when its weights are not trained: each chunk's logits and their
+  // gradient live one chunk at a time (the same values as one product; the head weights' gradient would sum chunks)
+  const chunk = !spec.withGrads || lora ? (spec.headChunk ?? headChunkRows(K, cfg.vocab_size)) : K;
+  const parts: Value[] = [];
+  for (let r = 0; r < K; r += chunk) {
+    const e = Math.min(K, r + chunk);
+    parts.push(g.tokenLogprobs(lmHead(g, cfg, P, g.slice(h, 0, r, e)), g.slice(targets, 0, r, e)));
+  }
+  const picked = g.concat(parts, 0);
   const loss = g.neg(g.reduceSum(g.mul(picked, w), [0], false));
   g.output('loss', loss);
+  const forwardNodes = g.nodes.length;
   const trainable: string[] = [];
   if (spec.withGrads) {
     const vals: Value[] = [];
@@ -404,8 +420,15 @@ export function buildLossGraph(spec: TrainGraphSpec): { graph: Graph; trainable:
       }
     const grads = g.grad(loss, rows && !lora ? [...vals, rows] : vals);
     grads.forEach((gr, i) => g.output(i < trainable.length ? `grad:${trainable[i]}` : 'grad:embed_rows', gr));
+    if (spec.remat ?? true) rematerialize(g, forwardNodes);
   }
   return { graph: g, trainable };
+}
+
+/** Rows per LM-head chunk: about 32 MB of float32 logits per chunk (all rows when they fit). */
+export function headChunkRows(rows: number, vocab: number): number {
+  const per = Math.max(16, Math.floor((8 << 20) / vocab));
+  return rows <= per ? rows : per;
 }
 
 export interface DecodeGraphSpec {
