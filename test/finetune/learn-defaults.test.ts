@@ -42,7 +42,8 @@ test('planTraining: no hyperparameters → the measured defaults, from the train
   const p = planTraining(arm({ method: 'full' }), { trainSize: 300, trainLabels: labels, closedLabels: true });
   assert.equal(p.auto, true);
   assert.equal(p.learningRate, AUTO.full.learningRate);
-  assert.equal(p.balance, true);
+  assert.equal(p.balance, AUTO.balance);
+  assert.equal(planTraining(arm({ balance: true }), { trainSize: 300, trainLabels: labels, closedLabels: true }).balance, true);
   assert.equal(p.evalEvery, Math.ceil(300 / 8));
   // no character count: 100 tokens a record → 30,000 tokens an epoch
   assert.equal(p.epochs, Math.max(AUTO.minEpochs, Math.min(AUTO.maxEpochs, Math.round(AUTO.tokenBudget / 30000))));

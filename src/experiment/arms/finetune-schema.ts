@@ -49,10 +49,7 @@ export interface FinetuneArmConfig extends PromptConfig {
   maxSeqLen?: number;
   /** stop after this many validations without improvement (default 3 epochs; 2 validations when the schedule is pinned) */
   patience?: number;
-  /**
-   * class-balanced sampling: each epoch draws the classes equally often (default: on for classification when no
-   * learningRate / epochs / maxSteps is given, else off)
-   */
+  /** class-balanced sampling: each epoch draws the classes equally often (default off) */
   balance?: boolean;
   /**
    * what the model learns: `answer` (the expected output after the prompt) or `channel` (classification only: the
