@@ -101,13 +101,13 @@ if (part === 'all' || part === 'train') {
   } else console.log('  (no torch in /usr/bin/python3: training peer skipped)');
   const base = rows.find((r) => r.peer === 'tunelab');
   const torchBest = rows.filter((r) => r.peer.startsWith('torch')).sort((a, b) => a.stepMs - b.stepMs)[0];
-  console.log('| peer | step ms (median) | best ms | peak RSS GB | first loss | load 1/5/15 min |');
+  console.log('| peer | step ms (median) | best ms | peak RSS GiB | first loss | load 1/5/15 min |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows)
     console.log(`| ${r.peer} | ${r.stepMs.toFixed(0)} | ${r.minMs.toFixed(0)} | ${gb(r.peakRss)} | ${r.loss.toFixed(3)} | ${r.load} |`);
   if (base && torchBest)
     console.log(
-      `torch best (${torchBest.peer}) / tunelab step time: ${(torchBest.stepMs / base.stepMs).toFixed(2)}x; tunelab peak RSS ${gb(base.peakRss)} GB (goal < 2 GB), torch ${gb(torchBest.peakRss)} GB`,
+      `torch best (${torchBest.peer}) / tunelab step time: ${(torchBest.stepMs / base.stepMs).toFixed(2)}x; tunelab peak RSS ${gb(base.peakRss)} GiB (goal < 2 GB), torch ${gb(torchBest.peakRss)} GiB`,
     );
   out.train = rows;
 }
