@@ -19,7 +19,12 @@ function settingsLine(d: DecisionReport): string {
   return parts.join('; ');
 }
 
-const BASIS: Record<string, string> = { tokens: 'tokens × price', cpu: 'CPU time × $/h', wall: 'wall time × $/h (estimate)', none: '—' };
+const BASIS: Record<string, string> = {
+  tokens: 'tokens × price',
+  cpu: 'calibrated compute × $/h',
+  wall: 'wall time × $/h (estimate)',
+  none: '—',
+};
 
 export interface DecisionRow {
   arm: string;
