@@ -59,6 +59,8 @@ export interface TrainerOptions {
   padId?: number;
   /** micro-batches with fewer rows are padded to this many (one compiled shape); default 0 (no padding) */
   padRowsTo?: number;
+  /** recompute cheap activations in the backward pass (less memory, more compute); default: rematByDefault (llama.ts) */
+  remat?: boolean;
 }
 
 export interface StepResult {
@@ -181,7 +183,7 @@ function isAdapter(x: LoraSpec | LoraAdapter): x is LoraAdapter {
 export interface TrainerState {
   step: number;
   rng: number;
-  options: Required<Omit<TrainerOptions, 'lora'>>;
+  options: Required<Omit<TrainerOptions, 'lora' | 'remat'>>;
   lora?: { rank: number; alpha: number; dropout: number; targetModules: string[] };
 }
 
@@ -190,7 +192,7 @@ export class Trainer {
   readonly model: LlamaModel;
   /** the LoRA adapter being trained (undefined for full fine-tuning) */
   readonly adapter?: LoraAdapter;
-  readonly opts: Required<Omit<TrainerOptions, 'lora'>>;
+  readonly opts: Required<Omit<TrainerOptions, 'lora' | 'remat'>>;
   /** optimizer steps taken */
   stepCount = 0;
   private rng: Rng;
@@ -200,8 +202,11 @@ export class Trainer {
   private v = new Map<string, Float32Array>();
   private loraSpec?: LoraSpec;
 
+  private remat?: boolean;
+
   constructor(model: LlamaModel, opts: TrainerOptions = {}) {
     this.model = model;
+    this.remat = opts.remat;
     checkWeights(model.config, model.weights);
     this.opts = {
       lr: opts.lr ?? 1e-3,
@@ -267,7 +272,7 @@ export class Trainer {
     const l = this.loraSpec
       ? `lora:${this.loraSpec.rank}:${this.loraSpec.alpha}:${(this.loraSpec.dropout ?? 0) > 0 ? 'd' : ''}:${[...this.loraSpec.targetModules].sort().join('+')}`
       : 'full';
-    return `loss|${configKey(this.model.config)}|${B}x${T}|${l}|${withGrads ? 'g' : 'f'}|k${K ?? '-'}|${this.embedRows(withGrads) ? 'e' : 't'}`;
+    return `loss|${configKey(this.model.config)}|${B}x${T}|${l}|${withGrads ? 'g' : 'f'}|k${K ?? '-'}|${this.embedRows(withGrads) ? 'e' : 't'}|r${this.remat ?? 'auto'}`;
   }
 
   private async session(B: number, T: number, withGrads: boolean, K?: number) {
@@ -282,6 +287,7 @@ export class Trainer {
           withGrads,
           targetRows: K,
           embedRows: this.embedRows(withGrads),
+          remat: this.remat,
         }).graph,
       withGrads ? 'train' : 'eval',
     );

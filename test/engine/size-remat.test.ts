@@ -2,6 +2,7 @@
 // loss and gradients bit for bit as the plain graph, and LoRA steps give the same losses and adapter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rematByDefault } from '../../src/engine/llama.ts';
 import {
   buildLossGraph,
   causalMask,
@@ -12,6 +13,7 @@ import {
   Trainer,
   type HostArray,
   type LoraSpec,
+  type LlamaConfig,
 } from '../../src/engine/index.ts';
 
 const cfg = {
@@ -88,9 +90,16 @@ test('LoRA Trainer on the rematerialised graph: loss goes down, base weights unc
   }));
   const model = createModel(cfg, { seed: 9 });
   const before = new Map([...model.weights].map(([n, t]) => [n, t.data.slice()]));
-  const tr = new Trainer(model, { lr: 1e-2, lora: { ...spec, dropout: 0.1 }, seed: 4 });
+  const tr = new Trainer(model, { lr: 1e-2, lora: { ...spec, dropout: 0.1 }, seed: 4, remat: true });
   const losses: number[] = [];
   for (let i = 0; i < 4; i++) losses.push((await tr.step(rows)).loss);
   assert.ok(losses[3] < losses[0], `loss goes down: ${losses}`);
   for (const [n, t] of model.weights) assert.deepEqual(t.data, before.get(n), n);
+});
+
+test('recomputation is on by default only where activations are large: SmolLM2-135M shape yes, the built-in model no', () => {
+  const smol = { hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9 };
+  const builtin = { hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4, num_attention_heads: 4 };
+  assert.equal(rematByDefault(smol as LlamaConfig, 4, 256), true);
+  assert.equal(rematByDefault(builtin as LlamaConfig, 8, 224), false);
 });
