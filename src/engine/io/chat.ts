@@ -75,6 +75,8 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
       eos_token: cfg.eos_token ?? '',
       pad_token: cfg.pad_token ?? '',
       unk_token: cfg.unk_token ?? '',
+      // Qwen3-style templates: answer without a reasoning block (an empty one is rendered), as fine-tuning data has none
+      enable_thinking: false,
       ...options.variables,
       messages,
       add_generation_prompt: !!options.addGenerationPrompt,
