@@ -118,6 +118,38 @@ export function hasQkNorm(cfg: LlamaConfig): boolean {
   return modelType(cfg) === 'qwen3';
 }
 
+/** HF `rope_scaling` fields tunelab reads (linear and llama3). */
+export interface RopeScaling {
+  rope_type?: string;
+  type?: string;
+  factor?: number;
+  low_freq_factor?: number;
+  high_freq_factor?: number;
+  original_max_position_embeddings?: number;
+}
+
+/** The config's rope_scaling kind ('linear', 'llama3', ...), undefined for none or 'default'. */
+export function ropeScalingKind(cfg: LlamaConfig): string | undefined {
+  const rs = cfg.rope_scaling as RopeScaling | null | undefined;
+  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
+  return kind === 'default' ? undefined : kind;
+}
+
+/**
+ * llama3 rope scaling: the factor a rotary frequency of wavelength `wave` is divided by (1 for short wavelengths,
+ * `factor` for long ones, smoothly in between). The engine applies it to inv_freq; GGUF stores it as rope_freqs.
+ */
+export function llama3FreqFactor(rs: RopeScaling, wave: number): number {
+  const factor = rs.factor ?? 8,
+    lo = rs.low_freq_factor ?? 1,
+    hi = rs.high_freq_factor ?? 4,
+    old = rs.original_max_position_embeddings ?? 8192;
+  if (wave < old / hi) return 1;
+  if (wave > old / lo) return factor;
+  const smooth = (old / wave - lo) / (hi - lo);
+  return 1 / ((1 - smooth) / factor + smooth);
+}
+
 export function headDim(cfg: LlamaConfig): number {
   return cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
 }

@@ -5,7 +5,7 @@
  * qwen2: biases on q/k/v; qwen3: per-head RMSNorm on q and k before RoPE.
  */
 import type { LlamaConfig, Weights, HostTensor, LoraAdapter } from './types.ts';
-import { headDim, modelType, paramShapes } from './config.ts';
+import { headDim, llama3FreqFactor, modelType, paramShapes, ropeScalingKind, type RopeScaling } from './config.ts';
 import { Graph, type DType, type Value } from './graph.ts';
 import { rematerialize } from './remat.ts';
 import { Rng } from '../core/index.ts';
@@ -113,36 +113,11 @@ export function ropeInvFreq(cfg: LlamaConfig): Float64Array {
   const hd = headDim(cfg);
   const f = new Float64Array(hd / 2);
   for (let i = 0; i < hd / 2; i++) f[i] = 1 / Math.pow(cfg.rope_theta, (2 * i) / hd);
-  const rs = cfg.rope_scaling as
-    | {
-        rope_type?: string;
-        type?: string;
-        factor?: number;
-        low_freq_factor?: number;
-        high_freq_factor?: number;
-        original_max_position_embeddings?: number;
-      }
-    | null
-    | undefined;
-  const kind = rs?.rope_type ?? rs?.type;
-  if (rs && kind === 'linear') for (let i = 0; i < f.length; i++) f[i] /= rs.factor ?? 1;
-  else if (rs && kind === 'llama3') {
-    const factor = rs.factor ?? 8,
-      lo = rs.low_freq_factor ?? 1,
-      hi = rs.high_freq_factor ?? 4,
-      old = rs.original_max_position_embeddings ?? 8192;
-    const loWave = old / lo,
-      hiWave = old / hi;
-    for (let i = 0; i < f.length; i++) {
-      const wave = (2 * Math.PI) / f[i];
-      if (wave < hiWave) continue;
-      if (wave > loWave) f[i] /= factor;
-      else {
-        const s = (old / wave - lo) / (hi - lo);
-        f[i] = (1 - s) * (f[i] / factor) + s * f[i];
-      }
-    }
-  } else if (rs && kind && kind !== 'default') throw new Error(`rope_scaling type ${kind} is not supported`);
+  const rs = (cfg.rope_scaling ?? {}) as RopeScaling;
+  const kind = ropeScalingKind(cfg);
+  if (kind === 'linear') for (let i = 0; i < f.length; i++) f[i] /= rs.factor ?? 1;
+  else if (kind === 'llama3') for (let i = 0; i < f.length; i++) f[i] /= llama3FreqFactor(rs, (2 * Math.PI) / f[i]);
+  else if (kind) throw new Error(`rope_scaling type ${kind} is not supported`);
   return f;
 }
 

@@ -10,7 +10,15 @@ import type { LlamaConfig, LoraAdapter, Weights } from '../types.ts';
 import type { TokenizerConfig } from './chat.ts';
 import { EngineIoError } from './errors.ts';
 import { encodeF16 } from './half.ts';
-import { checkWeights, modelType, normalizeLlamaConfig, type ModelType } from '../config.ts';
+import {
+  checkWeights,
+  llama3FreqFactor,
+  modelType,
+  normalizeLlamaConfig,
+  ropeScalingKind,
+  type ModelType,
+  type RopeScaling,
+} from '../config.ts';
 import { writeAtomic } from './safetensors.ts';
 import { QWEN2_PATTERN, type BpeTokenizer } from './tokenizer.ts';
 
@@ -307,44 +315,18 @@ export function ggufArchitecture(config: LlamaConfig): ModelType {
 /** llama.cpp's NORM RoPE (llama) rotates interleaved pairs, so HF's q/k rows are permuted; NEOX (qwen2, qwen3) is HF's rotate_half. */
 const PERMUTES_QK: Record<ModelType, boolean> = { llama: true, qwen2: false, qwen3: false };
 
-interface RopeScalingFields {
-  rope_type?: string;
-  type?: string;
-  factor?: number;
-  low_freq_factor?: number;
-  high_freq_factor?: number;
-  original_max_position_embeddings?: number;
-}
-
 /**
  * llama3 rope scaling as llama.cpp's converter writes it: one factor per frequency (1 for short wavelengths, `factor`
  * for long ones, smoothly in between); llama.cpp divides each rotary frequency by its factor.
  */
 export function llama3RopeFactors(c: LlamaConfig): Float32Array {
-  const rs = (c.rope_scaling ?? {}) as RopeScalingFields;
+  const rs = (c.rope_scaling ?? {}) as RopeScaling;
   const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
-  const factor = rs.factor ?? 8,
-    lo = rs.low_freq_factor ?? 1,
-    hi = rs.high_freq_factor ?? 4,
-    old = rs.original_max_position_embeddings ?? 8192;
   const out = new Float32Array(hd / 2);
-  for (let i = 0; i < hd / 2; i++) {
-    const freq = Math.fround(1 / Math.fround(Math.pow(c.rope_theta, (2 * i) / hd)));
-    const wave = (2 * Math.PI) / freq;
-    if (wave < old / hi) out[i] = 1;
-    else if (wave > old / lo) out[i] = factor;
-    else {
-      const smooth = (old / wave - lo) / (hi - lo);
-      out[i] = 1 / ((1 - smooth) / factor + smooth);
-    }
-  }
+  // frequencies in float32, as llama.cpp's converter computes them
+  for (let i = 0; i < hd / 2; i++)
+    out[i] = llama3FreqFactor(rs, (2 * Math.PI) / Math.fround(1 / Math.fround(Math.pow(c.rope_theta, (2 * i) / hd))));
   return out;
-}
-
-function ropeKind(c: LlamaConfig): string | undefined {
-  const rs = c.rope_scaling as RopeScalingFields | null | undefined;
-  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
-  return kind === 'default' ? undefined : kind;
 }
 
 function modelHparams(c: LlamaConfig): Array<[string, GgufValue]> {
@@ -365,11 +347,11 @@ function modelHparams(c: LlamaConfig): Array<[string, GgufValue]> {
   if (hd * c.num_attention_heads !== c.hidden_size || arch === 'qwen3') {
     kv.push([`${arch}.attention.key_length`, { type: 'u32', value: hd }], [`${arch}.attention.value_length`, { type: 'u32', value: hd }]);
   }
-  const kind = ropeKind(c);
+  const kind = ropeScalingKind(c);
   if (kind === 'linear') {
     kv.push(
       [`${arch}.rope.scaling.type`, { type: 'string', value: 'linear' }],
-      [`${arch}.rope.scaling.factor`, { type: 'f32', value: (c.rope_scaling as RopeScalingFields).factor ?? 1 }],
+      [`${arch}.rope.scaling.factor`, { type: 'f32', value: (c.rope_scaling as RopeScaling).factor ?? 1 }],
     );
   } else if (kind === 'llama3' && arch !== 'llama')
     throw new EngineIoError('gguf', `llama3 rope scaling is only exported for model_type llama (got ${arch})`);
@@ -519,7 +501,7 @@ export function ggufModelTensors(config: LlamaConfig, weights: Weights, dtype: '
   const names = [...weights.keys()].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
   const permute = PERMUTES_QK[ggufArchitecture(c)];
   const out: GgufTensor[] = [];
-  if (ropeKind(c) === 'llama3') {
+  if (ropeScalingKind(c) === 'llama3') {
     const f = llama3RopeFactors(c);
     out.push({ name: 'rope_freqs.weight', shape: [f.length], type: 'F32', data: f });
   }
