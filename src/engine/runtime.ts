@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DType, Graph, Value } from './graph.ts';
 import { emitOnnx } from './onnx.ts';
+import { envNumber } from '../core/index.ts';
 
 // Offline means offline: onnxruntime's telemetry (DNS lookups of its event collector, device ids) is off for
 // every session. The native library reads this variable when its environment is created at the first session.
@@ -11,7 +12,7 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 export type HostArray = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
 export interface RuntimeSettings {
-  /** intra-op threads per session (default: all cores) */
+  /** intra-op threads per session (default: TUNELAB_THREADS, else all cores) */
   threads: number;
   /** let onnxruntime's pool spin between ops (default false: spinning threads fight for shared or busy cores) */
   spinning: boolean;
@@ -25,7 +26,12 @@ export interface RuntimeSettings {
   arena: boolean;
 }
 
-const settings: RuntimeSettings = { threads: availableParallelism(), spinning: false, maxSessions: 64, arena: false };
+const settings: RuntimeSettings = {
+  threads: Math.max(1, Math.floor(envNumber('TUNELAB_THREADS', availableParallelism()))),
+  spinning: false,
+  maxSessions: 64,
+  arena: false,
+};
 
 /** Change runtime settings (threads, spinning, cache size). Sessions already built keep their threads. */
 export function configureRuntime(s: Partial<RuntimeSettings>): RuntimeSettings {
