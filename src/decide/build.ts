@@ -2,7 +2,7 @@
 // per-example results, and the per-arm summaries the report already computed): costs, comparisons, flags,
 // learning curves, consistency across repeats, and the advisor's recommendation. No model is called.
 import { bootstrapCI, consistency as consistencyOf } from '../stats/index.ts';
-import { compareOnMetric, NO_LABEL, type ResultRow } from '../metrics/index.ts';
+import { columnsOfRows, compareColumns, NO_LABEL, StringTable, type ResultColumns } from '../metrics/index.ts';
 import { advise, type PairResult } from './advisor.ts';
 import { hostingPerMonth, oneOffTotal } from './cost.ts';
 import { fmtCi, fmtDiff, fmtMetric, fmtP, fmtUsd } from './format.ts';
@@ -46,7 +46,8 @@ export interface DecisionInput {
   testIds?: string[];
   baseline?: string;
   arms: DecisionArmInput[];
-  results: Map<string, DecisionRow[]>;
+  /** per-arm result rows, or their columns (metrics/columns.ts; built with labels exactly when the metric has labels) */
+  results: ReadonlyMap<string, readonly DecisionRow[] | ResultColumns>;
   seed?: number;
   /** CLI overrides of the decision settings (tunelab advise --volume ...) */
   overrides?: Partial<DecisionSettings>;
@@ -72,42 +73,50 @@ function armCost(
   input: DecisionInput,
   s: DecisionSettings,
   a: DecisionArmInput,
-  rows: DecisionRow[],
+  rows: ResultColumns,
   seed: number,
 ): { cost: ArmCost; warning?: string } {
   const { cfg, local } = modelOf(input, a.name);
   const price = { input: cfg?.price?.input ?? 0, output: cfg?.price?.output ?? 0, perHour: cfg?.price?.perHour };
   const perHour = price.perHour ?? s.computePerHour;
-  const ok = rows.filter((r) => !r.error);
   let basis: ArmCost['basis'] = 'none';
   let warning: string | undefined;
   let wallRows = 0;
   const baselineKind = a.kind === 'majority' || a.kind === 'classical';
-  const per = ok.map((r) => {
-    if (baselineKind && r.cpuMs === undefined && r.costUsd > 0) {
+  let okCount = 0;
+  for (let i = 0; i < rows.n; i++) if (!rows.error[i]) okCount++;
+  const per = new Float64Array(okCount);
+  for (let i = 0, j = 0; i < rows.n; i++) {
+    if (rows.error[i]) continue;
+    const cpuMs = rows.cpuMs ? rows.cpuMs[i] : NaN;
+    const costUsd = rows.costUsd[i];
+    const hasCpu = !Number.isNaN(cpuMs);
+    let v: number;
+    const tokens = (rows.tokensIn[i] * price.input + rows.tokensOut[i] * price.output) / 1e6;
+    if (baselineKind && !hasCpu && costUsd > 0) {
       // in-process baselines store CPU time × $0.05/h (experiment/arms/baseline.ts): rescale to the configured rate
       basis = 'cpu';
-      return (r.costUsd / 0.05) * s.computePerHour;
-    }
-    const tokens = (r.tokensIn * price.input + r.tokensOut * price.output) / 1e6;
-    if (r.cpuMs !== undefined && r.cpuMs !== null && local) {
+      v = (costUsd / 0.05) * s.computePerHour;
+    } else if (hasCpu && local) {
       basis = 'cpu';
-      return tokens + (r.cpuMs / 3_600_000) * perHour;
-    }
-    if (local) {
+      v = tokens + (cpuMs / 3_600_000) * perHour;
+    } else if (local) {
       // the stored cost: priced on CPU time by the model layer (since ChatResponse.cpuMs), unless it equals the
       // wall-time price exactly (runs stored before that), or the model had no price per hour
-      const wall = tokens + (r.latencyMs / 3_600_000) * perHour;
-      if (price.perHour !== undefined && r.costUsd > 0 && Math.abs(r.costUsd - wall) > 1e-9 * Math.max(wall, 1e-12)) {
+      const wall = tokens + (rows.latencyMs[i] / 3_600_000) * perHour;
+      if (price.perHour !== undefined && costUsd > 0 && Math.abs(costUsd - wall) > 1e-9 * Math.max(wall, 1e-12)) {
         basis = 'cpu';
-        return r.costUsd;
+        v = costUsd;
+      } else {
+        wallRows++;
+        v = wall;
       }
-      wallRows++;
-      return wall;
+    } else {
+      basis = 'tokens';
+      v = costUsd;
     }
-    basis = 'tokens';
-    return r.costUsd;
-  });
+    per[j++] = v;
+  }
   if (local && wallRows > 0) {
     warning = a.name;
     basis = 'wall';
@@ -133,8 +142,16 @@ function armCost(
   };
 }
 
-function toRow(r: DecisionRow): ResultRow {
-  return { score: r.score, pass: r.pass, extracted: r.extracted, expected: r.expected };
+/** Per-arm columns of the input's results (rows held as arrays are turned into columns over one string table). */
+function columnsOf(input: DecisionInput, labelled: boolean): Map<string, ResultColumns> {
+  const table = new StringTable();
+  const out = new Map<string, ResultColumns>();
+  for (const [arm, v] of input.results) out.set(arm, isColumns(v) ? v : columnsOfRows(v, { labelled, table }));
+  return out;
+}
+
+function isColumns(v: readonly DecisionRow[] | ResultColumns): v is ResultColumns {
+  return !Array.isArray(v);
 }
 
 export function buildDecision(input: DecisionInput): DecisionReport {
@@ -148,13 +165,22 @@ export function buildDecision(input: DecisionInput): DecisionReport {
   for (const r of exp.repeats) for (const m of r.members.slice(1)) notCandidate.add(m);
   for (const c of exp.curves) for (const p of c.points) if (p.arm !== c.arm) notCandidate.add(p.arm);
 
-  const byId = new Map<string, Map<string, DecisionRow>>();
-  for (const [arm, rows] of input.results) byId.set(arm, new Map(rows.map((r) => [r.exampleId, r])));
-  const present = input.arms.filter((a) => (input.results.get(a.name)?.length ?? 0) > 0 && Number.isFinite(a.metric.value));
+  const labelled = Boolean(input.metric.labels?.length);
+  const cols = columnsOf(input, labelled);
+  // example id → row, per arm: read (from the store, for a stored run) only when two arms are paired
+  const idIndex = new Map<string, Map<string, number>>();
+  const byId = (arm: string): Map<string, number> | undefined => {
+    const c = cols.get(arm);
+    if (!c) return undefined;
+    let m = idIndex.get(arm);
+    if (!m) idIndex.set(arm, (m = new Map(c.ids().map((id, i) => [id, i]))));
+    return m;
+  };
+  const present = input.arms.filter((a) => (cols.get(a.name)?.n ?? 0) > 0 && Number.isFinite(a.metric.value));
 
   const wallArms: string[] = [];
   const evidence: ArmEvidence[] = present.map((a) => {
-    const { cost, warning } = armCost(input, s, a, input.results.get(a.name) ?? [], seed);
+    const { cost, warning } = armCost(input, s, a, cols.get(a.name)!, seed);
     if (warning) wallArms.push(warning);
     const role = roleOf(a.kind);
     const ev: ArmEvidence = {
@@ -178,16 +204,18 @@ export function buildDecision(input: DecisionInput): DecisionReport {
   const compare = (x: string, y: string): PairResult | undefined => {
     const key = `${x}\u0000${y}`;
     if (memo.has(key)) return memo.get(key);
-    const A = byId.get(x);
-    const B = byId.get(y);
+    const A = byId(x);
+    const B = byId(y);
     let out: PairResult | undefined;
     if (A && B) {
       const ids = (input.testIds ?? [...A.keys()]).filter((id) => A.has(id) && B.has(id));
       if (ids.length)
-        out = compareOnMetric(
+        out = compareColumns(
           scorer,
-          ids.map((id) => toRow(A.get(id)!)),
-          ids.map((id) => toRow(B.get(id)!)),
+          cols.get(x)!,
+          Int32Array.from(ids, (id) => A.get(id)!),
+          cols.get(y)!,
+          Int32Array.from(ids, (id) => B.get(id)!),
           { seed },
         );
     }
@@ -202,21 +230,27 @@ export function buildDecision(input: DecisionInput): DecisionReport {
   const majority = evidence.find((e) => e.role === 'majority');
   const classical = evidence.find((e) => e.role === 'classical');
   const diagnostics: ArmDiagnostics[] = [];
-  const labelled = Boolean(input.metric.labels?.length);
   for (const e of evidence) {
-    const rows = input.results.get(e.name) ?? [];
+    const c = cols.get(e.name)!;
     const distribution: Record<string, number> = {};
-    for (const r of rows) {
-      const k = labelled ? (r.extracted ?? NO_LABEL) : (r.extracted ?? r.output).trim().slice(0, 40);
-      distribution[k] = (distribution[k] ?? 0) + 1;
+    if (labelled) {
+      for (let i = 0; i < c.n; i++) {
+        const k = c.extracted[i] < 0 ? NO_LABEL : c.table.strings[c.extracted[i]];
+        distribution[k] = (distribution[k] ?? 0) + 1;
+      }
+    } else {
+      for (const answer of c.answers()) {
+        const k = answer.trim().slice(0, 40);
+        distribution[k] = (distribution[k] ?? 0) + 1;
+      }
     }
     const top = Object.entries(distribution).sort((x, y) => y[1] - x[1])[0];
     const d: ArmDiagnostics = { arm: e.name, distribution, flags: [] };
-    if (top && rows.length) {
+    if (top && c.n) {
       d.topLabel = top[0];
-      d.topShare = top[1] / rows.length;
+      d.topShare = top[1] / c.n;
       if (labelled && e.role !== 'majority' && d.topShare >= 0.9)
-        d.flags.push(`answers '${top[0]}' for ${(d.topShare * 100).toFixed(0)}% of test examples (${top[1]} of ${rows.length})`);
+        d.flags.push(`answers '${top[0]}' for ${(d.topShare * 100).toFixed(0)}% of test examples (${top[1]} of ${c.n})`);
     }
     if (majority && e.role !== 'majority') {
       const c = adv.comparisons.find((x) => x.family === 'majority' && x.arm === e.name);
@@ -292,15 +326,12 @@ export function buildDecision(input: DecisionInput): DecisionReport {
   // consistency across repeats
   const consistency: Consistency[] = [];
   for (const r of exp.repeats) {
-    const members = r.members.filter((m) => byId.has(m) && present.some((p) => p.name === m));
+    const members = r.members.filter((m) => cols.has(m) && present.some((p) => p.name === m));
     if (members.length < 2) continue;
-    const ids = (input.testIds ?? [...byId.get(members[0])!.keys()]).filter((id) => members.every((m) => byId.get(m)!.has(id)));
-    const outs = ids.map((id) =>
-      members.map((m) => {
-        const row = byId.get(m)!.get(id)!;
-        return row.extracted ?? row.output;
-      }),
-    );
+    const index = members.map((m) => byId(m)!);
+    const answers = members.map((m) => cols.get(m)!.answers());
+    const ids = (input.testIds ?? [...index[0].keys()]).filter((id) => index.every((ix) => ix.has(id)));
+    const outs = ids.map((id) => members.map((_, k) => answers[k][index[k].get(id)!]));
     const c = consistencyOf(outs);
     const vals = members.map((m) => present.find((p) => p.name === m)!.metric.value);
     const mean = vals.reduce((x, y) => x + y, 0) / vals.length;
@@ -359,7 +390,7 @@ export function decisionOfRun(
     training?: DecisionArmInput['training'];
     notes?: Record<string, unknown>;
   }[],
-  results: Map<string, readonly DecisionRow[]>,
+  results: ReadonlyMap<string, readonly DecisionRow[] | ResultColumns>,
   summaries: readonly { name: string; metric: { value: number; ci: [number, number]; n: number }; latencyMs: { p95: number } }[],
   overrides?: Partial<DecisionSettings>,
 ): DecisionReport {
@@ -384,7 +415,7 @@ export function decisionOfRun(
     testIds: meta.testIds,
     baseline: meta.baseline,
     arms,
-    results: new Map([...results].map(([k, v]) => [k, [...v]])),
+    results,
     seed: meta.seed,
     overrides,
   });

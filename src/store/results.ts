@@ -7,6 +7,8 @@ export interface ResultsTable {
   putResults(run: string, arm: string, rows: Omit<ResultRecord, 'idx'>[]): number;
   /** one arm's results in the order they were written */
   results(run: string, arm: string): ResultRecord[];
+  /** the same records one at a time, read from SQLite as they are consumed (nothing held but the current row) */
+  iterateResults(run: string, arm: string): IterableIterator<ResultRecord>;
   /** example ids already stored for (run, arm) */
   doneIds(run: string, arm: string): Set<string>;
   countResults(run: string, arm?: string): number;
@@ -57,6 +59,40 @@ export function resultsTable(ctx: Ctx): ResultsTable {
     for (const row of rows) n += q.ins.run(row).changes;
     return n;
   });
+  function* readRows(run: string, arm: string): IterableIterator<ResultRecord> {
+    // labels and short answers repeat across rows: one string each (a bounded table), not one per row
+    const table = new Map<string, string>();
+    const intern = (v: unknown): string => {
+      const t = String(v);
+      if (t.length > 64) return t;
+      const hit = table.get(t);
+      if (hit !== undefined) return hit;
+      if (table.size < 4096) table.set(t, t);
+      return t;
+    };
+    let idx = 0;
+    for (const r of q.list.iterate(run, arm) as IterableIterator<unknown[]>) {
+      const rec: ResultRecord = {
+        exampleId: String(r[0]),
+        idx: idx++,
+        expected: intern(r[1]),
+        output: intern(r[2]),
+        score: Number(r[3]),
+        pass: r[4] === 1,
+        tokensIn: Number(r[5]),
+        tokensOut: Number(r[6]),
+        latencyMs: Number(r[7]),
+        costUsd: Number(r[8]),
+        cached: r[9] === 1,
+      };
+      if (r[10] != null) rec.extracted = intern(r[10]);
+      const error = optStr(r[11]);
+      if (error !== undefined) rec.error = error;
+      const cpuMs = optNum(r[12]);
+      if (cpuMs !== undefined) rec.cpuMs = cpuMs;
+      yield rec;
+    }
+  }
   return {
     putResults(run, arm, batch) {
       const r = id('putResults.run', run);
@@ -67,40 +103,10 @@ export function resultsTable(ctx: Ctx): ResultsTable {
       return insert(rows);
     },
     results(run, arm) {
-      // labels and short answers repeat across rows: one string each (a bounded table), not one per row
-      const table = new Map<string, string>();
-      const intern = (v: unknown): string => {
-        const t = String(v);
-        if (t.length > 64) return t;
-        const hit = table.get(t);
-        if (hit !== undefined) return hit;
-        if (table.size < 4096) table.set(t, t);
-        return t;
-      };
-      const out: ResultRecord[] = [];
-      let idx = 0;
-      for (const r of q.list.iterate(run, arm) as IterableIterator<unknown[]>) {
-        const rec: ResultRecord = {
-          exampleId: String(r[0]),
-          idx: idx++,
-          expected: intern(r[1]),
-          output: intern(r[2]),
-          score: Number(r[3]),
-          pass: r[4] === 1,
-          tokensIn: Number(r[5]),
-          tokensOut: Number(r[6]),
-          latencyMs: Number(r[7]),
-          costUsd: Number(r[8]),
-          cached: r[9] === 1,
-        };
-        if (r[10] != null) rec.extracted = intern(r[10]);
-        const error = optStr(r[11]);
-        if (error !== undefined) rec.error = error;
-        const cpuMs = optNum(r[12]);
-        if (cpuMs !== undefined) rec.cpuMs = cpuMs;
-        out.push(rec);
-      }
-      return out;
+      return Array.from(readRows(run, arm));
+    },
+    iterateResults(run, arm) {
+      return readRows(run, arm);
     },
     doneIds(run, arm) {
       return new Set(q.doneIds.all(run, arm) as string[]);
