@@ -92,6 +92,9 @@ export async function createProgress(
   if (tty) Bar = (await import('cli-progress')).default.SingleBar;
   let bar: import('cli-progress').SingleBar | undefined;
   let barKind: 'eval' | 'train' | undefined;
+  // with arms running at once (armConcurrency), the bar belongs to one arm until it stops
+  let barArm: string | undefined;
+  const otherArmsBar = (arm: string) => Boolean(bar && barArm !== undefined && barArm !== arm);
   let lastLine = 0;
 
   // the run as a whole
@@ -117,6 +120,7 @@ export async function createProgress(
     bar?.stop();
     bar = undefined;
     barKind = undefined;
+    barArm = undefined;
   };
   const startBar = (kind: 'eval' | 'train', total: number, value: number, payload: Record<string, unknown>) => {
     if (!Bar) return;
@@ -128,6 +132,7 @@ export async function createProgress(
     bar = new Bar({ format, barsize: 20, hideCursor: true, clearOnComplete: false, stream: out, fps: 8 });
     bar.start(total, value, payload);
     barKind = kind;
+    barArm = typeof payload.arm === 'string' ? payload.arm : undefined;
   };
   const throttled = (line: string, everyMs = 2000) => {
     if (now() - lastLine < everyMs) return;
@@ -142,6 +147,7 @@ export async function createProgress(
       const loss =
         tick.loss !== undefined ? tick.loss.toFixed(3) + (tick.valLoss !== undefined ? ` (val ${tick.valLoss.toFixed(3)})` : '') : '?';
       const eta = fmtEta(tick.etaSec ?? NaN);
+      if (Bar && otherArmsBar(arm)) return;
       if (Bar) {
         if (barKind !== 'train' || !bar) startBar('train', tick.total || 1, tick.step, { arm, loss, etaText: eta, pos: position(arm) });
         else {
@@ -194,6 +200,7 @@ export async function createProgress(
           total_eta: totalEta(e.arm, etaSec),
           pos: position(e.arm),
         };
+        if (otherArmsBar(e.arm)) break;
         if (bar && barKind === 'eval') bar.update(e.done, payload);
         else if (Bar) startBar('eval', e.total, e.done, payload);
         else

@@ -43,6 +43,8 @@ function topSchema() {
     output: z.string().min(1).default('.tunelab'),
     seed: z.number().int().default(42),
     concurrency: z.number().int().min(1).max(4096).default(16),
+    /** arms prepared and evaluated at once (default: 2 when every model is local, else 1) */
+    armConcurrency: z.number().int().min(1).max(64).optional(),
     /** per-call wall-clock limit (ms) passed to models that take one */
     assert: assertSchema.optional(),
     /** what the advisor weighs: volume, horizon, requirements, budgets (src/decide) */
@@ -174,7 +176,7 @@ export function parseConfig(text: string, opts: { file?: string; displayName?: s
   };
   if (expanded.curves.length || expanded.repeats.length || expanded.baselines.length)
     config.expansion = { curves: expanded.curves, repeats: expanded.repeats, baselines: expanded.baselines };
-  const { output: _o, concurrency: _c, assert: _a, description: _d, decision: _dec, ...defining } = config;
+  const { output: _o, concurrency: _c, armConcurrency: _ac, assert: _a, description: _d, decision: _dec, ...defining } = config;
   return { config, file, baseDir, outputDir: resolve(baseDir, config.output), hash: hashOf(defining, 16) };
 }
 

@@ -25,7 +25,7 @@ export {
   type AssertConfig,
 } from './config.ts';
 export type { RunEvent } from './events.ts';
-export { prepareExperiment, executeExperiment, type RunOptions, type RunOutcome, type Prepared } from './runner.ts';
+export { prepareExperiment, executeExperiment, armConcurrencyOf, type RunOptions, type RunOutcome, type Prepared } from './runner.ts';
 export { modelFactory, preflightModels, checkReachable, modelConfigFor, modelsOfArm, type ModelFactory, type ModelDeps } from './models.ts';
 export { buildRunReport, reportFrom } from './report.ts';
 export { checkAssertions, DEFAULT_MAX_ERROR_RATE, type AssertionResult } from './assertions.ts';

@@ -12,6 +12,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { InputError, planTask, type Example, type Split, type TestStream } from '../task/index.ts';
 import { createScorer } from '../metrics/index.ts';
 import type { ChatModel } from '../models/types.ts';
@@ -128,6 +129,24 @@ export async function prepareExperiment(loaded: LoadedConfig, opts: { arms?: str
   };
 }
 
+/**
+ * How many arms go through prepare → evaluate at once: `armConcurrency`, else two when every model is local
+ * (a training in its worker thread then overlaps evaluation on the other core), else one (a hosted provider's
+ * rate limit is shared by the arms).
+ */
+export function armConcurrencyOf(config: LoadedConfig['config']): number {
+  if (config.armConcurrency !== undefined) return config.armConcurrency;
+  const allLocal = config.models.every((m) => m.provider === 'local');
+  return allLocal ? Math.min(2, availableParallelism()) : 1;
+}
+
+/** Trainings start first (the longest work, overlapped with everything else); arms that reuse a training after them. */
+function startOrder(kind: string): number {
+  if (kind === 'finetune' || kind === 'distill') return 0;
+  if (kind === 'finetune+prompt') return 1;
+  return 2;
+}
+
 function hashSplit(split: Split): string {
   const h = createHash('sha256');
   for (const part of ['train', 'dev', 'test'] as const) {
@@ -192,40 +211,39 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
   const training = { train: split.train, dev: split.dev };
   let deleted = false;
   try {
-    // Phase 1: prepare every arm (train and dev only).
-    const ready: { a: ArmRun; predictor: Predictor; rec: ArmRecord }[] = [];
-    for (const { config: armCfg, arm } of p.arms) {
-      if (opts.signal?.aborted) break;
-      const a: ArmRun = {
-        runId,
-        runDir,
-        arm,
-        armCfg,
-        store,
-        models,
-        test: split.test,
-        testStream: p.testStream,
-        testSize,
-        training,
-        scorer,
-        p,
-        opts,
-        emit,
-        batchSize,
-        flushMs,
-      };
-      const r = await prepareArm(a);
-      if ('summary' in r) outcome.arms.push(r.summary);
-      else ready.push({ a, predictor: r.predictor, rec: r.rec });
-      if ('summary' in r && r.summary.status === 'interrupted') break;
-    }
-    // Phase 2: evaluate each prepared arm on the test split.
-    for (const { a, predictor, rec } of ready) {
-      if (opts.signal?.aborted) break;
-      const r = await evaluateArm(a, predictor, rec);
-      outcome.arms.push(r);
-      if (r.status === 'interrupted') break;
-    }
+    // Each arm is prepared (train and dev only), then evaluated on the test split. Up to `armConcurrency` arms
+    // go through this at once, so a local training in its worker thread overlaps the other arms' work.
+    const lanes = Math.max(1, Math.min(armConcurrencyOf(config), p.arms.length));
+    const pending = lanes > 1 ? [...p.arms].sort((x, y) => startOrder(x.arm.kind) - startOrder(y.arm.kind)) : [...p.arms];
+    let stop = false;
+    const pipeline = async () => {
+      for (let next = pending.shift(); next && !stop; next = pending.shift()) {
+        if (opts.signal?.aborted) break;
+        const a: ArmRun = {
+          runId,
+          runDir,
+          arm: next.arm,
+          armCfg: next.config,
+          store,
+          models,
+          test: split.test,
+          testStream: p.testStream,
+          testSize,
+          training,
+          scorer,
+          p,
+          opts,
+          emit,
+          batchSize,
+          flushMs,
+        };
+        const prepared = await prepareArm(a);
+        const r = 'summary' in prepared ? prepared.summary : await evaluateArm(a, prepared.predictor, prepared.rec);
+        outcome.arms.push(r);
+        if (r.status === 'interrupted') stop = true;
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, pipeline));
     const order = new Map(p.arms.map((x, i) => [x.config.name, i]));
     outcome.arms.sort((x, y) => (order.get(x.name) ?? 0) - (order.get(y.name) ?? 0));
   } catch (err) {
