@@ -56,6 +56,11 @@ export interface FinetuneArmConfig extends PromptConfig {
    * label then the input text, P(label, text); the prediction is the label under which the text is most likely)
    */
   objective?: 'answer' | 'channel';
+  /**
+   * word dropout: each epoch trains on a fresh copy of the train split in which every word of the input fields is
+   * dropped with this probability (0: off; default 0.2 when the schedule is not pinned)
+   */
+  wordDropout?: number;
   /** finetune+prompt: demonstrations at inference time */
   shots?: number;
   strategy?: 'random' | 'stratified' | 'bm25';
@@ -84,6 +89,7 @@ export const trainFields = {
   patience: z.number().int().min(1).optional(),
   balance: z.boolean().optional(),
   objective: z.enum(['answer', 'channel']).optional(),
+  wordDropout: z.number().min(0).max(0.9).optional(),
   backend: z.enum(['local', 'openai', 'together', 'fireworks']).optional(),
   baseModel: z.string().min(1).optional(),
   budget: z.number().nonnegative().optional(),

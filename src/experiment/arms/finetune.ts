@@ -28,6 +28,7 @@ import type { Arm, ArmContext, Predictor } from '../types.ts';
 import type { FinetuneArmConfig } from './finetune-schema.ts';
 import { planTraining, recordChars, type TrainingPlan } from './finetune-defaults.ts';
 import { channelModel, channelRecord } from './finetune-channel.ts';
+import { wordDropoutEpochs } from './finetune-augment.ts';
 
 export { finetuneArmSchema, finetunePromptArmSchema, type FinetuneArmConfig } from './finetune-schema.ts';
 
@@ -188,19 +189,23 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
       plan.objective === 'channel'
         ? xs.map((ex) => channelRecord(program.renderWith(ex, []).messages, ex.expected))
         : recordsOf(xs, program);
-    const records = toRecords(train);
+    // word dropout: one augmented copy of train per epoch, given to the trainer as a single pass (validation per copy)
+    const augment = plan.wordDropout > 0 && plan.objective === 'answer';
+    const trainSeen = augment ? wordDropoutEpochs(train, ctx.inputFields, plan.wordDropout, plan.epochs, seed) : train;
+    const records = toRecords(trainSeen);
     const validation = dev.length ? toRecords(dev) : undefined;
-    const groups = plan.balance ? train.map((e) => e.expected) : undefined;
+    const groups = plan.balance ? trainSeen.map((e) => e.expected) : undefined;
+    const evalEvery = augment ? (plan.evalEvery ?? Math.max(1, Math.ceil(train.length / plan.batchSize))) : plan.evalEvery;
     writeTrainingFiles(ctx.workDir, records, validation);
     const lr = plan.learningRate;
     if (plan.auto)
       ctx.log(
-        `training defaults (no learningRate/epochs/maxSteps in the config): ${method} lr ${lr}${method === 'lora' ? ` rank ${plan.rank} alpha ${plan.alpha ?? 2 * plan.rank}` : ''}, up to ${plan.epochs} epochs, the best epoch on dev loss (patience ${plan.patience})${groups ? ', class-balanced' : ''}${plan.objective === 'channel' ? ', channel objective' : ''}`,
+        `training defaults (no learningRate/epochs/maxSteps in the config): ${method} lr ${lr}${method === 'lora' ? ` rank ${plan.rank} alpha ${plan.alpha ?? 2 * plan.rank}` : ''}, up to ${plan.epochs} epochs, the best epoch on dev loss (patience ${plan.patience})${groups ? ', class-balanced' : ''}${plan.objective === 'channel' ? ', channel objective' : ''}${augment ? `, word dropout ${plan.wordDropout}` : ''}`,
       );
     const ftOpts: FineTuneOptions = {
       baseModel: baseDir,
       method,
-      epochs: plan.epochs,
+      epochs: augment ? 1 : plan.epochs,
       learningRate: lr,
       batchSize: plan.batchSize,
       rank: plan.rank,
@@ -225,7 +230,7 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
           maxSeqLen: config.maxSeqLen,
           // absent when unused, so pinned configs keep their earlier keys (and trained folders)
           ...(groups ? { groups } : {}),
-          ...(plan.evalEvery !== undefined ? { evalEvery: plan.evalEvery } : {}),
+          ...(evalEvery !== undefined ? { evalEvery } : {}),
           ...(plan.objective === 'channel' ? { objective: 'channel' } : {}),
         }),
       )
@@ -236,8 +241,19 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
     const dir =
       local?.modelDir && existsSync(join(local.modelDir, 'config.json')) ? local.modelDir : join(dirname(ctx.workDir), '_finetuned', key);
     mkdirSync(dirname(dir), { recursive: true });
-    ctx.log(`fine-tuning ${method} on ${records.length} train examples (${validation?.length ?? 0} dev for validation) from ${baseDir}`);
-    const { summary, reused } = await trainOnce(key, dir, records, { ...ftOpts, outputDir: dir }, config, ctx, plan, groups);
+    ctx.log(
+      `fine-tuning ${method} on ${train.length} train examples${augment ? ` (${records.length} records: ${plan.epochs} word-dropout copies)` : ''} (${validation?.length ?? 0} dev for validation) from ${baseDir}`,
+    );
+    const { summary, reused } = await trainOnce(
+      key,
+      dir,
+      records,
+      { ...ftOpts, outputDir: dir },
+      config,
+      ctx,
+      { ...plan, evalEvery },
+      groups,
+    );
     const modelId = `local:${dir}`;
     const perHour = baseModel.info?.price.perHour ?? 0;
     let model = ctx.model(modelId, { like: config.model });
@@ -271,9 +287,10 @@ export function createFinetuneArm(config: FinetuneArmConfig, opts: CreateOptions
           alpha: method === 'lora' ? (plan.alpha ?? 2 * plan.rank) : undefined,
           defaults: plan.auto,
           objective: plan.objective,
+          wordDropout: augment ? plan.wordDropout : undefined,
           balanced: !!groups,
           bestStep: summary.bestStep,
-          trainExamples: summary.examples,
+          trainExamples: augment ? train.length : summary.examples,
           devExamples: summary.validation,
           trainedTokens: summary.trainedTokens,
           trainableParams: summary.trainableParams,
