@@ -44,7 +44,8 @@ export class StringTable {
 
 export interface ResultColumns {
   readonly n: number;
-  readonly score: Float64Array;
+  /** Uint8Array while every score is 0 or 1 (pass/fail metrics), else Float64Array */
+  readonly score: Float64Array | Uint8Array;
   /** 1 = pass */
   readonly pass: Uint8Array;
   /** 1 = the call failed (the row has an error) */
@@ -84,7 +85,7 @@ export function resultColumns(source: () => Iterable<ColumnRow>, opts: ColumnsOp
   const table = opts.table ?? new StringTable();
   const labelled = opts.labelled;
   let cap = Math.max(16, opts.size ?? 0);
-  let score = new Float64Array(cap);
+  let score: Float64Array | Uint8Array = new Uint8Array(cap);
   let pass = new Uint8Array(cap);
   let error = new Uint8Array(cap);
   let latencyMs = new Float64Array(cap);
@@ -118,6 +119,7 @@ export function resultColumns(source: () => Iterable<ColumnRow>, opts: ColumnsOp
         extracted = grow(extracted, cap);
       }
     }
+    if (score instanceof Uint8Array && !((r.score === 0 && !Object.is(r.score, -0)) || r.score === 1)) score = Float64Array.from(score);
     score[n] = r.score;
     pass[n] = r.pass ? 1 : 0;
     error[n] = r.error ? 1 : 0;
@@ -169,7 +171,14 @@ function needLabels(c: ResultColumns): void {
  * encode() of summary.ts on codes: indexes expected*K + predicted, with the label list extended by expected
  * values not listed and by `(none)`. exp[i] is a code into `et`, pred[i] a code into `pt` (-1: none).
  */
-function encodeCodes(labels: readonly string[], et: StringTable, exp: ArrayLike<number>, pt: StringTable, pred: ArrayLike<number>) {
+function encodeCodes(
+  labels: readonly string[],
+  et: StringTable,
+  exp: ArrayLike<number>,
+  pt: StringTable,
+  pred: ArrayLike<number>,
+  keepCodes = true,
+) {
   const all = [...labels];
   const n = exp.length;
   // index in `all` by table code (-2: not looked up yet). A string's index is the same at each of its
@@ -203,24 +212,26 @@ function encodeCodes(labels: readonly string[], et: StringTable, exp: ArrayLike<
   }
   if (hasNone) all.push(NO_LABEL);
   const K = all.length;
-  const codes = new Float64Array(n);
+  // the confusion counts (rows = expected); the per-example codes only when a bootstrap resamples them
+  const m = new Float64Array(K * K);
+  const codes = keepCodes ? new Float64Array(n) : undefined;
   for (let i = 0; i < n; i++) {
     const p = pred[i] < 0 ? -1 : predIndex[pred[i]];
-    codes[i] = expIndex[exp[i]] * K + (p < 0 ? K - 1 : p);
+    const code = expIndex[exp[i]] * K + (p < 0 ? K - 1 : p);
+    m[code]++;
+    if (codes) codes[i] = code;
   }
-  return { all, real, K, codes };
+  return { all, real, K, m, codes };
 }
 
 /** classificationReport() of summary.ts on the columns' codes. */
 export function classificationOfColumns(labels: readonly string[], c: ResultColumns): ClassificationReport {
   needLabels(c);
-  const { all, real, K, codes } = encodeCodes(labels, c.table, c.expected, c.table, c.extracted);
-  return classificationFromCodes(all, real, K, codes);
+  const { all, real, K, m } = encodeCodes(labels, c.table, c.expected, c.table, c.extracted, false);
+  return classificationFromMatrix(all, real, K, m, c.n);
 }
 
-function classificationFromCodes(all: string[], real: number, K: number, codes: Float64Array): ClassificationReport {
-  const m = new Float64Array(K * K);
-  for (const c of codes) m[c]++;
+function classificationFromMatrix(all: string[], real: number, K: number, m: Float64Array, n: number): ClassificationReport {
   const matrix: number[][] = [];
   for (let i = 0; i < K; i++) matrix.push(Array.from(m.subarray(i * K, (i + 1) * K)));
   const perClass: ClassificationReport['perClass'] = {};
@@ -242,7 +253,7 @@ function classificationFromCodes(all: string[], real: number, K: number, codes: 
     perClass,
     confusion: { labels: all, matrix },
     macroF1: macroFromMatrix(m, K, real),
-    accuracy: codes.length ? tpAll / codes.length : NaN,
+    accuracy: n ? tpAll / n : NaN,
   };
 }
 
@@ -255,13 +266,14 @@ export function summarizeColumns(scorer: Pick<Scorer, 'name' | 'labels'>, c: Res
   if (n === 0) return out;
   if (scorer.labels?.length) {
     needLabels(c);
-    const { all, real, K, codes } = encodeCodes(scorer.labels, c.table, c.expected, c.table, c.extracted);
-    const rep = classificationFromCodes(all, real, K, codes);
+    const macro = scorer.name === 'macro-f1';
+    const { all, real, K, m: counts, codes } = encodeCodes(scorer.labels, c.table, c.expected, c.table, c.extracted, macro);
+    const rep = classificationFromMatrix(all, real, K, counts, n);
     out.perClass = rep.perClass;
     out.confusion = rep.confusion;
-    if (scorer.name === 'macro-f1') {
+    if (macro) {
       const m = new Float64Array(K * K);
-      const b = bootstrapCI(codes, {
+      const b = bootstrapCI(codes!, {
         ...bopts,
         statistic: (s) => {
           m.fill(0);
@@ -323,8 +335,8 @@ export function compareColumns(
         ma.fill(0);
         mb.fill(0);
         for (let i = 0; i < idx.length; i++) {
-          ma[ea.codes[idx[i]]]++;
-          mb[eb.codes[idx[i]]]++;
+          ma[ea.codes![idx[i]]]++;
+          mb[eb.codes![idx[i]]]++;
         }
         return macroFromMatrix(ma, ea.K, ea.real) - macroFromMatrix(mb, eb.K, eb.real);
       },

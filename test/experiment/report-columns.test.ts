@@ -68,7 +68,14 @@ test('resultColumns: typed columns, one shared string table, ids and answers rea
   );
   assert.equal(reads, 1);
   assert.equal(c.n, 40);
-  assert.ok(c.score instanceof Float64Array && c.pass instanceof Uint8Array && c.expected instanceof Int32Array);
+  assert.ok(c.score instanceof Uint8Array, 'pass/fail scores are held in 1 byte');
+  assert.ok(c.pass instanceof Uint8Array && c.expected instanceof Int32Array);
+  const graded = columnsOfRows(makeRows(20, 7, { graded: true }), { labelled: false });
+  assert.ok(graded.score instanceof Float64Array, 'a graded score keeps the column exact');
+  assert.deepEqual(
+    Array.from(graded.score),
+    makeRows(20, 7, { graded: true }).map((r) => r.score),
+  );
   assert.ok(c.tokensIn instanceof Float64Array, 'a fractional token count keeps the column exact');
   assert.ok(c.tokensOut instanceof Uint32Array, 'whole token counts are held in 4 bytes');
   rows.forEach((r, i) => {
