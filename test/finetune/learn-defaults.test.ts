@@ -58,7 +58,9 @@ test('planTraining: no hyperparameters → the measured defaults, from the train
   const short = planTraining(arm(), { trainSize: 300, closedLabels: true, trainChars: 300 * 200 });
   const long = planTraining(arm(), { trainSize: 300, closedLabels: true, trainChars: 300 * 1200 });
   assert.ok(short.epochs > long.epochs, `${short.epochs} vs ${long.epochs}`);
-  assert.equal(long.epochs, Math.round(AUTO.tokenBudget / ((300 * 1200) / AUTO.charsPerToken)));
+  assert.equal(long.epochs, Math.max(AUTO.minEpochs, Math.round(AUTO.tokenBudget / ((300 * 1200) / AUTO.charsPerToken))));
+  const veryLong = planTraining(arm(), { trainSize: 300, closedLabels: true, trainChars: 300 * 4000 });
+  assert.equal(veryLong.epochs, AUTO.minEpochs);
   assert.equal(recordChars([{ messages: [{ content: 'abc' }, { content: 'de' }] }]), 5 + 24);
   // the answer objective by default (channel is opt-in)
   assert.equal(p.objective, AUTO.objective);
