@@ -211,39 +211,62 @@ export async function executeExperiment(p: Prepared, store: Store, models: Model
   const training = { train: split.train, dev: split.dev };
   let deleted = false;
   try {
-    // Each arm is prepared (train and dev only), then evaluated on the test split. Up to `armConcurrency` arms
-    // go through this at once, so a local training in its worker thread overlaps the other arms' work.
+    // Phase 1 prepares every arm (train and dev only), phase 2 evaluates them on the test split; in each, up to
+    // `armConcurrency` arms at once (trainings first, so two local trainings overlap). Nothing is evaluated
+    // before every arm is prepared: bad input found while preparing still leaves no results behind.
     const lanes = Math.max(1, Math.min(armConcurrencyOf(config), p.arms.length));
-    const pending = lanes > 1 ? [...p.arms].sort((x, y) => startOrder(x.arm.kind) - startOrder(y.arm.kind)) : [...p.arms];
-    let stop = false;
-    const pipeline = async () => {
-      for (let next = pending.shift(); next && !stop; next = pending.shift()) {
-        if (opts.signal?.aborted) break;
-        const a: ArmRun = {
-          runId,
-          runDir,
-          arm: next.arm,
-          armCfg: next.config,
-          store,
-          models,
-          test: split.test,
-          testStream: p.testStream,
-          testSize,
-          training,
-          scorer,
-          p,
-          opts,
-          emit,
-          batchSize,
-          flushMs,
-        };
-        const prepared = await prepareArm(a);
-        const r = 'summary' in prepared ? prepared.summary : await evaluateArm(a, prepared.predictor, prepared.rec);
-        outcome.arms.push(r);
-        if (r.status === 'interrupted') stop = true;
-      }
+    const inLanes = async <T>(items: T[], work: (x: T) => Promise<boolean>) => {
+      const queue = [...items];
+      let stop = false;
+      let failure: { error: unknown } | undefined;
+      const lane = async () => {
+        for (let x = queue.shift(); x !== undefined && !stop && !opts.signal?.aborted; x = queue.shift()) {
+          try {
+            if (await work(x)) stop = true;
+          } catch (error) {
+            stop = true;
+            failure ??= { error };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: lanes }, lane));
+      if (failure) throw failure.error;
+      return stop;
     };
-    await Promise.all(Array.from({ length: lanes }, pipeline));
+    const toPrepare = lanes > 1 ? [...p.arms].sort((x, y) => startOrder(x.arm.kind) - startOrder(y.arm.kind)) : p.arms;
+    const ready: { a: ArmRun; predictor: Predictor; rec: ArmRecord }[] = [];
+    const interrupted = await inLanes(toPrepare, async ({ config: armCfg, arm }) => {
+      const a: ArmRun = {
+        runId,
+        runDir,
+        arm,
+        armCfg,
+        store,
+        models,
+        test: split.test,
+        testStream: p.testStream,
+        testSize,
+        training,
+        scorer,
+        p,
+        opts,
+        emit,
+        batchSize,
+        flushMs,
+      };
+      const r = await prepareArm(a);
+      if ('summary' in r) outcome.arms.push(r.summary);
+      else ready.push({ a, predictor: r.predictor, rec: r.rec });
+      return 'summary' in r && r.summary.status === 'interrupted';
+    });
+    const rank = new Map(p.arms.map((x, i) => [x.config.name, i]));
+    ready.sort((x, y) => (rank.get(x.a.armCfg.name) ?? 0) - (rank.get(y.a.armCfg.name) ?? 0));
+    if (!interrupted)
+      await inLanes(ready, async ({ a, predictor, rec }) => {
+        const r = await evaluateArm(a, predictor, rec);
+        outcome.arms.push(r);
+        return r.status === 'interrupted';
+      });
     const order = new Map(p.arms.map((x, i) => [x.config.name, i]));
     outcome.arms.sort((x, y) => (order.get(x.name) ?? 0) - (order.get(y.name) ?? 0));
   } catch (err) {

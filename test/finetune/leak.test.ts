@@ -32,9 +32,6 @@ test('trainer and every prompt arm never read the test split', { timeout: 180_00
     experiment: 'leak',
     seed: 5,
     concurrency: 2,
-    // one arm at a time: the detector watches test-example reads process-wide while any arm prepares, and with
-    // lanes another arm's (legitimate) test evaluation would overlap that window
-    armConcurrency: 1,
     output: join(dir, 'out'),
     task: { data: 'data.jsonl', input: ['text'], expected: 'label', id: 'id', metric: { type: 'accuracy' } },
     split: { train: 24, dev: 8, test: 16, seed: 3 },
