@@ -43,7 +43,7 @@ function topSchema() {
     output: z.string().min(1).default('.tunelab'),
     seed: z.number().int().default(42),
     concurrency: z.number().int().min(1).max(4096).default(16),
-    /** arms prepared and evaluated at once (default: 2 when every model is local, else 1) */
+    /** arms prepared and evaluated at once (default 1) */
     armConcurrency: z.number().int().min(1).max(64).optional(),
     /** per-call wall-clock limit (ms) passed to models that take one */
     assert: assertSchema.optional(),
