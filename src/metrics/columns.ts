@@ -5,11 +5,11 @@
 // lazily, from the rows' source when pairing arms or measuring consistency needs them.
 // summarizeColumns and compareColumns compute exactly what summarize and compareOnMetric compute on the
 // same rows (same operations in the same order, same seeded draws).
-import { bootstrapCI, mcnemar, pairedBootstrap, pairedStatistic, wilsonInterval } from '../stats/index.ts';
+import { bootstrapCI, mcnemar, pairedBootstrap, wilsonInterval } from '../stats/index.ts';
 import type { MetricSummary, Scorer } from './types.ts';
 import { canonicalLabel } from './text.ts';
-import { macroFromMatrix, NO_LABEL, type ClassificationReport, type SummarizeOptions } from './summary.ts';
-import type { CompareOptions, MetricComparison } from './compare.ts';
+import { classificationFromMatrix, macroFromMatrix, NO_LABEL, type ClassificationReport, type SummarizeOptions } from './summary.ts';
+import { pairedMacroF1, type CompareOptions, type MetricComparison } from './compare.ts';
 
 /** One stored result row as the columns read it (the store's result record has these fields). */
 export interface ColumnRow {
@@ -231,32 +231,6 @@ export function classificationOfColumns(labels: readonly string[], c: ResultColu
   return classificationFromMatrix(all, real, K, m, c.n);
 }
 
-function classificationFromMatrix(all: string[], real: number, K: number, m: Float64Array, n: number): ClassificationReport {
-  const matrix: number[][] = [];
-  for (let i = 0; i < K; i++) matrix.push(Array.from(m.subarray(i * K, (i + 1) * K)));
-  const perClass: ClassificationReport['perClass'] = {};
-  let tpAll = 0;
-  for (let i = 0; i < real; i++) {
-    let support = 0;
-    let pred = 0;
-    for (let j = 0; j < K; j++) {
-      support += m[i * K + j];
-      pred += m[j * K + i];
-    }
-    const tp = m[i * K + i];
-    tpAll += tp;
-    const precision = pred ? tp / pred : 0;
-    const recall = support ? tp / support : 0;
-    perClass[all[i]] = { precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0, support };
-  }
-  return {
-    perClass,
-    confusion: { labels: all, matrix },
-    macroF1: macroFromMatrix(m, K, real),
-    accuracy: n ? tpAll / n : NaN,
-  };
-}
-
 /** summarize() of summary.ts on one arm's columns: the same summary, number for number. */
 export function summarizeColumns(scorer: Pick<Scorer, 'name' | 'labels'>, c: ResultColumns, opts: SummarizeOptions = {}): MetricSummary {
   const n = c.n;
@@ -327,22 +301,7 @@ export function compareColumns(
     }
     const ea = encodeCodes(scorer.labels, a.table, exp, a.table, pa);
     const eb = encodeCodes(scorer.labels, a.table, exp, b.table, pb);
-    const ma = new Float64Array(ea.K * ea.K);
-    const mb = new Float64Array(eb.K * eb.K);
-    const r = pairedStatistic(
-      n,
-      (idx) => {
-        ma.fill(0);
-        mb.fill(0);
-        for (let i = 0; i < idx.length; i++) {
-          ma[ea.codes![idx[i]]]++;
-          mb[eb.codes![idx[i]]]++;
-        }
-        return macroFromMatrix(ma, ea.K, ea.real) - macroFromMatrix(mb, eb.K, eb.real);
-      },
-      bo,
-    );
-    return { diff: r.estimate, ci: r.ci, p: r.p, test: 'paired-bootstrap', n };
+    return pairedMacroF1(n, { codes: ea.codes!, K: ea.K, real: ea.real }, { codes: eb.codes!, K: eb.K, real: eb.real }, bo);
   }
   const sa = new Float64Array(n);
   const sb = new Float64Array(n);

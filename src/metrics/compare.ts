@@ -51,22 +51,7 @@ export function compareOnMetric(
       b.map((r) => r.extracted),
     );
     // both encodings share the label list (labels + expected values); they differ only in a (none) column
-    const ma = new Float64Array(ea.K * ea.K);
-    const mb = new Float64Array(eb.K * eb.K);
-    const r = pairedStatistic(
-      n,
-      (idx) => {
-        ma.fill(0);
-        mb.fill(0);
-        for (let i = 0; i < idx.length; i++) {
-          ma[ea.codes[idx[i]]]++;
-          mb[eb.codes[idx[i]]]++;
-        }
-        return macroFromMatrix(ma, ea.K, ea.real) - macroFromMatrix(mb, eb.K, eb.real);
-      },
-      bo,
-    );
-    return { diff: r.estimate, ci: r.ci, p: r.p, test: 'paired-bootstrap', n };
+    return pairedMacroF1(n, ea, eb, bo);
   }
   const sa = a.map((r) => r.score);
   const sb = b.map((r) => r.score);
@@ -80,4 +65,31 @@ export function compareOnMetric(
     return { diff: pb.diff, ci: pb.ci, p: mc.p, test: 'mcnemar', n, discordant: { aOnly: mc.b, bOnly: mc.c } };
   }
   return { diff: pb.diff, ci: pb.ci, p: pb.p, test: 'paired-bootstrap', n };
+}
+
+type Encoded = { codes: ArrayLike<number>; K: number; real: number };
+
+/** Paired bootstrap of the macro-F1 difference between two encodings of the same examples (shared label list). */
+export function pairedMacroF1(
+  n: number,
+  ea: Encoded,
+  eb: Encoded,
+  bo: { seed: number; iterations: number; level: number },
+): MetricComparison {
+  const ma = new Float64Array(ea.K * ea.K);
+  const mb = new Float64Array(eb.K * eb.K);
+  const r = pairedStatistic(
+    n,
+    (idx) => {
+      ma.fill(0);
+      mb.fill(0);
+      for (let i = 0; i < idx.length; i++) {
+        ma[ea.codes[idx[i]]]++;
+        mb[eb.codes[idx[i]]]++;
+      }
+      return macroFromMatrix(ma, ea.K, ea.real) - macroFromMatrix(mb, eb.K, eb.real);
+    },
+    bo,
+  );
+  return { diff: r.estimate, ci: r.ci, p: r.p, test: 'paired-bootstrap', n };
 }

@@ -88,6 +88,11 @@ export function classificationReport(
   const { all, real, K, codes } = encode(labels, expected, predicted);
   const m = new Float64Array(K * K);
   for (const c of codes) m[c]++;
+  return classificationFromMatrix(all, real, K, m, expected.length);
+}
+
+/** Per-class precision/recall/F1, the confusion matrix, macro-F1 and accuracy of a K×K count matrix (rows: expected). */
+export function classificationFromMatrix(all: string[], real: number, K: number, m: Float64Array, n: number): ClassificationReport {
   const matrix: number[][] = [];
   for (let i = 0; i < K; i++) matrix.push(Array.from(m.subarray(i * K, (i + 1) * K)));
   const perClass: ClassificationReport['perClass'] = {};
@@ -109,7 +114,7 @@ export function classificationReport(
     perClass,
     confusion: { labels: all, matrix },
     macroF1: macroFromMatrix(m, K, real),
-    accuracy: expected.length ? tpAll / expected.length : NaN,
+    accuracy: n ? tpAll / n : NaN,
   };
 }
 
